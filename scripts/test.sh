@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`). On a fresh clone it installs what the tests need, then runs
+# the formatter/linter check, the type check and every vitest suite on Node 22.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+
+# npm dependencies: install from the lock file when node_modules is missing or older than the lock.
+if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# Tests run on the Node 22 that the devDependency `node` brings (the machine's own Node may be 20).
+export PATH="$PWD/node_modules/.bin:$PATH"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 22 ]; then
+  echo "error: tests need Node >= 22, got $(node --version); run 'npm ci' so node_modules/.bin/node is installed" >&2
+  exit 1
+fi
+echo "node $(node --version), npm $(npm --version)"
+
+biome check lib test examples scripts
+tsc -p tsconfig.json --noEmit
+vitest run "$@"
