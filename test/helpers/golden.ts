@@ -18,7 +18,9 @@ export function expectGolden(name: string, actual: string): void {
     return;
   }
   if (!existsSync(file)) {
-    throw new Error(`golden file test/golden/${name} is missing: run with UPDATE_GOLDEN=1, review it, commit it`);
+    throw new Error(
+      `golden file test/golden/${name} is missing: run with UPDATE_GOLDEN=1, review it, commit it`,
+    );
   }
   expect(actual, `rendered text differs from test/golden/${name}`).toBe(readFileSync(file, "utf8"));
 }

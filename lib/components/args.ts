@@ -1,0 +1,378 @@
+/**
+ * Arguments of the public components. Fields that decide which resources exist (host lists,
+ * names, drive lists, key names, which keystore) are plain values; the rest are
+ * `pulumi.Input`s. Each field says which.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { HostArgs } from "./hosts";
+
+/**
+ * Where a binary (MinIO, KES or mc) comes from. Exactly one of `url`, `localPath` and
+ * `preinstalledPath`. The library never downloads from a default site: upstream is archived,
+ * so you point it at your own mirror, build or package.
+ */
+export interface BinarySourceArgs {
+  /** HTTPS (or HTTP) URL each host downloads the binary from. Requires `sha256`. */
+  url?: string;
+  /** Path of the binary on the deploying machine; it is copied to each host. Requires `sha256`. */
+  localPath?: string;
+  /** The binary is already installed on the hosts at this absolute path; nothing is installed. */
+  preinstalledPath?: string;
+  /**
+   * Lowercase hex SHA-256 of the binary. Required with `url` and `localPath` (verified on the
+   * host before the binary is put in place); optional with `preinstalledPath` (then checked).
+   */
+  sha256?: string;
+  /**
+   * File name to install as, under `/usr/local/bin`. Defaults: `minio`, `kes`, `mc`. Set it for
+   * forks (e.g. `silo`).
+   */
+  name?: string;
+}
+
+/** A certificate and its private key in PEM, brought by the user. */
+export interface CertificatePairArgs {
+  /** Certificate (PEM), optionally followed by intermediates. */
+  certPem: pulumi.Input<string>;
+  /** Private key (PEM). Wrapped in `pulumi.secret`. */
+  keyPem: pulumi.Input<string>;
+}
+
+/** TLS settings shared by the KES and MinIO components. */
+export interface TlsArgs {
+  /**
+   * CA that signs generated certificates (from {@link CertificateAuthority} or your own).
+   * When absent, the component creates its own CA with `@pulumi/tls` (ECDSA P-256).
+   */
+  ca?: CertificatePairArgs;
+  /**
+   * Bring-your-own server certificates, keyed by host name (`HostArgs.name`). When given for a
+   * host, nothing is generated for it. The certificate must carry a SAN for the host's endpoint.
+   */
+  certificates?: Record<string, CertificatePairArgs>;
+  /**
+   * CA certificate (PEM) that verifies bring-your-own certificates, given to clients
+   * (MinIO's `MINIO_KMS_KES_CAPATH`, mc). Required with `certificates` unless `ca` is given.
+   */
+  caCertPem?: pulumi.Input<string>;
+  /** Validity of generated server certificates, in hours. Default 8760 (one year). */
+  validityHours?: number;
+  /**
+   * Change this value (any string, e.g. a date) to replace every generated key and
+   * certificate: `@pulumi/tls` never renews by itself (landscape.md §5.2). Hosts pick the
+   * new files up with a reload, not a restart.
+   */
+  rotation?: pulumi.Input<string>;
+}
+
+/** The filesystem keystore (development only). */
+export interface FilesystemKmsArgs {
+  /** Directory on each KES host. Default `/var/lib/kes/keys`. */
+  path?: string;
+  /**
+   * Must be `true`: keys sit unencrypted on the KES host and are lost with it, and MinIO cannot
+   * read its data without them (kes-minio.md §6 pitfall 6).
+   */
+  acknowledgeDevelopmentOnly: boolean;
+}
+
+/** HashiCorp Vault or OpenBao with the KV engine (kes-minio.md §1.2). */
+export interface VaultKmsArgs {
+  /** `https://vault.example.net:8200`. */
+  endpoint: string;
+  /** KV mount. Default `kv`. */
+  engine?: string;
+  /** KV version, `v1` or `v2`. Default `v1` (KES's default); most new setups use `v2`. */
+  version?: "v1" | "v2";
+  /** Namespace (Vault Enterprise / OpenBao). */
+  namespace?: string;
+  /** Path prefix under the engine, e.g. `minio-prod`. */
+  prefix?: string;
+  /** AppRole authentication (exactly one of `approle` and `kubernetes`). */
+  approle?: {
+    /** Role ID. Secret. */
+    roleId: pulumi.Input<string>;
+    /** Secret ID. Secret. */
+    secretId: pulumi.Input<string>;
+    /** AppRole mount. Default `approle`. */
+    engine?: string;
+    /** Namespace of the auth mount (`/` = root). */
+    namespace?: string;
+  };
+  /** Kubernetes authentication (exactly one of `approle` and `kubernetes`). */
+  kubernetes?: {
+    /** Vault role. */
+    role: string;
+    /** Service account token, or a path to it on the KES host (anything with `/`). Secret. */
+    jwt: pulumi.Input<string>;
+    /** Kubernetes auth mount. Default `kubernetes`. */
+    engine?: string;
+    /** Namespace of the auth mount. */
+    namespace?: string;
+  };
+  /** Wrap keys with Vault's transit engine. */
+  transit?: {
+    /** Transit key name. */
+    key: string;
+    /** Transit mount. Default `transit`. */
+    engine?: string;
+  };
+  /** CA certificate (PEM) of Vault's TLS certificate; written to each KES host. */
+  caCertPem?: pulumi.Input<string>;
+  /** Client certificate for mTLS to Vault; written to each KES host. */
+  clientCertificate?: CertificatePairArgs;
+  /** Status ping interval, e.g. `10s`. */
+  statusPing?: string;
+}
+
+/** AWS Secrets Manager + KMS (kes-minio.md §1.2). */
+export interface AwsKmsArgs {
+  /** AWS region, e.g. `eu-central-1`. */
+  region: string;
+  /** Secrets Manager endpoint. Default `secretsmanager.<region>.amazonaws.com`. */
+  endpoint?: string;
+  /**
+   * KMS key that encrypts the secrets. When absent and `createKey` is true, a key with an
+   * alias is created with `@pulumi/aws`.
+   */
+  kmsKeyId?: pulumi.Input<string>;
+  /** Create a KMS key (and alias `alias/<name>`). Default true when `kmsKeyId` is absent. */
+  createKey?: boolean;
+  /**
+   * Create a least-privilege IAM user and access key for KES (default true when `credentials`
+   * is absent and `useInstanceRole` is not set).
+   */
+  createCredentials?: boolean;
+  /** Use existing credentials. Secret. */
+  credentials?: {
+    accessKey: pulumi.Input<string>;
+    secretKey: pulumi.Input<string>;
+    sessionToken?: pulumi.Input<string>;
+  };
+  /** Use the AWS SDK default chain on the KES hosts (instance role); no credentials are written. */
+  useInstanceRole?: boolean;
+  /**
+   * KES key names (exact, or prefixes ending in `*`) whose secrets KES may manage: the scope
+   * of the generated IAM policy (KES stores each key as a secret of the same name). Required
+   * with generated credentials; normally the same list as `KesServer.minioKeyNames`.
+   */
+  secretNames?: string[];
+}
+
+/** GCP Secret Manager (kes-minio.md §1.2). */
+export interface GcpKmsArgs {
+  /** GCP project id. */
+  projectId: string;
+  /** Endpoint. Default `secretmanager.googleapis.com:443`. */
+  endpoint?: string;
+  /** OAuth scopes. */
+  scopes?: string[];
+  /** Service account credentials; omit inside GCP. */
+  credentials?: {
+    clientEmail: pulumi.Input<string>;
+    clientId: pulumi.Input<string>;
+    privateKeyId: pulumi.Input<string>;
+    /** Secret. */
+    privateKey: pulumi.Input<string>;
+  };
+}
+
+/** Azure Key Vault (kes-minio.md §1.2). */
+export interface AzureKmsArgs {
+  /** `https://<vault>.vault.azure.net`. */
+  endpoint: string;
+  /** Client credentials (exactly one of `credentials` and `managedIdentityClientId`). */
+  credentials?: {
+    tenantId: pulumi.Input<string>;
+    clientId: pulumi.Input<string>;
+    /** Secret. */
+    clientSecret: pulumi.Input<string>;
+  };
+  /** Client id of a managed identity. */
+  managedIdentityClientId?: pulumi.Input<string>;
+}
+
+/** Entrust KeyControl. */
+export interface EntrustKmsArgs {
+  endpoint: string;
+  vaultId: string;
+  boxId: string;
+  username: pulumi.Input<string>;
+  /** Secret. */
+  password: pulumi.Input<string>;
+  /** CA certificate (PEM) of the KeyControl endpoint. */
+  caCertPem?: pulumi.Input<string>;
+}
+
+/** Fortanix SDKMS. */
+export interface FortanixKmsArgs {
+  endpoint: string;
+  groupId?: string;
+  /** API key. Secret. */
+  apiKey: pulumi.Input<string>;
+  /** CA certificate (PEM). */
+  caCertPem?: pulumi.Input<string>;
+}
+
+/** Thales CipherTrust Manager / Gemalto KeySecure. */
+export interface ThalesKmsArgs {
+  endpoint: string;
+  /** Refresh token. Secret. */
+  token: pulumi.Input<string>;
+  domain?: string;
+  /** CA certificate (PEM). */
+  caCertPem?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link KmsTarget}: exactly one backend. */
+export interface KmsTargetArgs {
+  /** Filesystem keystore, for development only. */
+  filesystem?: FilesystemKmsArgs;
+  /** HashiCorp Vault / OpenBao. */
+  vault?: VaultKmsArgs;
+  /** AWS Secrets Manager + KMS. */
+  aws?: AwsKmsArgs;
+  /** GCP Secret Manager. */
+  gcp?: GcpKmsArgs;
+  /** Azure Key Vault. */
+  azure?: AzureKmsArgs;
+  /** Entrust KeyControl. */
+  entrust?: EntrustKmsArgs;
+  /** Fortanix SDKMS. */
+  fortanix?: FortanixKmsArgs;
+  /** Thales CipherTrust / Gemalto KeySecure. */
+  thales?: ThalesKmsArgs;
+}
+
+/** Another client of KES besides MinIO, with its own policy. */
+export interface KesClientPolicyArgs {
+  /** Policy name. */
+  name: string;
+  /** Identities (SHA-256 hex) bound to the policy. */
+  identities: pulumi.Input<string>[];
+  /** Allowed API paths (`/v1/key/generate/app-*`). */
+  allow: string[];
+  /** Denied API paths; deny wins. */
+  deny?: string[];
+}
+
+/** Arguments of {@link KesServer}. */
+export interface KesServerArgs {
+  /** One KES replica per host. All replicas share keystore, policy and identities. */
+  hosts: HostArgs[];
+  /** The keystore. */
+  kms: import("./kmsTarget").KmsTarget;
+  /** Where the KES binary comes from. */
+  binary: BinarySourceArgs;
+  /** KES port. Default 7373. */
+  port?: number;
+  /**
+   * Key names MinIO may use: exact names or prefix patterns ending in `*` (`minio-*`). The
+   * MinIO client identity is allowed create/generate/decrypt/describe on exactly these, never
+   * delete. Must cover MinIO's default key and every bucket key.
+   */
+  minioKeyNames: string[];
+  /**
+   * How MinIO authenticates to KES: `apiKey` (default; an Ed25519 key from `@pulumi/tls` kept
+   * secret in state) or `certificate` (an mTLS client certificate signed by the KES CA).
+   */
+  minioAuth?: "apiKey" | "certificate";
+  /** Further clients and their policies. */
+  clients?: KesClientPolicyArgs[];
+  /** TLS: generated by default. */
+  tls?: TlsArgs;
+  /** Cache expiry (`any`, `unused`, `offline`). Defaults 5m / 30s / 0s. */
+  cache?: { any?: string; unused?: string; offline?: string };
+  /** Turn on the audit log. Default off. */
+  auditLog?: boolean;
+  /** Seconds to wait for `/v1/ready`. Default 60. */
+  healthTimeoutSeconds?: number;
+}
+
+/** KES that was deployed by other means, for {@link MinioDeployment.kes}. */
+export interface ExternalKesArgs {
+  /** KES endpoints, `https://kes1.example.net:7373`. */
+  endpoints: string[];
+  /** CA certificate (PEM) that verifies the KES server certificates. */
+  caCertPem: pulumi.Input<string>;
+  /** API key for MinIO (`kes:v1:…`). Secret. Exactly one of `apiKey` and `clientCertificate`. */
+  apiKey?: pulumi.Input<string>;
+  /** mTLS client certificate for MinIO. */
+  clientCertificate?: CertificatePairArgs;
+}
+
+/** Arguments of {@link MinioDeployment}. */
+export interface MinioDeploymentArgs {
+  /** MinIO nodes. One host = single node; several = distributed (all restart together). */
+  nodes: HostArgs[];
+  /** Drive paths on every node, e.g. `["/mnt/disk1", "/mnt/disk2"]`. */
+  drives: string[];
+  /**
+   * Per-node drive lists, keyed by host name, when nodes differ. Every node must have the
+   * same number of drives.
+   */
+  nodeDrives?: Record<string, string[]>;
+  /** Root user (≥ 3 characters). Secret. */
+  rootUser: pulumi.Input<string>;
+  /** Root password (≥ 8 characters). Secret. */
+  rootPassword: pulumi.Input<string>;
+  /** The KES this deployment uses: a {@link KesServer} of this stack, or an external one. */
+  kes?: import("./kesServer").KesServer | ExternalKesArgs;
+  /**
+   * `MINIO_KMS_KES_KEY_NAME`: the default key protecting IAM/config, SSE-S3 and SSE-KMS without
+   * a key id. Required with `kes`. Must stay forever once used (kes-minio.md §6 pitfall 5).
+   */
+  defaultKeyName?: string;
+  /** Where the MinIO binary comes from. Not used with `existing`. */
+  binary?: BinarySourceArgs;
+  /** Where the `mc` binary comes from (installed on `adminHost`, for buckets and checks). */
+  mc?: BinarySourceArgs;
+  /** Node (host name) that runs `mc` steps. Default: the first node. */
+  adminHost?: string;
+  /** S3 API port. Default 9000. */
+  port?: number;
+  /** Console port (`--console-address`). Default 9001. */
+  consolePort?: number;
+  /**
+   * Serve the S3 API over TLS with certificates for every node. Default off. With `true`, the
+   * certificates are generated; pass {@link TlsArgs} to bring your own or share a CA.
+   */
+  tls?: boolean | TlsArgs;
+  /** Further `MINIO_*` variables (written identically on every node). */
+  extraEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * An existing deployment: merge our variables into its environment file and restart its
+   * unit; do not install users, binaries or units.
+   */
+  existing?: {
+    /** The environment file. Default `/etc/default/minio`. */
+    envFile?: string;
+    /** The unit. Default `minio.service`. */
+    unitName?: string;
+    /** Where `minio` is installed, for the health checks' sake. Default `/usr/local/bin/minio`. */
+    binaryPath?: string;
+  };
+  /**
+   * Once KES is configured, MinIO cannot start without the keys that encrypted its data.
+   * Removing `kes` from a deployment that has it on its hosts fails unless this is `true`.
+   */
+  allowKesRemoval?: boolean;
+  /** systemd `Type=` of the unit: `notify` (default, MinIO ≥ 2023-05) or `simple`. */
+  serviceType?: "notify" | "simple";
+  /** Seconds to wait for `/minio/health/ready`. Default 120. */
+  healthTimeoutSeconds?: number;
+}
+
+/** Arguments of {@link EncryptedBucket}. */
+export interface EncryptedBucketArgs {
+  /** The deployment that holds the bucket. */
+  deployment: import("./minioDeployment").MinioDeployment;
+  /** Bucket name (S3 rules: 3–63 characters, lowercase letters, digits, `-`, `.`). */
+  bucket: string;
+  /** `sse-kms` (default) or `sse-s3`. */
+  algorithm?: "sse-kms" | "sse-s3";
+  /** KES key for SSE-KMS. Default: the deployment's default key. Created when missing. */
+  keyName?: string;
+  /** Write a probe object and check its encryption with `mc stat`. Default true. */
+  verify?: boolean;
+}

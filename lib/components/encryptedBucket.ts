@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { mcBucketScript, mcKeyCreateScript } from "../core/scripts";
+import { checkBucketName, checkKeyName, Issues, keyAllowed } from "../core/validate";
+import type { EncryptedBucketArgs } from "./args";
+import { hostStep, throwIfInvalid } from "./internal";
+import { MinioDeployment } from "./minioDeployment";
+
+/** Validate {@link EncryptedBucketArgs}; exported for the bad-input table tests. */
+export function validateEncryptedBucketArgs(args: EncryptedBucketArgs): Issues {
+  const issues = new Issues();
+  const d = args?.deployment;
+  if (!(d instanceof MinioDeployment)) {
+    issues.add("deployment", "pass the MinioDeployment that holds the bucket.");
+  }
+  checkBucketName(issues, "bucket", args?.bucket);
+  const algorithm = args?.algorithm ?? "sse-kms";
+  if (algorithm !== "sse-kms" && algorithm !== "sse-s3") {
+    issues.add(
+      "algorithm",
+      `algorithm must be "sse-kms" or "sse-s3"; got ${JSON.stringify(args.algorithm)}.`,
+    );
+  }
+  if (d instanceof MinioDeployment) {
+    if (!d.sseEnabled) {
+      issues.add(
+        "deployment",
+        "the deployment has no kes: MinIO answers 'KMS is not configured'. Give the MinioDeployment a kes first.",
+      );
+    }
+    if (!d.mcTarget) {
+      issues.add(
+        "deployment",
+        "the deployment installs no mc: set MinioDeployment mc: { url, sha256 } (or localPath / preinstalledPath).",
+      );
+    }
+    const keyName = args.keyName ?? d.defaultKeyName;
+    if (algorithm === "sse-kms") {
+      if (keyName === undefined)
+        issues.add("keyName", "SSE-KMS needs a key name: set keyName or the deployment's defaultKeyName.");
+      else {
+        checkKeyName(issues, "keyName", keyName);
+        if (d.allowedKeyNames && !keyAllowed(keyName, d.allowedKeyNames)) {
+          issues.add(
+            "keyName",
+            `${JSON.stringify(keyName)} is not in the KesServer's minioKeyNames (${d.allowedKeyNames.join(", ")}); KES would answer 403. Add it there or use a matching name.`,
+          );
+        }
+      }
+    } else if (args.keyName !== undefined) {
+      issues.add(
+        "keyName",
+        "keyName only applies to sse-kms; SSE-S3 always uses the deployment's default key.",
+      );
+    }
+  }
+  return issues;
+}
+
+/**
+ * A bucket whose objects are encrypted by default, set up with `mc` on the deployment's admin
+ * node after MinIO is ready: create the KES key if missing (an existing key is success), create
+ * the bucket (`--ignore-existing`), set its default encryption (SSE-KMS with a named key, or
+ * SSE-S3), and optionally write a probe object and read its encryption back with `mc stat`.
+ *
+ * Credentials reach `mc` only through `MC_HOST_<alias>`, read on the host from MinIO's env file,
+ * never through an argument. Deleting this resource deletes nothing: not the bucket (it may hold
+ * data) and never the key (objects encrypted with it would be lost).
+ */
+export class EncryptedBucket extends pulumi.ComponentResource {
+  /** Bucket name. */
+  readonly bucket: string;
+  /** `sse-kms` or `sse-s3`. */
+  readonly algorithm: "sse-kms" | "sse-s3";
+  /** KES key that encrypts the bucket's objects (the default key for SSE-S3). */
+  readonly keyName: string;
+  /** Whether a probe object was checked with `mc stat`. */
+  readonly verified: pulumi.Output<boolean>;
+
+  constructor(name: string, args: EncryptedBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("minio-kes:minio:EncryptedBucket", name, {}, opts);
+    throwIfInvalid(validateEncryptedBucketArgs(args), `EncryptedBucket ${name}`, this);
+    const d = args.deployment;
+    this.bucket = args.bucket;
+    this.algorithm = args.algorithm ?? "sse-kms";
+    this.keyName = (args.algorithm === "sse-s3" ? d.defaultKeyName : (args.keyName ?? d.defaultKeyName))!;
+    const verify = args.verify ?? true;
+    const target = d.mcTarget!;
+    const deps: pulumi.Resource[] = [d.ready];
+    if (this.algorithm === "sse-kms") {
+      deps.push(
+        hostStep(this, name, d.adminNode, "key", {
+          create: mcKeyCreateScript({ target, keyName: this.keyName }),
+          dependsOn: [d.ready],
+        }),
+      );
+    }
+    const bucketStep = hostStep(this, name, d.adminNode, "bucket", {
+      create: mcBucketScript({
+        target,
+        bucket: this.bucket,
+        algorithm: this.algorithm,
+        keyName: this.algorithm === "sse-kms" ? this.keyName : undefined,
+        verify,
+      }),
+      dependsOn: deps,
+    });
+    this.verified = bucketStep.stdout.apply((out) => /verified=true/.test(out ?? ""));
+    this.registerOutputs({
+      bucket: this.bucket,
+      algorithm: this.algorithm,
+      keyName: this.keyName,
+      verified: this.verified,
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A bastion (jump) host for reaching a target host over SSH. */
+export interface BastionArgs {
+  /** Address of the bastion. */
+  address: pulumi.Input<string>;
+  /** SSH port of the bastion. Default 22. */
+  port?: pulumi.Input<number>;
+  /** SSH user on the bastion. Default `root`. */
+  user?: pulumi.Input<string>;
+  /** Private key for the bastion (OpenSSH or PEM). Kept secret. */
+  privateKey: pulumi.Input<string>;
+  /** The bastion's SSH host public key, `ssh-ed25519 AAAA…` (as in known_hosts without the host name). */
+  hostKey?: pulumi.Input<string>;
+}
+
+/**
+ * One host reached over SSH. Every remote step the library runs goes through a connection
+ * built from this by {@link hostConnection}; credentials are never copied elsewhere.
+ */
+export interface HostArgs {
+  /**
+   * Short name of the host, used in resource names, e.g. `minio1`. Plain, because it decides
+   * resource names: letters, digits and `-`.
+   */
+  name: string;
+  /** Address the deploying machine connects to over SSH (IP or DNS name). */
+  address: pulumi.Input<string>;
+  /**
+   * Address (DNS name or IP) other hosts and clients use to reach this host's services.
+   * It becomes the KES/MinIO endpoint host and the certificate SAN. Default: `address`.
+   * Plain when given, because certificates and endpoints are derived from it.
+   */
+  internalAddress?: string;
+  /** SSH port. Default 22. */
+  port?: pulumi.Input<number>;
+  /** SSH user; it must be root or have passwordless sudo. Default `root`. */
+  user?: pulumi.Input<string>;
+  /** SSH private key (OpenSSH or PEM). Wrapped in `pulumi.secret`. */
+  privateKey: pulumi.Input<string>;
+  /** Password of an encrypted private key. Wrapped in `pulumi.secret`. */
+  privateKeyPassword?: pulumi.Input<string>;
+  /**
+   * The host's SSH public host key to pin, in authorized_keys form (`ssh-ed25519 AAAA…`).
+   * Without it `@pulumi/command` does not check host keys at all, and the library warns.
+   * Get it with `ssh-keyscan -t ed25519 HOST` over a trusted path, or from your provisioning.
+   */
+  hostKey?: pulumi.Input<string>;
+  /** Optional bastion host. */
+  bastion?: BastionArgs;
+}
+
+/**
+ * The single factory for `@pulumi/command` connections. It builds a fresh object field by
+ * field (never spreading user objects, landscape.md §5.1 on leaks of malformed connections),
+ * marks the key material secret, and pins the host key when given.
+ */
+export function hostConnection(h: HostArgs): command.types.input.remote.ConnectionArgs {
+  const conn: command.types.input.remote.ConnectionArgs = {
+    host: h.address,
+    port: h.port ?? 22,
+    user: h.user ?? "root",
+    privateKey: pulumi.secret(h.privateKey),
+    dialErrorLimit: 20,
+    perDialTimeout: 15,
+  };
+  if (h.privateKeyPassword !== undefined) conn.privateKeyPassword = pulumi.secret(h.privateKeyPassword);
+  if (h.hostKey !== undefined) conn.hostKey = h.hostKey;
+  if (h.bastion) {
+    const b = h.bastion;
+    const proxy: command.types.input.remote.ProxyConnectionArgs = {
+      host: b.address,
+      port: b.port ?? 22,
+      user: b.user ?? "root",
+      privateKey: pulumi.secret(b.privateKey),
+    };
+    if (b.hostKey !== undefined) proxy.hostKey = b.hostKey;
+    conn.proxy = proxy;
+  }
+  return conn;
+}
+
+const warned = new Set<string>();
+
+/** Warn once per host when no host key is pinned. */
+export function warnIfHostKeyMissing(h: HostArgs, resource: pulumi.Resource): void {
+  if (h.hostKey !== undefined || warned.has(h.name)) return;
+  warned.add(h.name);
+  pulumi.log.warn(
+    `host ${h.name}: no hostKey pinned, so SSH will accept any server key (@pulumi/command checks host keys only ` +
+      `when hostKey is set). Set hosts[].hostKey to the output of \`ssh-keyscan -t ed25519 <address>\` taken over a trusted path.`,
+    resource,
+  );
+}
+
+/** The host name other hosts use (internalAddress, else address when plain). */
+export function serviceAddress(h: HostArgs): pulumi.Input<string> {
+  return h.internalAddress ?? h.address;
+}

@@ -1,0 +1,166 @@
+/**
+ * @internal Wiring shared by the components: one `remote.Command` per host and concern,
+ * content hashes for triggers, and certificates made with `@pulumi/tls`.
+ */
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { Issues } from "../core/validate";
+import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
+
+/** Lowercase hex SHA-256 of a string. */
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Throw the collected validation issues as one ResourceError. */
+export function throwIfInvalid(issues: Issues, component: string, parent: pulumi.Resource): void {
+  if (!issues.ok) throw new pulumi.ResourceError(issues.format(component), parent);
+}
+
+/** Options of one host step. */
+export interface StepArgs {
+  /** The script run on create (and on update, unless `update` is given). */
+  create: pulumi.Input<string>;
+  /** The script run when an input other than `triggers` changes. Default: `create`. */
+  update?: pulumi.Input<string>;
+  /** The script run when the step is deleted. Default: nothing. */
+  delete?: pulumi.Input<string>;
+  /** Content handed to the script on stdin (file contents, secrets). */
+  stdin?: pulumi.Input<string>;
+  /** Values whose change replaces the step, i.e. re-runs `create` (service actions). */
+  triggers?: pulumi.Input<unknown>[];
+  /** True when stdin or the script carries a secret: no logs, secret stdout/stderr. */
+  secret?: boolean;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * One `remote.Command` on one host. Every step is named `<component>-<host>-<concern>`,
+ * parented to its component, uses the one connection factory, never puts previous output in
+ * the environment (landscape.md §5.1: E2BIG), and hides output of steps that touch secrets.
+ */
+export function hostStep(
+  parent: pulumi.Resource,
+  componentName: string,
+  host: HostArgs,
+  concern: string,
+  a: StepArgs,
+): command.remote.Command {
+  warnIfHostKeyMissing(host, parent);
+  const opts: pulumi.CustomResourceOptions = { parent, dependsOn: a.dependsOn };
+  if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
+  return new command.remote.Command(
+    `${componentName}-${host.name}-${concern}`,
+    {
+      connection: hostConnection(host),
+      create: a.create,
+      update: a.update ?? a.create,
+      delete: a.delete,
+      stdin: a.stdin === undefined ? undefined : a.secret ? pulumi.secret(a.stdin) : a.stdin,
+      triggers: a.triggers,
+      addPreviousOutputInEnv: false,
+      logging: a.secret ? "none" : "stdoutAndStderr",
+    },
+    opts,
+  );
+}
+
+/** A CA certificate and key. */
+export interface CaPair {
+  certPem: pulumi.Output<string>;
+  keyPem: pulumi.Output<string>;
+}
+
+/**
+ * A private CA made with `@pulumi/tls`: ECDSA P-256 (never the provider's P-224 default,
+ * landscape.md §5.2), 10 years, `certSigning` only. Used when the user brings no CA.
+ */
+export class CertificateAuthority extends pulumi.ComponentResource {
+  /** CA certificate (PEM). */
+  readonly certPem: pulumi.Output<string>;
+  /** CA private key (PEM), secret. */
+  readonly keyPem: pulumi.Output<string>;
+  /** When the CA certificate expires (RFC 3339). */
+  readonly notAfter: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: { commonName?: pulumi.Input<string>; validityHours?: number; rotation?: pulumi.Input<string> },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("minio-kes:tls:CertificateAuthority", name, {}, opts);
+    const key = new tls.PrivateKey(
+      `${name}-key`,
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      { parent: this, replacementTrigger: args.rotation, additionalSecretOutputs: ["privateKeyPem"] },
+    );
+    const cert = new tls.SelfSignedCert(
+      `${name}-cert`,
+      {
+        privateKeyPem: key.privateKeyPem,
+        isCaCertificate: true,
+        subject: { commonName: args.commonName ?? `${name} CA`, organization: "pulumi-minio-kes" },
+        validityPeriodHours: args.validityHours ?? 87600,
+        allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
+      },
+      { parent: this, replacementTrigger: args.rotation },
+    );
+    this.certPem = cert.certPem;
+    this.keyPem = pulumi.secret(key.privateKeyPem);
+    this.notAfter = cert.validityEndTime;
+    this.registerOutputs({ certPem: this.certPem, notAfter: this.notAfter });
+  }
+}
+
+/** A leaf certificate signed by a CA, with SANs for one address. */
+export function issueCertificate(
+  parent: pulumi.Resource,
+  name: string,
+  a: {
+    ca: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+    commonName: pulumi.Input<string>;
+    /** Host names and IPs the certificate must cover. */
+    sans: pulumi.Input<string>[];
+    uses: string[];
+    validityHours: number;
+    rotation?: pulumi.Input<string>;
+    keyAlgorithm?: "ECDSA" | "ED25519";
+  },
+): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; notAfter: pulumi.Output<string> } {
+  const key = new tls.PrivateKey(
+    `${name}-key`,
+    a.keyAlgorithm === "ED25519" ? { algorithm: "ED25519" } : { algorithm: "ECDSA", ecdsaCurve: "P256" },
+    { parent, replacementTrigger: a.rotation, additionalSecretOutputs: ["privateKeyPem"] },
+  );
+  const sans = pulumi.all(a.sans);
+  const req = new tls.CertRequest(
+    `${name}-csr`,
+    {
+      privateKeyPem: key.privateKeyPem,
+      subject: { commonName: a.commonName, organization: "pulumi-minio-kes" },
+      dnsNames: sans.apply((s) => s.filter((x) => isIP(x) === 0)),
+      ipAddresses: sans.apply((s) => s.filter((x) => isIP(x) !== 0)),
+    },
+    { parent },
+  );
+  const cert = new tls.LocallySignedCert(
+    `${name}-cert`,
+    {
+      certRequestPem: req.certRequestPem,
+      caCertPem: a.ca.certPem,
+      caPrivateKeyPem: a.ca.keyPem,
+      validityPeriodHours: a.validityHours,
+      allowedUses: a.uses,
+    },
+    { parent, replacementTrigger: a.rotation },
+  );
+  return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
+}
+
+/** The directory part of an absolute path. */
+export function dirOf(p: string): string {
+  return p.slice(0, p.lastIndexOf("/")) || "/";
+}

@@ -1,0 +1,461 @@
+import { X509Certificate } from "node:crypto";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
+import { KES_DEFAULT_PORT, minioKesPolicy, renderKesConfig, renderKesSecretEnvFile } from "../core/kesConfig";
+import {
+  checkPreinstalledBinaryScript,
+  ensureServiceUserScript,
+  installBinaryScript,
+  installUnitScript,
+  serviceActionScript,
+  writeFileScript,
+} from "../core/scripts";
+import { renderKesUnit } from "../core/systemd";
+import type { KesPolicy } from "../core/types";
+import {
+  checkBinarySource,
+  checkCertificateForHost,
+  checkDuration,
+  checkHosts,
+  checkKeyPattern,
+  checkPort,
+  Issues,
+  known,
+} from "../core/validate";
+import type { BinarySourceArgs, KesServerArgs } from "./args";
+import { type HostArgs, hostConnection } from "./hosts";
+import { CertificateAuthority, hostStep, issueCertificate, sha256, throwIfInvalid } from "./internal";
+import type { KmsTarget } from "./kmsTarget";
+
+/** Paths KES uses on each host. */
+export const KES_PATHS = {
+  dir: "/etc/kes",
+  config: "/etc/kes/config.yaml",
+  secretEnv: "/etc/kes/kes.env",
+  cert: "/etc/kes/server.crt",
+  key: "/etc/kes/server.key",
+  ca: "/etc/kes/ca.crt",
+  home: "/var/lib/kes",
+  unit: "kes.service",
+  user: "kes",
+} as const;
+
+/** Validate {@link KesServerArgs}; exported for the bad-input table tests. */
+export function validateKesServerArgs(args: KesServerArgs): Issues {
+  const issues = new Issues();
+  checkHosts(issues, "hosts", args?.hosts);
+  if (!args?.kms || typeof args.kms !== "object") {
+    issues.add(
+      "kms",
+      'a KmsTarget is required: new KmsTarget("kms", { vault: {…} }) (or filesystem for development).',
+    );
+  }
+  checkBinarySource(issues, "binary", args?.binary, "kes");
+  checkPort(issues, "port", args?.port);
+  if (!Array.isArray(args?.minioKeyNames) || args.minioKeyNames.length === 0) {
+    issues.add(
+      "minioKeyNames",
+      'list the key names MinIO may use (its default key and bucket keys), or a prefix such as "minio-*".',
+    );
+  } else {
+    args.minioKeyNames.forEach((k, i) => {
+      checkKeyPattern(issues, `minioKeyNames[${i}]`, k);
+    });
+  }
+  if (args?.minioAuth !== undefined && args.minioAuth !== "apiKey" && args.minioAuth !== "certificate") {
+    issues.add(
+      "minioAuth",
+      `minioAuth must be "apiKey" or "certificate"; got ${JSON.stringify(args.minioAuth)}.`,
+    );
+  }
+  checkDuration(issues, "cache.any", args?.cache?.any);
+  checkDuration(issues, "cache.unused", args?.cache?.unused);
+  checkDuration(issues, "cache.offline", args?.cache?.offline);
+  const t = args?.tls;
+  if (t?.validityHours !== undefined && (!Number.isInteger(t.validityHours) || t.validityHours < 24)) {
+    issues.add("tls.validityHours", "validityHours must be a whole number of hours, at least 24.");
+  }
+  if (t?.certificates) {
+    const names = (args.hosts ?? []).map((h) => h.name);
+    for (const [hostName, pair] of Object.entries(t.certificates)) {
+      const host = (args.hosts ?? []).find((h) => h.name === hostName);
+      if (!host) {
+        issues.add(
+          `tls.certificates.${hostName}`,
+          `no host is named ${JSON.stringify(hostName)}; keys are host names (${names.join(", ")}).`,
+        );
+        continue;
+      }
+      checkCertificateForHost(
+        issues,
+        `tls.certificates.${hostName}.certPem`,
+        pair.certPem,
+        known(host.internalAddress ?? (host.address as string)),
+      );
+    }
+    if (t.caCertPem === undefined && t.ca === undefined) {
+      issues.add(
+        "tls.caCertPem",
+        "with your own certificates, give the CA certificate that signed them (caCertPem) so MinIO can verify KES.",
+      );
+    }
+    const missing = names.filter((n) => !(n in (t.certificates ?? {})));
+    if (missing.length > 0 && t.ca === undefined) {
+      issues.add(
+        "tls.certificates",
+        `hosts ${missing.join(", ")} have no certificate; give one for every host, or give tls.ca to generate the rest.`,
+      );
+    }
+  }
+  (args?.clients ?? []).forEach((c, i) => {
+    if (!c.name || !/^[A-Za-z0-9_-]+$/.test(c.name) || c.name === "minio") {
+      issues.add(
+        `clients[${i}].name`,
+        "policy names may contain letters, digits, '_' and '-', and \"minio\" is reserved for MinIO's policy.",
+      );
+    }
+    for (const [j, p] of (c.allow ?? []).entries()) {
+      if (typeof p !== "string" || !p.startsWith("/"))
+        issues.add(`clients[${i}].allow[${j}]`, "allow entries are API paths like /v1/key/generate/app-*.");
+    }
+  });
+  return issues;
+}
+
+/** Steps that install a binary on one host; returns the last step. */
+export function installBinarySteps(
+  parent: pulumi.Resource,
+  componentName: string,
+  host: HostArgs,
+  src: BinarySourceArgs,
+  defaultName: string,
+  dependsOn: pulumi.Resource[],
+): { step: pulumi.Resource; path: string; revision: string } {
+  if (src.preinstalledPath !== undefined) {
+    const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
+      create: checkPreinstalledBinaryScript({ path: src.preinstalledPath, sha256: src.sha256 }),
+      dependsOn,
+    });
+    return { step, path: src.preinstalledPath, revision: src.sha256 ?? src.preinstalledPath };
+  }
+  const path = `/usr/local/bin/${src.name ?? defaultName}`;
+  if (src.localPath !== undefined) {
+    const staged = `/var/tmp/pulumi-minio-kes-${src.name ?? defaultName}-${src.sha256}`;
+    const upload = new command.remote.CopyToRemote(
+      `${componentName}-${host.name}-${defaultName}-upload`,
+      {
+        connection: hostConnection(host),
+        source: new pulumi.asset.FileAsset(src.localPath),
+        remotePath: staged,
+        triggers: [src.sha256],
+      },
+      { parent, dependsOn },
+    );
+    const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
+      create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged }),
+      dependsOn: [upload],
+    });
+    return { step, path, revision: src.sha256! };
+  }
+  const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
+    create: installBinaryScript({ destPath: path, sha256: src.sha256!, url: src.url }),
+    dependsOn,
+  });
+  return { step, path, revision: src.sha256! };
+}
+
+/** What MinIO needs to reach this KES. */
+export interface KesClientCredentials {
+  /** `apiKey` or `certificate`. */
+  kind: "apiKey" | "certificate";
+  /** The API key (`kes:v1:…`), secret. Set when kind is `apiKey`. */
+  apiKey?: pulumi.Output<string>;
+  /** Client certificate (PEM). Set when kind is `certificate`. */
+  certPem?: pulumi.Output<string>;
+  /** Client key (PEM), secret. Set when kind is `certificate`. */
+  keyPem?: pulumi.Output<string>;
+  /** The identity KES knows MinIO by (hex SHA-256 of its public key). */
+  identity: pulumi.Output<string>;
+}
+
+/**
+ * KES, the key encryption service between MinIO and the KMS: one or more replicas that share
+ * keystore, policy and identities. On each host, in order: the `kes` user, the binary, TLS files,
+ * the config (mode 0600, owned by `kes`), a root-only env file with the keystore secrets, the
+ * systemd unit, then start and a health gate on `/v1/ready`. A changed config or certificate
+ * reloads KES (SIGHUP); a changed binary, unit or secret restarts it.
+ *
+ * It also holds MinIO's KES credentials: an Ed25519 key from `@pulumi/tls` turned into an API
+ * key (secret in state), whose identity is placed in the MinIO policy by itself.
+ */
+export class KesServer extends pulumi.ComponentResource {
+  /** KES endpoints, `https://<internalAddress>:<port>`, one per replica. */
+  readonly endpoints: pulumi.Output<string[]>;
+  /** CA certificate (PEM) that verifies the KES server certificates. */
+  readonly caCertPem: pulumi.Output<string>;
+  /** MinIO's credentials for this KES. */
+  readonly minioClient: KesClientCredentials;
+  /** Every identity this KES trusts (MinIO's first, then the clients'). */
+  readonly identities: pulumi.Output<string[]>;
+  /** Key names (or prefixes) MinIO may use. */
+  readonly minioKeyNames: string[];
+  /** The keystore backend. */
+  readonly keystoreKind: string;
+  /** The rendered config file (no secrets in it), identical on every replica. */
+  readonly config: pulumi.Output<string>;
+  /** The health gate of each replica: depend on these to run after KES is ready everywhere. */
+  readonly readyGates: pulumi.Resource[];
+  /** Expiry (RFC 3339) of each replica's server certificate, keyed by host name. */
+  readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
+  /** Names of the KES hosts (MinIO orders itself after KES on hosts it shares). */
+  readonly hostNames: string[];
+
+  constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("minio-kes:kes:KesServer", name, {}, opts);
+    throwIfInvalid(validateKesServerArgs(args), `KesServer ${name}`, this);
+    const port = args.port ?? KES_DEFAULT_PORT;
+    const kms: KmsTarget = args.kms;
+    this.keystoreKind = kms.kind;
+    this.hostNames = args.hosts.map((h) => h.name);
+    this.minioKeyNames = [...args.minioKeyNames];
+    const validityHours = args.tls?.validityHours ?? 8760;
+    const rotation = args.tls?.rotation;
+
+    // The CA: the user's, or one of our own.
+    const byo = args.tls?.certificates ?? {};
+    const needsGenerated =
+      args.hosts.some((h) => !(h.name in byo)) || (args.minioAuth ?? "apiKey") === "certificate";
+    let ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } | undefined;
+    if (args.tls?.ca) {
+      ca = { certPem: pulumi.output(args.tls.ca.certPem), keyPem: pulumi.secret(args.tls.ca.keyPem) };
+    } else if (needsGenerated) {
+      const own = new CertificateAuthority(
+        `${name}-ca`,
+        { commonName: `${name} KES CA`, rotation },
+        { parent: this },
+      );
+      ca = { certPem: own.certPem, keyPem: own.keyPem };
+    }
+    this.caCertPem = args.tls?.caCertPem !== undefined ? pulumi.output(args.tls.caCertPem) : ca!.certPem;
+
+    // MinIO's credentials.
+    if ((args.minioAuth ?? "apiKey") === "apiKey") {
+      const key = new tls.PrivateKey(
+        `${name}-minio-client-key`,
+        { algorithm: "ED25519" },
+        { parent: this, replacementTrigger: rotation, additionalSecretOutputs: ["privateKeyPem"] },
+      );
+      const apiKey = pulumi.secret(key.privateKeyPem.apply(kesApiKeyFromPrivateKey));
+      this.minioClient = {
+        kind: "apiKey",
+        apiKey,
+        identity: pulumi.unsecret(apiKey.apply(kesIdentityFromApiKey)),
+      };
+    } else {
+      const c = issueCertificate(this, `${name}-minio-client`, {
+        ca: ca!,
+        commonName: "minio",
+        sans: ["minio"],
+        uses: ["digitalSignature", "clientAuth"],
+        validityHours,
+        rotation,
+      });
+      this.minioClient = {
+        kind: "certificate",
+        certPem: c.certPem,
+        keyPem: c.keyPem,
+        identity: c.certPem.apply(kesIdentityFromCertificate),
+      };
+    }
+
+    const clientIdentities: pulumi.Output<string[][]> = pulumi.all(
+      (args.clients ?? []).map((c) => pulumi.all(c.identities)),
+    );
+    this.identities = pulumi
+      .all([this.minioClient.identity, clientIdentities])
+      .apply(([m, rest]) => [m, ...rest.flat()]);
+
+    const policies: pulumi.Output<KesPolicy[]> = pulumi
+      .all([this.minioClient.identity, clientIdentities])
+      .apply(([m, rest]) => [
+        minioKesPolicy({ keyNames: this.minioKeyNames, identities: [m] }),
+        ...(args.clients ?? []).map((c, i) => ({
+          name: c.name,
+          allow: c.allow,
+          deny: c.deny,
+          identities: rest[i]!,
+        })),
+      ]);
+
+    const rendered = pulumi.all([kms.keystore, policies]).apply(([keystore, pol]) =>
+      renderKesConfig({
+        address: `0.0.0.0:${port}`,
+        tls: { keyFile: KES_PATHS.key, certFile: KES_PATHS.cert, auth: "off" },
+        policies: pol,
+        cache: args.cache,
+        log: { error: "on", audit: args.auditLog ? "on" : "off" },
+        keystore,
+      }),
+    );
+    // The config holds no secret (secrets are ${VAR} references), so it is shown in diffs.
+    this.config = pulumi.unsecret(rendered.apply((r) => r.yaml));
+    const secretEnv = pulumi.secret(rendered.apply((r) => renderKesSecretEnvFile(r.secretEnv)));
+
+    const endpoints: pulumi.Output<string>[] = [];
+    const notAfter: Record<string, pulumi.Output<string>> = {};
+    const gates: pulumi.Resource[] = [];
+    for (const host of args.hosts) {
+      const addr = pulumi.output(host.internalAddress ?? host.address);
+      const endpoint = pulumi.interpolate`https://${addr}:${port}`;
+      endpoints.push(endpoint);
+
+      let server: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> };
+      if (host.name in byo) {
+        server = {
+          certPem: pulumi.output(byo[host.name]!.certPem),
+          keyPem: pulumi.secret(byo[host.name]!.keyPem),
+        };
+        notAfter[host.name] = server.certPem.apply((p) => new X509Certificate(p).validToDate.toISOString());
+      } else {
+        const c = issueCertificate(this, `${name}-${host.name}-server`, {
+          ca: ca!,
+          commonName: addr,
+          sans: [addr],
+          uses: ["digitalSignature", "keyEncipherment", "serverAuth"],
+          validityHours,
+          rotation,
+        });
+        server = c;
+        notAfter[host.name] = c.notAfter;
+      }
+
+      const user = hostStep(this, name, host, "user", {
+        create: ensureServiceUserScript({
+          user: KES_PATHS.user,
+          group: KES_PATHS.user,
+          home: KES_PATHS.home,
+        }),
+      });
+      const binary = installBinarySteps(this, name, host, args.binary, "kes", [user]);
+      const file = (
+        concern: string,
+        path: string,
+        content: pulumi.Input<string>,
+        secret: boolean,
+        owner: string,
+      ) =>
+        hostStep(this, name, host, concern, {
+          create: writeFileScript({
+            path,
+            mode: secret ? "0600" : "0644",
+            owner,
+            group: owner,
+            dirMode: "0750",
+            dirOwner: KES_PATHS.user,
+          }),
+          stdin: content,
+          secret,
+          dependsOn: [user],
+        });
+      const certStep = file("tls-cert", KES_PATHS.cert, server.certPem, false, KES_PATHS.user);
+      const keyStep = file("tls-key", KES_PATHS.key, server.keyPem, true, KES_PATHS.user);
+      const caStep = file("ca-cert", KES_PATHS.ca, this.caCertPem, false, KES_PATHS.user);
+      const kmsFiles = kms.files.map((f) =>
+        file(
+          `kms-${f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\./g, "-")}`,
+          f.path,
+          f.content,
+          f.secret,
+          KES_PATHS.user,
+        ),
+      );
+      const configStep = hostStep(this, name, host, "config", {
+        create: writeFileScript({
+          path: KES_PATHS.config,
+          mode: "0600",
+          owner: KES_PATHS.user,
+          group: KES_PATHS.user,
+          dirMode: "0750",
+          dirOwner: KES_PATHS.user,
+        }),
+        stdin: this.config,
+        dependsOn: [user],
+      });
+      const secretStep = hostStep(this, name, host, "secrets", {
+        create: writeFileScript({
+          path: KES_PATHS.secretEnv,
+          mode: "0600",
+          owner: "root",
+          group: "root",
+          dirMode: "0750",
+          dirOwner: KES_PATHS.user,
+        }),
+        stdin: secretEnv,
+        secret: true,
+        dependsOn: [user],
+      });
+      const unitText = renderKesUnit({
+        binaryPath: binary.path,
+        user: KES_PATHS.user,
+        group: KES_PATHS.user,
+        configPath: KES_PATHS.config,
+        envFile: KES_PATHS.secretEnv,
+        bindPrivilegedPort: port < 1024,
+      });
+      const unit = hostStep(this, name, host, "unit", {
+        create: installUnitScript({ unitName: KES_PATHS.unit }),
+        stdin: unitText,
+        dependsOn: [binary.step],
+      });
+      const health = endpoint.apply((url) => ({
+        kind: "kes" as const,
+        url: `${url}/v1/ready`,
+        caFile: KES_PATHS.ca,
+        connectTo: `127.0.0.1:${port}`,
+      }));
+      const timeout = args.healthTimeoutSeconds ?? 60;
+      // Restart on what KES cannot reload: binary, unit, secrets (env is read at start).
+      const service = hostStep(this, name, host, "service", {
+        create: health.apply((h) =>
+          serviceActionScript({
+            unit: KES_PATHS.unit,
+            action: "restart",
+            health: h,
+            timeoutSeconds: timeout,
+          }),
+        ),
+        triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256)],
+        dependsOn: [binary.step, unit, configStep, secretStep, certStep, keyStep, caStep, ...kmsFiles],
+      });
+      // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.
+      const reload = hostStep(this, name, host, "reload", {
+        create: health.apply((h) =>
+          serviceActionScript({ unit: KES_PATHS.unit, action: "reload", health: h, timeoutSeconds: timeout }),
+        ),
+        triggers: [
+          this.config.apply(sha256),
+          server.certPem.apply(sha256),
+          server.keyPem.apply(sha256),
+          this.caCertPem.apply(sha256),
+          ...kms.files.map((f) => f.content.apply(sha256)),
+        ],
+        dependsOn: [service],
+      });
+      gates.push(service, reload);
+    }
+    this.endpoints = pulumi.all(endpoints);
+    this.readyGates = gates;
+    this.certificateNotAfter = pulumi.all(notAfter);
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      caCertPem: this.caCertPem,
+      identities: this.identities,
+      minioIdentity: this.minioClient.identity,
+      minioKeyNames: this.minioKeyNames,
+      keystoreKind: this.keystoreKind,
+      certificateNotAfter: this.certificateNotAfter,
+    });
+  }
+}

@@ -1,0 +1,410 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Keystore, KeystoreKind } from "../core/types";
+import { checkDuration, checkEndpointUrl, checkKeyPattern, Issues, known } from "../core/validate";
+import type { AwsKmsArgs, KmsTargetArgs } from "./args";
+import { throwIfInvalid } from "./internal";
+
+/** A file the keystore needs on every KES host (a CA or client certificate for the KMS). */
+export interface KeystoreFile {
+  /** Absolute path on the KES host. */
+  path: string;
+  /** File content. */
+  content: pulumi.Output<string>;
+  /** Whether the content is secret (written 0600, never logged). */
+  secret: boolean;
+}
+
+const BACKENDS = ["filesystem", "vault", "aws", "gcp", "azure", "entrust", "fortanix", "thales"] as const;
+const KES_DIR = "/etc/kes";
+
+/** Validate {@link KmsTargetArgs}; exported for the bad-input table tests. */
+export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
+  const issues = new Issues();
+  const given = BACKENDS.filter((b) => args?.[b] !== undefined);
+  if (given.length !== 1) {
+    issues.add(
+      "kmsTarget",
+      `give exactly one keystore (${BACKENDS.join(", ")}); got ${given.length === 0 ? "none" : given.join(" and ")}.`,
+    );
+    return issues;
+  }
+  const fs = args.filesystem;
+  if (fs && fs.acknowledgeDevelopmentOnly !== true) {
+    issues.add(
+      "filesystem.acknowledgeDevelopmentOnly",
+      "the filesystem keystore keeps keys unencrypted on the KES host and loses them with it; set acknowledgeDevelopmentOnly: true for development, or use vault, aws, gcp or azure.",
+    );
+  }
+  if (fs?.path !== undefined && (typeof fs.path !== "string" || !fs.path.startsWith("/"))) {
+    issues.add(
+      "filesystem.path",
+      "path must be an absolute directory on the KES hosts, e.g. /var/lib/kes/keys.",
+    );
+  }
+  const v = args.vault;
+  if (v) {
+    checkEndpointUrl(issues, "vault.endpoint", v.endpoint);
+    if ((v.approle ? 1 : 0) + (v.kubernetes ? 1 : 0) !== 1) {
+      issues.add(
+        "vault",
+        "give exactly one Vault auth method: approle { roleId, secretId } or kubernetes { role, jwt }.",
+      );
+    }
+    if (v.version !== undefined && v.version !== "v1" && v.version !== "v2") {
+      issues.add(
+        "vault.version",
+        `version must be "v1" or "v2" (the KV engine version); got ${JSON.stringify(v.version)}.`,
+      );
+    }
+    if (v.transit && (typeof v.transit.key !== "string" || v.transit.key === "")) {
+      issues.add("vault.transit.key", 'transit needs the name of the transit key, e.g. { key: "kes" }.');
+    }
+    if (v.kubernetes && (typeof v.kubernetes.role !== "string" || v.kubernetes.role === "")) {
+      issues.add("vault.kubernetes.role", "kubernetes auth needs the Vault role name.");
+    }
+    if (v.prefix !== undefined && (v.prefix.startsWith("/") || v.prefix.endsWith("/"))) {
+      issues.add("vault.prefix", `prefix ${JSON.stringify(v.prefix)} must not start or end with '/'.`);
+    }
+    checkDuration(issues, "vault.statusPing", v.statusPing);
+  }
+  const a = args.aws;
+  if (a) {
+    if (typeof a.region !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(a.region)) {
+      issues.add(
+        "aws.region",
+        `${JSON.stringify(a.region)} is not an AWS region; write it like "eu-central-1".`,
+      );
+    }
+    const modes = [
+      a.credentials !== undefined,
+      a.useInstanceRole === true,
+      a.createCredentials === true,
+    ].filter(Boolean);
+    if (modes.length > 1) {
+      issues.add(
+        "aws",
+        "choose one way for KES to get AWS credentials: credentials, useInstanceRole or createCredentials.",
+      );
+    }
+    if (createsAwsCredentials(a)) {
+      if (!a.secretNames || a.secretNames.length === 0) {
+        issues.add(
+          "aws.secretNames",
+          'generated credentials are scoped to KES\'s secrets: list the key names (or prefixes like "minio-*") KES stores, usually the same as KesServer.minioKeyNames.',
+        );
+      } else {
+        a.secretNames.forEach((n, i) => {
+          checkKeyPattern(issues, `aws.secretNames[${i}]`, n);
+        });
+      }
+    }
+    if (a.kmsKeyId !== undefined && a.createKey === true) {
+      issues.add(
+        "aws.createKey",
+        "createKey and kmsKeyId exclude each other: either create a key or name an existing one.",
+      );
+    }
+  }
+  const g = args.gcp;
+  if (g && (typeof g.projectId !== "string" || g.projectId === "")) {
+    issues.add("gcp.projectId", "projectId is required (the GCP project that holds the secrets).");
+  }
+  const z = args.azure;
+  if (z) {
+    checkEndpointUrl(issues, "azure.endpoint", z.endpoint, { httpsOnly: true });
+    if ((z.credentials ? 1 : 0) + (z.managedIdentityClientId !== undefined ? 1 : 0) !== 1) {
+      issues.add(
+        "azure",
+        "give exactly one of credentials { tenantId, clientId, clientSecret } and managedIdentityClientId.",
+      );
+    }
+  }
+  const e = args.entrust;
+  if (e) {
+    checkEndpointUrl(issues, "entrust.endpoint", e.endpoint);
+    if (!e.vaultId) issues.add("entrust.vaultId", "vaultId is required.");
+    if (!e.boxId) issues.add("entrust.boxId", "boxId is required.");
+  }
+  if (args.fortanix) checkEndpointUrl(issues, "fortanix.endpoint", args.fortanix.endpoint);
+  if (args.thales) checkEndpointUrl(issues, "thales.endpoint", args.thales.endpoint);
+  return issues;
+}
+
+function createsAwsCredentials(a: AwsKmsArgs): boolean {
+  return (
+    a.createCredentials === true ||
+    (a.credentials === undefined && a.useInstanceRole !== true && a.createCredentials !== false)
+  );
+}
+
+/**
+ * The external KMS that KES stores its keys in: Vault/OpenBao, AWS Secrets Manager + KMS, GCP,
+ * Azure, Entrust, Fortanix, Thales, or the filesystem for development. For AWS it can create the
+ * KMS key (with an alias) and least-privilege credentials for KES with `@pulumi/aws`.
+ *
+ * It runs nothing on hosts; {@link KesServer} renders its settings into each replica's config.
+ */
+export class KmsTarget extends pulumi.ComponentResource {
+  /** Which backend: `fs`, `vault`, `aws`, `gcp`, `azure`, `entrust`, `fortanix` or `thales`. */
+  readonly kind: KeystoreKind;
+  /** The resolved keystore settings (secret, since they carry credentials). */
+  readonly keystore: pulumi.Output<Keystore>;
+  /** Files the keystore needs on each KES host. */
+  readonly files: KeystoreFile[];
+  /** For AWS: the ARN of the KMS key in use (created or given). */
+  readonly awsKmsKeyArn?: pulumi.Output<string>;
+  /** For AWS with generated credentials: the IAM user KES uses. */
+  readonly awsIamUserName?: pulumi.Output<string>;
+
+  constructor(name: string, args: KmsTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("minio-kes:kms:KmsTarget", name, {}, opts);
+    throwIfInvalid(validateKmsTargetArgs(args), `KmsTarget ${name}`, this);
+    const files: KeystoreFile[] = [];
+    const file = (
+      base: string,
+      content: pulumi.Input<string> | undefined,
+      secret = false,
+    ): string | undefined => {
+      if (content === undefined) return undefined;
+      const path = `${KES_DIR}/${base}`;
+      files.push({ path, content: secret ? pulumi.secret(content) : pulumi.output(content), secret });
+      return path;
+    };
+
+    let keystore: pulumi.Output<Keystore>;
+    if (args.filesystem) {
+      this.kind = "fs";
+      keystore = pulumi.output({ kind: "fs", path: args.filesystem.path ?? "/var/lib/kes/keys" } as Keystore);
+    } else if (args.vault) {
+      const v = args.vault;
+      this.kind = "vault";
+      const caFile = file("vault-ca.crt", v.caCertPem);
+      const certFile = file("vault-client.crt", v.clientCertificate?.certPem);
+      const keyFile = file("vault-client.key", v.clientCertificate?.keyPem, true);
+      keystore = pulumi
+        .all([v.approle?.roleId, v.approle?.secretId, v.kubernetes?.jwt])
+        .apply(([roleId, secretId, jwt]) => {
+          const k: Keystore = {
+            kind: "vault",
+            endpoint: v.endpoint,
+            engine: v.engine,
+            version: v.version,
+            namespace: v.namespace,
+            prefix: v.prefix,
+            transit: v.transit ? { key: v.transit.key, engine: v.transit.engine } : undefined,
+            approle: v.approle
+              ? { id: roleId!, secret: secretId!, engine: v.approle.engine, namespace: v.approle.namespace }
+              : undefined,
+            kubernetes: v.kubernetes
+              ? {
+                  role: v.kubernetes.role,
+                  jwt: jwt!,
+                  engine: v.kubernetes.engine,
+                  namespace: v.kubernetes.namespace,
+                }
+              : undefined,
+            tls: caFile || certFile ? { caFile, certFile, keyFile } : undefined,
+            statusPing: v.statusPing,
+          };
+          return k;
+        });
+    } else if (args.aws) {
+      this.kind = "aws";
+      const aws = this.setUpAws(name, args.aws);
+      keystore = aws.keystore;
+      this.awsKmsKeyArn = aws.keyArn;
+      this.awsIamUserName = aws.userName;
+    } else if (args.gcp) {
+      const g = args.gcp;
+      this.kind = "gcp";
+      const c = g.credentials;
+      keystore = pulumi
+        .all([c?.clientEmail, c?.clientId, c?.privateKeyId, c?.privateKey])
+        .apply(([email, id, kid, key]) => ({
+          kind: "gcp" as const,
+          projectId: g.projectId,
+          endpoint: g.endpoint,
+          scopes: g.scopes,
+          credentials: c
+            ? { clientEmail: email!, clientId: id!, privateKeyId: kid!, privateKey: key! }
+            : undefined,
+        }));
+    } else if (args.azure) {
+      const z = args.azure;
+      this.kind = "azure";
+      const c = z.credentials;
+      keystore = pulumi
+        .all([c?.tenantId, c?.clientId, c?.clientSecret, z.managedIdentityClientId])
+        .apply(([t, id, s, mi]) => ({
+          kind: "azure" as const,
+          endpoint: z.endpoint,
+          credentials: c ? { tenantId: t!, clientId: id!, clientSecret: s! } : undefined,
+          managedIdentity: mi !== undefined ? { clientId: mi } : undefined,
+        }));
+    } else if (args.entrust) {
+      const e = args.entrust;
+      this.kind = "entrust";
+      const caFile = file("entrust-ca.crt", e.caCertPem);
+      keystore = pulumi.all([e.username, e.password]).apply(([u, p]) => ({
+        kind: "entrust" as const,
+        endpoint: e.endpoint,
+        vaultId: e.vaultId,
+        boxId: e.boxId,
+        credentials: { username: u, password: p },
+        tls: caFile ? { caFile } : undefined,
+      }));
+    } else if (args.fortanix) {
+      const f = args.fortanix;
+      this.kind = "fortanix";
+      const caFile = file("fortanix-ca.crt", f.caCertPem);
+      keystore = pulumi.output(f.apiKey).apply((key) => ({
+        kind: "fortanix" as const,
+        endpoint: f.endpoint,
+        groupId: f.groupId,
+        credentials: { key },
+        tls: caFile ? { caFile } : undefined,
+      }));
+    } else {
+      const t = args.thales!;
+      this.kind = "thales";
+      const caFile = file("thales-ca.crt", t.caCertPem);
+      keystore = pulumi.output(t.token).apply((token) => ({
+        kind: "thales" as const,
+        endpoint: t.endpoint,
+        credentials: { token, domain: t.domain },
+        tls: caFile ? { caFile } : undefined,
+      }));
+    }
+    this.keystore = pulumi.secret(keystore);
+    this.files = files;
+    this.registerOutputs({
+      kind: this.kind,
+      awsKmsKeyArn: this.awsKmsKeyArn,
+      awsIamUserName: this.awsIamUserName,
+    });
+  }
+
+  /** AWS: the KMS key (+ alias) and least-privilege credentials, with `@pulumi/aws` (loaded lazily: optional peer). */
+  private setUpAws(
+    name: string,
+    a: AwsKmsArgs,
+  ): { keystore: pulumi.Output<Keystore>; keyArn?: pulumi.Output<string>; userName?: pulumi.Output<string> } {
+    // biome-ignore lint/suspicious/noExplicitAny: optional peer dependency, loaded only for the AWS target
+    let aws: any;
+    try {
+      aws = require("@pulumi/aws");
+    } catch {
+      throw new pulumi.ResourceError(
+        `KmsTarget ${name}: the aws target needs the optional peer dependency @pulumi/aws 7: run \`npm install @pulumi/aws@7\`.`,
+        this,
+      );
+    }
+    const endpoint = a.endpoint ?? `secretsmanager.${a.region}.amazonaws.com`;
+    let keyArn: pulumi.Output<string> | undefined;
+    if (a.kmsKeyId !== undefined) {
+      keyArn = pulumi.output(a.kmsKeyId);
+    } else if (a.createKey !== false) {
+      const key = new aws.kms.Key(
+        `${name}-key`,
+        {
+          description: `KES keystore key for ${name} (pulumi-minio-kes)`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+        },
+        { parent: this, protect: false },
+      );
+      new aws.kms.Alias(`${name}-alias`, { name: `alias/${name}`, targetKeyId: key.keyId }, { parent: this });
+      keyArn = key.arn;
+    }
+    let creds: pulumi.Output<{ accessKey: string; secretKey: string; sessionToken?: string } | undefined> =
+      pulumi.output(undefined);
+    let userName: pulumi.Output<string> | undefined;
+    if (a.credentials) {
+      const c = a.credentials;
+      creds = pulumi.all([c.accessKey, c.secretKey, c.sessionToken]).apply(([ak, sk, st]) => ({
+        accessKey: ak,
+        secretKey: sk,
+        sessionToken: st,
+      }));
+    } else if (createsAwsCredentials(a)) {
+      const identity = aws.getCallerIdentityOutput({}, { parent: this });
+      const partition = aws.getPartitionOutput({}, { parent: this });
+      const user = new aws.iam.User(`${name}-kes`, { path: "/pulumi-minio-kes/" }, { parent: this });
+      const policy = pulumi
+        .all([identity.accountId, partition.partition, keyArn ?? pulumi.output("")])
+        .apply(([account, part, arn]: [string, string, string]) =>
+          JSON.stringify(
+            awsKesPolicyDocument({
+              partition: part,
+              account,
+              region: a.region,
+              secretNames: a.secretNames ?? [],
+              kmsKeyArn: arn,
+            }),
+          ),
+        );
+      new aws.iam.UserPolicy(`${name}-kes-policy`, { user: user.name, policy }, { parent: this });
+      const accessKey = new aws.iam.AccessKey(`${name}-kes-key`, { user: user.name }, { parent: this });
+      creds = pulumi.all([accessKey.id, accessKey.secret]).apply(([id, secret]: [string, string]) => ({
+        accessKey: id,
+        secretKey: secret,
+      }));
+      userName = user.name;
+    }
+    const keystore = pulumi.all([keyArn ?? pulumi.output(undefined), creds]).apply(([arn, c]) => {
+      const k: Keystore = {
+        kind: "aws",
+        endpoint,
+        region: a.region,
+        kmsKey: arn || undefined,
+        credentials: c,
+      };
+      return k;
+    });
+    return { keystore, keyArn, userName };
+  }
+}
+
+/**
+ * The IAM policy KES needs for AWS Secrets Manager + KMS (kes-docs aws-secrets-manager.md,
+ * kes-minio.md §1.2), scoped to the secrets named after KES keys. `secretsmanager:DeleteSecret`
+ * is left out on purpose: the library never deletes keys (MinIO's data would be lost with them).
+ * `ListSecrets` has no resource-level scope in IAM, so it is granted on `*`.
+ */
+export function awsKesPolicyDocument(a: {
+  partition: string;
+  account: string;
+  region: string;
+  secretNames: string[];
+  kmsKeyArn?: string;
+}): object {
+  const secretArns = a.secretNames.map((n) => {
+    const base = `arn:${a.partition}:secretsmanager:${a.region}:${a.account}:secret:`;
+    // Secrets Manager appends "-" and six random characters to every secret ARN.
+    return n.endsWith("*") ? `${base}${n}` : `${base}${n}-??????`;
+  });
+  const statements: object[] = [
+    {
+      Sid: "KesSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:CreateSecret", "secretsmanager:GetSecretValue"],
+      Resource: secretArns,
+    },
+    { Sid: "KesListSecrets", Effect: "Allow", Action: ["secretsmanager:ListSecrets"], Resource: "*" },
+  ];
+  if (a.kmsKeyArn) {
+    statements.push({
+      Sid: "KesKmsKey",
+      Effect: "Allow",
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+      Resource: a.kmsKeyArn,
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** @internal The keystore value when every part is known (for validation of plain args). */
+export function knownKind(args: KmsTargetArgs): KeystoreKind | undefined {
+  const b = BACKENDS.find((k) => known(args[k]) !== undefined);
+  return b === "filesystem" ? "fs" : b;
+}

@@ -1,0 +1,516 @@
+import * as pulumi from "@pulumi/pulumi";
+import { renderEnvFile } from "../core/envfile";
+import { ensureDirectoriesScript, envMergeScript, kesRemovalGuardScript } from "../core/hostScripts";
+import {
+  MINIO_DEFAULT_PORT,
+  minioEnvEntries,
+  renderMinioEnvFile,
+  renderMinioVolumes,
+} from "../core/minioEnv";
+import {
+  ensureServiceUserScript,
+  installUnitScript,
+  type McTarget,
+  serviceActionScript,
+  writeFileScript,
+} from "../core/scripts";
+import { renderMinioUnit } from "../core/systemd";
+import type { MinioEnvInput, MinioKesAuth } from "../core/types";
+import {
+  checkBinarySource,
+  checkCertificateForHost,
+  checkDrives,
+  checkEndpointUrl,
+  checkExtraEnv,
+  checkHosts,
+  checkKeyName,
+  checkPort,
+  checkRootCredentials,
+  Issues,
+  keyAllowed,
+  known,
+} from "../core/validate";
+import type { CertificatePairArgs, ExternalKesArgs, MinioDeploymentArgs, TlsArgs } from "./args";
+import type { HostArgs } from "./hosts";
+import { CertificateAuthority, hostStep, issueCertificate, sha256, throwIfInvalid } from "./internal";
+import { installBinarySteps, KesServer } from "./kesServer";
+
+/** Paths MinIO uses on each node. */
+export const MINIO_PATHS = {
+  envFile: "/etc/default/minio",
+  configDir: "/etc/minio",
+  kesCa: "/etc/minio/kes-ca.crt",
+  kesClientCert: "/etc/minio/kes-client.crt",
+  kesClientKey: "/etc/minio/kes-client.key",
+  certsDir: "/etc/minio/certs",
+  unit: "minio.service",
+  user: "minio-user",
+  home: "/var/lib/minio",
+  mcConfigDir: "/root/.pulumi-minio-kes/mc",
+} as const;
+
+function isKesServer(k: unknown): k is KesServer {
+  return k instanceof KesServer;
+}
+
+/** Validate {@link MinioDeploymentArgs}; exported for the bad-input table tests. */
+export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
+  const issues = new Issues();
+  checkHosts(issues, "nodes", args?.nodes);
+  const names = (args?.nodes ?? []).map((n) => n?.name).filter((n): n is string => typeof n === "string");
+  checkDrives(issues, "drives", args?.drives, args?.nodeDrives, names);
+  checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
+  // checkRootCredentials prefixes fields with ".": strip it for top-level args.
+  for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
+  checkPort(issues, "port", args?.port);
+  checkPort(issues, "consolePort", args?.consolePort);
+  if (args?.port !== undefined && args.port === args.consolePort) {
+    issues.add("consolePort", "consolePort must differ from port (the S3 API port).");
+  }
+  checkExtraEnv(issues, "extraEnv", args?.extraEnv);
+  if (args?.existing === undefined) {
+    checkBinarySource(issues, "binary", args?.binary, "minio");
+  } else if (args.binary !== undefined) {
+    issues.add(
+      "binary",
+      "existing deployments keep their own binary: remove binary, or drop existing to let the library install MinIO.",
+    );
+  }
+  if (args?.mc !== undefined) checkBinarySource(issues, "mc", args.mc, "mc");
+  if (args?.adminHost !== undefined && !names.includes(args.adminHost)) {
+    issues.add(
+      "adminHost",
+      `no node is named ${JSON.stringify(args.adminHost)}; use one of ${names.join(", ")}.`,
+    );
+  }
+  const kes = args?.kes;
+  if (kes !== undefined) {
+    if (args.defaultKeyName === undefined) {
+      issues.add(
+        "defaultKeyName",
+        'with kes, MinIO needs MINIO_KMS_KES_KEY_NAME: set defaultKeyName, e.g. "minio-default" (it must stay forever).',
+      );
+    } else {
+      checkKeyName(issues, "defaultKeyName", args.defaultKeyName);
+      if (isKesServer(kes) && !keyAllowed(args.defaultKeyName, kes.minioKeyNames)) {
+        issues.add(
+          "defaultKeyName",
+          `${JSON.stringify(args.defaultKeyName)} is not in the KesServer's minioKeyNames (${kes.minioKeyNames.join(", ")}); KES would answer 403. Add it there or rename the key.`,
+        );
+      }
+    }
+    if (!isKesServer(kes)) {
+      const ext = kes as ExternalKesArgs;
+      if (!Array.isArray(ext.endpoints) || ext.endpoints.length === 0) {
+        issues.add(
+          "kes.endpoints",
+          'list every KES endpoint, e.g. ["https://kes1.example.net:7373"] (MinIO balances across them).',
+        );
+      } else {
+        for (const [i, e] of ext.endpoints.entries()) {
+          checkEndpointUrl(issues, `kes.endpoints[${i}]`, e, { httpsOnly: true });
+        }
+      }
+      if ((ext.apiKey !== undefined ? 1 : 0) + (ext.clientCertificate !== undefined ? 1 : 0) !== 1) {
+        issues.add(
+          "kes",
+          "give exactly one of apiKey and clientCertificate: MinIO refuses both (MINIO_KMS_KES_API_KEY excludes the cert/key pair).",
+        );
+      }
+      if (ext.caCertPem === undefined)
+        issues.add(
+          "kes.caCertPem",
+          "give the CA certificate that signed the KES server certificates (MINIO_KMS_KES_CAPATH).",
+        );
+      const apiKey = known(ext.apiKey as string | undefined);
+      if (typeof apiKey === "string" && !apiKey.startsWith("kes:v1:")) {
+        issues.add(
+          "kes.apiKey",
+          "a KES API key starts with kes:v1: (make one with kesApiKeyFromPrivateKey or `kes identity new`).",
+        );
+      }
+    }
+  } else if (args?.defaultKeyName !== undefined) {
+    issues.add("defaultKeyName", "defaultKeyName only applies with kes; add kes or remove defaultKeyName.");
+  }
+  const t = args?.tls;
+  if (t !== undefined && typeof t === "object" && t.certificates) {
+    for (const [hostName, pair] of Object.entries(t.certificates)) {
+      const node = (args.nodes ?? []).find((n) => n.name === hostName);
+      if (!node) issues.add(`tls.certificates.${hostName}`, `no node is named ${JSON.stringify(hostName)}.`);
+      else
+        checkCertificateForHost(
+          issues,
+          `tls.certificates.${hostName}.certPem`,
+          pair.certPem,
+          known(node.internalAddress ?? (node.address as string)),
+        );
+    }
+    if (t.caCertPem === undefined && t.ca === undefined) {
+      issues.add(
+        "tls.caCertPem",
+        "with your own certificates, give the CA certificate that signed them (caCertPem): nodes and mc verify each other with it.",
+      );
+    }
+  }
+  if (
+    args?.healthTimeoutSeconds !== undefined &&
+    (!Number.isInteger(args.healthTimeoutSeconds) || args.healthTimeoutSeconds < 5)
+  ) {
+    issues.add("healthTimeoutSeconds", "healthTimeoutSeconds must be a whole number of seconds, at least 5.");
+  }
+  return issues;
+}
+
+/**
+ * MinIO on one or more hosts with its `MINIO_KMS_KES_*` settings: single-node single-drive,
+ * single-node multi-drive, or multi-node multi-drive. On each node: the `minio-user` user, drive
+ * directories, the binary, the environment file (mode 0600, owned by `minio-user`, identical on
+ * every node), certificates, the unit. Every node starts only after every KES replica passed its
+ * health gate; when the environment, binary or unit changes, all nodes restart together, and a
+ * gate on `/minio/health/ready` (which runs a KES generate) closes the deployment.
+ */
+export class MinioDeployment extends pulumi.ComponentResource {
+  /** S3 endpoint of each node, `http(s)://<internalAddress>:<port>`. */
+  readonly endpoints: pulumi.Output<string[]>;
+  /** The rendered `MINIO_VOLUMES`. */
+  readonly volumes: pulumi.Output<string>;
+  /** `MINIO_KMS_KES_KEY_NAME`, when KES is used. */
+  readonly defaultKeyName?: string;
+  /** The KES endpoints MinIO uses. */
+  readonly kesEndpoints: pulumi.Output<string[]>;
+  /** Whether server-side encryption through KES is configured. */
+  readonly sseEnabled: boolean;
+  /** The gate that passes once every node answers `/minio/health/ready`. */
+  readonly ready: pulumi.Resource;
+  /** @internal Where and how `mc` runs, for {@link EncryptedBucket}. */
+  readonly mcTarget?: McTarget;
+  /** @internal The node `mc` runs on. */
+  readonly adminNode: HostArgs;
+  /** The node `mc` runs on (host name). */
+  readonly adminHost: string;
+  /** Key names KES allows MinIO to use, when the KES is of this stack. */
+  readonly allowedKeyNames?: string[];
+  /** Expiry (RFC 3339) of each node's TLS certificate, when MinIO serves TLS. */
+  readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: MinioDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("minio-kes:minio:MinioDeployment", name, {}, opts);
+    throwIfInvalid(validateMinioDeploymentArgs(args), `MinioDeployment ${name}`, this);
+    const port = args.port ?? MINIO_DEFAULT_PORT;
+    const consolePort = args.consolePort ?? 9001;
+    const tlsArgs: TlsArgs | undefined = args.tls === true ? {} : args.tls === false ? undefined : args.tls;
+    const scheme = tlsArgs ? "https" : "http";
+    const nodes = args.nodes;
+    const existing = args.existing;
+    const envFile = existing?.envFile ?? MINIO_PATHS.envFile;
+    const unitName = existing?.unitName ?? MINIO_PATHS.unit;
+    this.adminHost = args.adminHost ?? nodes[0]!.name;
+    this.adminNode = nodes.find((n) => n.name === this.adminHost)!;
+    this.defaultKeyName = args.defaultKeyName;
+    this.sseEnabled = args.kes !== undefined;
+
+    // Topology → MINIO_VOLUMES.
+    const addrs = nodes.map((n) => pulumi.output(n.internalAddress ?? n.address));
+    const drivesOf = (n: HostArgs) => args.nodeDrives?.[n.name] ?? args.drives;
+    const sameDrives = nodes.every((n) => JSON.stringify(drivesOf(n)) === JSON.stringify(args.drives));
+    this.volumes = pulumi
+      .all(addrs)
+      .apply((hosts) =>
+        sameDrives
+          ? renderMinioVolumes({ scheme, port, hosts, drives: args.drives })
+          : nodes.flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`)).join(" "),
+      );
+    this.endpoints = pulumi.all(addrs.map((a) => pulumi.interpolate`${scheme}://${a}:${port}`));
+
+    // KES settings.
+    const kes = args.kes;
+    let kesAuth: pulumi.Output<MinioKesAuth> | undefined;
+    let kesCa: pulumi.Output<string> | undefined;
+    let kesGates: pulumi.Resource[] = [];
+    let clientCert: CertificatePairArgs | undefined;
+    if (kes && isKesServer(kes)) {
+      this.kesEndpoints = kes.endpoints;
+      kesCa = kes.caCertPem;
+      kesGates = kes.readyGates;
+      this.allowedKeyNames = kes.minioKeyNames;
+      if (kes.minioClient.kind === "apiKey") {
+        kesAuth = kes.minioClient.apiKey!.apply((apiKey) => ({ kind: "apiKey" as const, apiKey }));
+      } else {
+        clientCert = { certPem: kes.minioClient.certPem!, keyPem: kes.minioClient.keyPem! };
+      }
+    } else if (kes) {
+      const ext = kes as ExternalKesArgs;
+      this.kesEndpoints = pulumi.output(ext.endpoints);
+      kesCa = pulumi.output(ext.caCertPem);
+      if (ext.apiKey !== undefined) {
+        kesAuth = pulumi.output(ext.apiKey).apply((apiKey) => ({ kind: "apiKey" as const, apiKey }));
+      } else {
+        clientCert = ext.clientCertificate;
+      }
+    } else {
+      this.kesEndpoints = pulumi.output([]);
+    }
+    if (clientCert) {
+      kesAuth = pulumi.output({
+        kind: "certificate" as const,
+        certFile: MINIO_PATHS.kesClientCert,
+        keyFile: MINIO_PATHS.kesClientKey,
+      });
+    }
+
+    // MinIO's own TLS.
+    const notAfter: Record<string, pulumi.Output<string>> = {};
+    let minioCa: pulumi.Output<string> | undefined;
+    const serverCerts: Record<string, { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> }> = {};
+    if (tlsArgs) {
+      const byo = tlsArgs.certificates ?? {};
+      let ca = tlsArgs.ca
+        ? { certPem: pulumi.output(tlsArgs.ca.certPem), keyPem: pulumi.secret(tlsArgs.ca.keyPem) }
+        : undefined;
+      if (!ca && nodes.some((n) => !(n.name in byo))) {
+        const own = new CertificateAuthority(
+          `${name}-ca`,
+          { commonName: `${name} MinIO CA`, rotation: tlsArgs.rotation },
+          { parent: this },
+        );
+        ca = { certPem: own.certPem, keyPem: own.keyPem };
+      }
+      minioCa = tlsArgs.caCertPem !== undefined ? pulumi.output(tlsArgs.caCertPem) : ca!.certPem;
+      for (const [i, n] of nodes.entries()) {
+        if (n.name in byo) {
+          serverCerts[n.name] = {
+            certPem: pulumi.output(byo[n.name]!.certPem),
+            keyPem: pulumi.secret(byo[n.name]!.keyPem),
+          };
+        } else {
+          const c = issueCertificate(this, `${name}-${n.name}-server`, {
+            ca: ca!,
+            commonName: addrs[i]!,
+            // Every node's certificate names the node, plus localhost for checks on the host.
+            sans: [addrs[i]!, "localhost", "127.0.0.1"],
+            uses: ["digitalSignature", "keyEncipherment", "serverAuth", "clientAuth"],
+            validityHours: tlsArgs.validityHours ?? 8760,
+            rotation: tlsArgs.rotation,
+          });
+          serverCerts[n.name] = c;
+          notAfter[n.name] = c.notAfter;
+        }
+      }
+    }
+    this.certificateNotAfter = pulumi.all(notAfter);
+
+    const minioOpts: string[] = [`--address :${port}`, `--console-address :${consolePort}`];
+    if (tlsArgs) minioOpts.push(`--certs-dir ${MINIO_PATHS.certsDir}`);
+    const extra = pulumi.all(args.extraEnv ?? {});
+    const envInput: pulumi.Output<MinioEnvInput> = pulumi
+      .all([
+        args.rootUser,
+        args.rootPassword,
+        this.volumes,
+        this.kesEndpoints,
+        kesAuth ?? pulumi.output(undefined),
+        extra,
+      ])
+      .apply(
+        ([rootUser, rootPassword, volumes, endpoints, auth, extraEnv]): MinioEnvInput => ({
+          rootUser,
+          rootPassword,
+          volumes,
+          opts: existing ? undefined : minioOpts.join(" "),
+          kes: auth
+            ? {
+                endpoints: [...endpoints],
+                keyName: args.defaultKeyName!,
+                auth: auth as MinioKesAuth,
+                caPath: MINIO_PATHS.kesCa,
+              }
+            : undefined,
+          extra: extraEnv as Record<string, string>,
+        }),
+      );
+    const envText = pulumi.secret(envInput.apply(renderMinioEnvFile));
+    // Existing mode: only our variables go to the host, merged into the file there.
+    const managedEntries = envInput.apply((e) => {
+      const entries = minioEnvEntries(e).filter(
+        ([k]) => k.startsWith("MINIO_KMS_KES_") || (e.extra && k in e.extra),
+      );
+      return { names: entries.map(([k]) => k), text: renderEnvFile(entries) };
+    });
+    const envRevision = pulumi.secret(
+      existing ? managedEntries.apply((m) => sha256(m.text)) : envText.apply(sha256),
+    );
+
+    // Per-node files.
+    const mcSrc = args.mc;
+    const fileSteps: pulumi.Resource[] = [];
+    const revisions: pulumi.Input<unknown>[] = [];
+    const perNode: Array<{
+      node: HostArgs;
+      deps: pulumi.Resource[];
+      triggers: pulumi.Input<unknown>[];
+      binaryPath: string;
+    }> = [];
+    for (const node of nodes) {
+      const deps: pulumi.Resource[] = [];
+      const triggers: pulumi.Input<unknown>[] = [envRevision];
+      let binaryPath = existing?.binaryPath ?? "/usr/local/bin/minio";
+      const write = (
+        concern: string,
+        path: string,
+        content: pulumi.Input<string>,
+        secret: boolean,
+        after: pulumi.Resource[],
+      ) => {
+        const s = hostStep(this, name, node, concern, {
+          create: writeFileScript({
+            path,
+            mode: secret ? "0600" : "0644",
+            owner: MINIO_PATHS.user,
+            group: MINIO_PATHS.user,
+            dirMode: "0750",
+            dirOwner: MINIO_PATHS.user,
+          }),
+          stdin: content,
+          secret,
+          dependsOn: after,
+        });
+        deps.push(s);
+        return s;
+      };
+      if (!existing) {
+        const user = hostStep(this, name, node, "user", {
+          create: ensureServiceUserScript({
+            user: MINIO_PATHS.user,
+            group: MINIO_PATHS.user,
+            home: MINIO_PATHS.home,
+          }),
+        });
+        const drives = hostStep(this, name, node, "drives", {
+          create: ensureDirectoriesScript({
+            paths: drivesOf(node),
+            owner: MINIO_PATHS.user,
+            group: MINIO_PATHS.user,
+          }),
+          dependsOn: [user],
+        });
+        const binary = installBinarySteps(this, name, node, args.binary!, "minio", [user]);
+        binaryPath = binary.path;
+        triggers.push(binary.revision);
+        deps.push(drives, binary.step);
+        const guard = kes
+          ? undefined
+          : args.allowKesRemoval
+            ? undefined
+            : hostStep(this, name, node, "kes-guard", {
+                create: kesRemovalGuardScript({ envFile }),
+                dependsOn: [user],
+              });
+        write("env", envFile, envText, true, guard ? [user, guard] : [user]);
+        const kesColocated = isKesServer(kes) && kes.hostNames.includes(node.name);
+        const unitText = renderMinioUnit({
+          binaryPath,
+          user: MINIO_PATHS.user,
+          group: MINIO_PATHS.user,
+          envFile,
+          after: kesColocated ? ["kes.service"] : undefined,
+          serviceType: args.serviceType,
+          bindPrivilegedPort: port < 1024 || consolePort < 1024,
+        });
+        triggers.push(sha256(unitText));
+        const unit = hostStep(this, name, node, "unit", {
+          create: installUnitScript({ unitName: MINIO_PATHS.unit }),
+          stdin: unitText,
+          dependsOn: [binary.step],
+        });
+        deps.push(unit);
+        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, [user]);
+        if (clientCert) {
+          write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, [user]);
+          write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, [user]);
+        }
+        if (tlsArgs) {
+          write("tls-cert", `${MINIO_PATHS.certsDir}/public.crt`, serverCerts[node.name]!.certPem, false, [
+            user,
+          ]);
+          write("tls-key", `${MINIO_PATHS.certsDir}/private.key`, serverCerts[node.name]!.keyPem, true, [
+            user,
+          ]);
+          write("tls-ca", `${MINIO_PATHS.certsDir}/CAs/ca.crt`, minioCa!, false, [user]);
+        }
+      } else {
+        const merge = hostStep(this, name, node, "env-merge", {
+          create: managedEntries.apply((m) => envMergeScript({ envFile, managedNames: m.names })),
+          stdin: managedEntries.apply((m) => m.text),
+          secret: true,
+        });
+        deps.push(merge);
+        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, []);
+        if (clientCert) {
+          write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, []);
+          write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, []);
+        }
+      }
+      fileSteps.push(...deps);
+      for (const t of triggers) if (!revisions.includes(t)) revisions.push(t);
+      perNode.push({ node, deps, triggers, binaryPath });
+    }
+
+    // Start or restart every node together, after every node's files and every KES gate.
+    const timeout = args.healthTimeoutSeconds ?? 120;
+    const healthFor = (i: number) =>
+      tlsArgs
+        ? addrs[i]!.apply((a) => ({
+            kind: "minio" as const,
+            baseUrl: `https://${a}:${port}`,
+            caFile: `${MINIO_PATHS.certsDir}/CAs/ca.crt`,
+            connectTo: `127.0.0.1:${port}`,
+          }))
+        : pulumi.output({ kind: "minio" as const, baseUrl: `http://127.0.0.1:${port}` });
+    const services = perNode.map(({ node }, i) =>
+      hostStep(this, name, node, "service", {
+        create: healthFor(i).apply((health) =>
+          serviceActionScript({ unit: unitName, action: "restart", health, timeoutSeconds: timeout }),
+        ),
+        // Any node's change restarts all nodes: MinIO does not support rolling restarts for
+        // environment or binary changes (landscape.md §1.6).
+        triggers: revisions,
+        dependsOn: [...fileSteps, ...kesGates],
+      }),
+    );
+    const adminIndex = nodes.findIndex((n) => n.name === this.adminHost);
+    const deps: pulumi.Resource[] = [...services];
+    let mcPath: string | undefined;
+    if (mcSrc) {
+      const mc = installBinarySteps(this, name, this.adminNode, mcSrc, "mc", []);
+      mcPath = mc.path;
+      deps.push(mc.step);
+    }
+    this.ready = hostStep(this, name, this.adminNode, "ready", {
+      create: healthFor(adminIndex).apply((health) =>
+        serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
+      ),
+      triggers: revisions,
+      dependsOn: deps,
+    });
+    if (mcPath) {
+      this.mcTarget = {
+        mcPath,
+        alias: "minio",
+        url: tlsArgs ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
+        configDir: MINIO_PATHS.mcConfigDir,
+        caFile: tlsArgs ? `${MINIO_PATHS.certsDir}/CAs/ca.crt` : undefined,
+        credentials: { from: "envFile", envFile },
+      };
+    }
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      volumes: this.volumes,
+      defaultKeyName: this.defaultKeyName,
+      kesEndpoints: this.kesEndpoints,
+      sseEnabled: this.sseEnabled,
+      adminHost: this.adminHost,
+      certificateNotAfter: this.certificateNotAfter,
+    });
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * MinIO's environment file (kes-minio.md §4.1, §4.2, §4.3) and `MINIO_VOLUMES`.
+ *
+ * The rendered file is identical on every node: distributed MinIO compares the hashes of
+ * every `MINIO_*` variable across nodes and refuses to start when they differ (§4.2), and
+ * nothing node-specific is needed (node addresses live in `MINIO_VOLUMES`, the same list on
+ * every node).
+ */
+import { parseEnvLine, renderEnvFile } from "./envfile";
+import type { MinioEnvInput, MinioTopology } from "./types";
+
+/** Default S3 API port. */
+export const MINIO_DEFAULT_PORT = 9000;
+
+/** Header written at the top of every file we own on a host. */
+export const MANAGED_HEADER =
+  "Managed by pulumi-minio-kes. Changes made here by hand are replaced on the next `pulumi up`.";
+
+/**
+ * Try to write a list of strings as one MinIO ellipsis pattern `prefix{a...b}suffix`
+ * (consecutive ascending integers without leading zeros, same prefix and suffix).
+ * Returns undefined when the list does not have that shape.
+ */
+export function compressEllipsis(items: readonly string[]): string | undefined {
+  if (items.length < 2) return undefined;
+  const parsed = items.map((s) => /^(.*?)(0|[1-9][0-9]*)(\D*)$/.exec(s));
+  // A number is the last run of digits; prefix and suffix must match across items.
+  const first = parsed[0];
+  // A prefix ending in a digit means a zero-padded number (`d01`): not compressed.
+  if (!first || /\d$/.test(first[1]!)) return undefined;
+  const start = Number(first[2]);
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i];
+    if (!p || p[1] !== first[1] || p[3] !== first[3] || Number(p[2]) !== start + i) return undefined;
+  }
+  return `${first[1]}{${start}...${start + items.length - 1}}${first[3]}`;
+}
+
+/**
+ * Render `MINIO_VOLUMES` for the three supported layouts:
+ * - single node, single drive: the drive path (`/mnt/data`);
+ * - single node, several drives: `/mnt/disk{1...4}/minio`, or the explicit list;
+ * - several nodes: `https://minio{1...4}.example.net:9000/mnt/disk{1...4}/minio`, or, when the
+ *   host names do not form a sequence, a fully explicit list of `URL/drive` endpoints. Mixing an
+ *   explicit host list with drive ellipses is avoided on purpose: MinIO treats every argument
+ *   that contains an ellipsis as its own server pool.
+ */
+export function renderMinioVolumes(t: MinioTopology): string {
+  const port = t.port ?? MINIO_DEFAULT_PORT;
+  if (t.hosts.length === 1) {
+    if (t.drives.length === 1) return t.drives[0]!;
+    return compressEllipsis(t.drives) ?? t.drives.join(" ");
+  }
+  const hostPattern = compressEllipsis(t.hosts);
+  const drivePattern = t.drives.length === 1 ? t.drives[0] : compressEllipsis(t.drives);
+  if (hostPattern !== undefined && drivePattern !== undefined) {
+    return `${t.scheme}://${hostPattern}:${port}${drivePattern}`;
+  }
+  const endpoints: string[] = [];
+  for (const h of t.hosts) for (const d of t.drives) endpoints.push(`${t.scheme}://${h}:${port}${d}`);
+  return endpoints.join(" ");
+}
+
+/** The ordered `NAME=value` entries of MinIO's environment (without header). */
+export function minioEnvEntries(input: MinioEnvInput): Array<[string, string]> {
+  const e: Array<[string, string]> = [
+    ["MINIO_ROOT_USER", input.rootUser],
+    ["MINIO_ROOT_PASSWORD", input.rootPassword],
+    ["MINIO_VOLUMES", input.volumes],
+  ];
+  if (input.opts !== undefined && input.opts !== "") e.push(["MINIO_OPTS", input.opts]);
+  const kes = input.kes;
+  if (kes) {
+    e.push(["MINIO_KMS_KES_ENDPOINT", kes.endpoints.join(",")]);
+    e.push(["MINIO_KMS_KES_KEY_NAME", kes.keyName]);
+    if (kes.auth.kind === "apiKey") {
+      e.push(["MINIO_KMS_KES_API_KEY", kes.auth.apiKey]);
+    } else {
+      e.push(["MINIO_KMS_KES_CERT_FILE", kes.auth.certFile]);
+      e.push(["MINIO_KMS_KES_KEY_FILE", kes.auth.keyFile]);
+      if (kes.auth.keyPassword !== undefined) e.push(["MINIO_KMS_KES_KEY_PASSWORD", kes.auth.keyPassword]);
+    }
+    if (kes.caPath !== undefined) e.push(["MINIO_KMS_KES_CAPATH", kes.caPath]);
+  }
+  for (const name of Object.keys(input.extra ?? {}).sort()) {
+    e.push([name, input.extra![name]!]);
+  }
+  return e;
+}
+
+/** Render MinIO's whole environment file (the library owns the file). */
+export function renderMinioEnvFile(input: MinioEnvInput): string {
+  return renderEnvFile(minioEnvEntries(input), MANAGED_HEADER);
+}
+
+/**
+ * Every KES variable MinIO reads (§4.1). In merge mode the ones we do not set are removed,
+ * so switching from an API key to a client certificate (or back) never leaves both set,
+ * which MinIO refuses.
+ */
+export const MINIO_KES_VARIABLES = [
+  "MINIO_KMS_KES_ENDPOINT",
+  "MINIO_KMS_KES_KEY_NAME",
+  "MINIO_KMS_KES_API_KEY",
+  "MINIO_KMS_KES_CERT_FILE",
+  "MINIO_KMS_KES_KEY_FILE",
+  "MINIO_KMS_KES_KEY_PASSWORD",
+  "MINIO_KMS_KES_CAPATH",
+] as const;
+
+/**
+ * Variables that configure another KMS. MinIO refuses KES together with them (§4.1,
+ * "Exclusivity rule"). Merge mode never deletes them (data may be encrypted with that KMS):
+ * it fails and says what to do.
+ */
+export const MINIO_CONFLICTING_KMS_VARIABLES = [
+  "MINIO_KMS_SECRET_KEY",
+  "MINIO_KMS_SECRET_KEY_FILE",
+  "MINIO_KMS_SERVER",
+  "MINIO_KMS_ENCLAVE",
+  "MINIO_KMS_API_KEY",
+  "MINIO_KMS_SSE_KEY",
+] as const;
+
+/** Result of merging our variables into an existing env file. */
+export interface EnvMergeResult {
+  /** The merged file text. */
+  text: string;
+  /** Names replaced in place, added at the end, and removed. */
+  replaced: string[];
+  added: string[];
+  removed: string[];
+}
+
+/** Raised when an existing env file configures a KMS that cannot coexist with KES. */
+export class EnvMergeConflictError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly file: string,
+  ) {
+    super(
+      `${variable} is set in ${file}: MinIO cannot use KES and another KMS at once. ` +
+        "Objects encrypted with that KMS need it to stay readable; migrate them first (or remove the variable " +
+        "yourself if nothing was encrypted with it), then run `pulumi up` again.",
+    );
+    this.name = "EnvMergeConflictError";
+  }
+}
+
+/**
+ * Merge mode for an existing deployment (MinIO's documented procedure edits the existing
+ * environment file and restarts): each variable in `managed` replaces the first line that sets
+ * it (later duplicates are dropped) or is appended; names in `remove` are dropped; every other
+ * line, comment and blank line is kept byte for byte. This is the specification that the host
+ * merge script (`envMergeScript`) is tested against.
+ */
+export function mergeEnvFile(
+  existing: string,
+  managed: ReadonlyArray<readonly [string, string]>,
+  remove: readonly string[],
+  options: { file: string; conflicts?: readonly string[] },
+): EnvMergeResult {
+  const managedMap = new Map(managed.map(([k, v]) => [k, v] as const));
+  const removeSet = new Set(remove.filter((n) => !managedMap.has(n)));
+  const conflicts = new Set(options.conflicts ?? []);
+  const lines = existing === "" ? [] : existing.replace(/\n$/, "").split("\n");
+  const out: string[] = [];
+  const done = new Set<string>();
+  const replaced: string[] = [];
+  const removed: string[] = [];
+  for (const line of lines) {
+    const parsed = parseEnvLine(line);
+    if (parsed && conflicts.has(parsed.name) && parsed.value !== "") {
+      throw new EnvMergeConflictError(parsed.name, options.file);
+    }
+    if (parsed && managedMap.has(parsed.name)) {
+      if (!done.has(parsed.name)) {
+        out.push(renderEnvFile([[parsed.name, managedMap.get(parsed.name)!]]).trimEnd());
+        done.add(parsed.name);
+        replaced.push(parsed.name);
+      }
+      continue;
+    }
+    if (parsed && removeSet.has(parsed.name)) {
+      removed.push(parsed.name);
+      continue;
+    }
+    out.push(line);
+  }
+  const added = managed.filter(([k]) => !done.has(k)).map(([k]) => k);
+  if (added.length > 0) {
+    out.push(`# Added by pulumi-minio-kes`);
+    out.push(renderEnvFile(managed.filter(([k]) => !done.has(k))).trimEnd());
+  }
+  return { text: `${out.join("\n")}\n`, replaced, added, removed };
+}

@@ -1,0 +1,1134 @@
+/**
+ * Host scripts: pure functions from typed input to bash text. Components run them with
+ * `remote.Command` (`create` = the script, `stdin` = file content or secrets).
+ *
+ * Conventions shared by every script:
+ * - `#!/usr/bin/env bash` and `set -euo pipefail`. The scripts use bash features, so run
+ *   them with bash (`bashCommand` in `shell.ts` wraps one as `bash -c '…'` when the SSH
+ *   user's login shell might not be bash). Never feed a script through stdin: stdin carries
+ *   the data.
+ * - Every rendered value is validated here (an `Error` names the bad field) and appears only
+ *   once, as a `name='…'` assignment at the top; the body refers to `"$name"`.
+ * - Secrets arrive on stdin or are read on the host from a root-only file. They are never
+ *   put on an argv, never printed, and redacted from any tool output the script relays.
+ * - Stdout is one short, machine-readable line (documented per function). Diagnostics and
+ *   errors go to stderr; a failure exits non-zero with `error: …` saying what to do.
+ */
+
+import {
+  assertAbsolutePath,
+  assertAccountName,
+  assertMode,
+  assertNewAccountName,
+  assertPositiveInt,
+  assertSha256,
+  assertText,
+  assignments,
+  basenameOf,
+  bashScript,
+  dirnameOf,
+  hasControlChars,
+  statModeString,
+} from "./shell";
+
+// ---------------------------------------------------------------------------------------------
+// Internal helpers
+
+/** Strip the first newline and the common indentation of a template block; split into lines. */
+function block(text: string): string[] {
+  const lines = text
+    .replace(/^\n/, "")
+    .replace(/\n[ ]*$/, "")
+    .split("\n");
+  const indents = lines.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)![0].length);
+  const cut = indents.length ? Math.min(...indents) : 0;
+  return lines.map((l) => l.slice(cut));
+}
+
+const DIE = block(`
+  die() {
+    printf 'error: %s\\n' "$*" >&2
+    exit 1
+  }
+`);
+
+/** Removes the temp file named by `$tmp` on exit (empty `$tmp` = nothing to remove). */
+const TMP_CLEANUP = block(`
+  tmp=''
+  cleanup() {
+    if [ -n "$tmp" ]; then
+      rm -f -- "$tmp"
+    fi
+  }
+  trap cleanup EXIT
+`);
+
+/** Prints the SHA-256 of file `$1` (hash read from stdin, so odd file names cannot alter it). */
+const SHA256_OF = block(`
+  sha256_of() {
+    local sum
+    sum=$(sha256sum <"$1")
+    printf '%s' "\${sum%% *}"
+  }
+`);
+
+function optional<T>(v: T | undefined | null): v is T {
+  return v !== undefined && v !== null;
+}
+
+const KES_KEY_RE = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** KES key-name rules (kes-minio.md §3, §6.10): `[A-Za-z0-9_-]`, ≤ 80, no leading/trailing `-`, not `_`. */
+function assertKeyName(context: string, field: string, value: unknown): string {
+  if (
+    typeof value !== "string" ||
+    !KES_KEY_RE.test(value) ||
+    value.startsWith("-") ||
+    value.endsWith("-") ||
+    value === "_"
+  ) {
+    throw new Error(
+      `${context}: ${field} must be a KES key name: letters, digits, '_' and '-' (not first or last), at most 80 characters`,
+    );
+  }
+  return value;
+}
+
+function assertUnitName(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9:_.@-]*\.service$/.test(value)) {
+    throw new Error(`${context}: ${field} must be a systemd service unit name ending in ".service"`);
+  }
+  return value;
+}
+
+function assertUrl(context: string, field: string, value: unknown, protocols: readonly string[]): URL {
+  const s = assertText(context, field, value);
+  if (/\s/.test(s) || hasControlChars(s)) {
+    throw new Error(`${context}: ${field} must not contain whitespace or control characters`);
+  }
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error(`${context}: ${field} is not a valid URL: ${JSON.stringify(s)}`);
+  }
+  if (!protocols.includes(u.protocol)) {
+    throw new Error(
+      `${context}: ${field} must use ${protocols.map((p) => p.replace(/:$/, "")).join(" or ")}`,
+    );
+  }
+  if (u.username !== "" || u.password !== "") {
+    throw new Error(`${context}: ${field} must not contain credentials`);
+  }
+  return u;
+}
+
+/** A server base URL: http(s), host and optional port only. Returns `scheme://host[:port]`. */
+function assertBaseUrl(context: string, field: string, value: unknown): URL {
+  const u = assertUrl(context, field, value, ["http:", "https:"]);
+  if ((u.pathname !== "/" && u.pathname !== "") || u.search !== "" || u.hash !== "" || u.host === "") {
+    throw new Error(
+      `${context}: ${field} must be scheme://host:port without a path, e.g. https://127.0.0.1:9000`,
+    );
+  }
+  return u;
+}
+
+function assertHostPort(context: string, field: string, value: unknown): string {
+  const s = assertText(context, field, value);
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new Error(`${context}: ${field} must be host:port, e.g. 127.0.0.1:7373 or [::1]:7373`);
+  }
+  return s;
+}
+
+interface AtomicWrite {
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+  dirMode: string;
+  dirOwner: string;
+  dirGroup?: string;
+}
+
+/**
+ * Variable assignments and body that write stdin to `$path` atomically and set
+ * `result=changed|unchanged`. Needs {@link DIE} and {@link TMP_CLEANUP} before it.
+ */
+function atomicWrite(w: AtomicWrite): { vars: [string, string][]; body: string[] } {
+  const vars: [string, string][] = [
+    ["path", w.path],
+    ["dir", dirnameOf(w.path)],
+    ["base", basenameOf(w.path)],
+    ["mode", w.mode],
+    ["owner", w.owner],
+    ["group", w.group],
+    ["want_stat", `${statModeString(w.mode)} ${w.owner} ${w.group}`],
+    ["dir_mode", w.dirMode],
+    ["dir_owner", w.dirOwner],
+  ];
+  if (optional(w.dirGroup)) vars.push(["dir_group", w.dirGroup]);
+  const chownDir = optional(w.dirGroup)
+    ? `chown -- "$dir_owner:$dir_group" "$dir"`
+    : `chown -- "$dir_owner:" "$dir" # the owner's login group`;
+  const body = block(`
+    getent passwd "$owner" >/dev/null || die "user $owner does not exist on this host"
+    getent group "$group" >/dev/null || die "group $group does not exist on this host"
+    if [ -d "$path" ] && [ ! -L "$path" ]; then
+      die "$path is a directory; expected a file"
+    fi
+    if [ ! -d "$dir" ]; then
+      umask 022
+      mkdir -p -- "$dir"
+      ${chownDir}
+      chmod -- "$dir_mode" "$dir"
+    fi
+    umask 077
+    tmp=$(mktemp "$dir/.$base.XXXXXX")
+    cat >"$tmp"
+    if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$tmp" "$path" &&
+      [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
+      result=unchanged
+    else
+      chown -- "$owner:$group" "$tmp"
+      chmod -- "$mode" "$tmp"
+      mv -f -T -- "$tmp" "$path"
+      tmp=''
+      result=changed
+    fi
+  `);
+  return { vars, body };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service user
+
+/** Arguments of {@link ensureServiceUserScript}. */
+export interface EnsureServiceUserArgs {
+  /** System user to create, e.g. `kes` or `minio-user`. */
+  user: string;
+  /** Its primary group, created as a system group when missing, e.g. `kes`. */
+  group: string;
+  /** Home directory (absolute). Created `0750 user:group` when missing; an existing one is left as is. */
+  home: string;
+}
+
+/**
+ * Idempotently create a system group and a system user without login shell
+ * (`groupadd --system G; useradd --system --no-create-home --gid G --home-dir H
+ * --shell /usr/sbin/nologin U`, as the upstream units expect, kes-minio.md §4.3/§4.4), and the
+ * home directory (`0750`, owned by the user) when it does not exist. An existing user,
+ * group or directory is never modified.
+ *
+ * Stdout: `changed` when anything was created, else `unchanged`.
+ */
+export function ensureServiceUserScript(a: EnsureServiceUserArgs): string {
+  const ctx = "ensureServiceUserScript";
+  const user = assertNewAccountName(ctx, "user", a.user);
+  const group = assertNewAccountName(ctx, "group", a.group);
+  const home = assertAbsolutePath(ctx, "home", a.home);
+  return bashScript(`ensure system user ${user}`, [
+    ...assignments([
+      ["user", user],
+      ["group", group],
+      ["home", home],
+    ]),
+    ...DIE,
+    ...block(`
+      changed=0
+      if ! getent group "$group" >/dev/null; then
+        groupadd --system "$group"
+        changed=1
+      fi
+      if ! getent passwd "$user" >/dev/null; then
+        useradd --system --no-create-home --gid "$group" --home-dir "$home" --shell /usr/sbin/nologin "$user"
+        changed=1
+      fi
+      if [ ! -e "$home" ]; then
+        umask 022
+        mkdir -p -- "$home"
+        chown -- "$user:$group" "$home"
+        chmod -- 0750 "$home"
+        changed=1
+      elif [ ! -d "$home" ]; then
+        die "$home exists but is not a directory"
+      fi
+      if [ "$changed" = 1 ]; then
+        echo changed
+      else
+        echo unchanged
+      fi
+    `),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binaries
+
+/** Arguments of {@link installBinaryScript}. Exactly one of `url` and `uploadedPath`. */
+export interface InstallBinaryArgs {
+  /** Where the binary goes, e.g. `/usr/local/bin/kes`. */
+  destPath: string;
+  /** Expected SHA-256 of the binary (64 hex digits). Checked before anything is replaced. */
+  sha256: string;
+  /** Download URL (`https:`, `http:` or `file:`); the download is checked against `sha256`. */
+  url?: string;
+  /** A file already copied to the host (e.g. by `remote.CopyToRemote`); removed after install. */
+  uploadedPath?: string;
+  /** Mode of the installed binary. Default `0755`. */
+  mode?: string;
+}
+
+/**
+ * Install a binary atomically, verified by SHA-256.
+ *
+ * If `destPath` already has the digest: ensures its mode, removes the uploaded file (if any),
+ * prints `unchanged`. Otherwise downloads (`curl --fail --location --silent --show-error`) or
+ * copies the uploaded file to a temp file in the destination directory, verifies the digest
+ * (a mismatch fails naming expected and actual digest; nothing is replaced), sets the mode,
+ * `mv`s it over `destPath`, removes the uploaded file, prints `installed`.
+ */
+export function installBinaryScript(a: InstallBinaryArgs): string {
+  const ctx = "installBinaryScript";
+  const dest = assertAbsolutePath(ctx, "destPath", a.destPath);
+  const sha = assertSha256(ctx, "sha256", a.sha256);
+  const mode = assertMode(ctx, "mode", a.mode ?? "0755");
+  if (optional(a.url) === optional(a.uploadedPath)) {
+    throw new Error(`${ctx}: exactly one of url and uploadedPath must be given`);
+  }
+  const vars: [string, string][] = [
+    ["dest", dest],
+    ["dest_dir", dirnameOf(dest)],
+    ["dest_base", basenameOf(dest)],
+    ["want", sha],
+    ["mode", mode],
+  ];
+  let fetch: string[];
+  let source: string;
+  let removeUpload: string[] = [];
+  let precheck: string[] = [];
+  if (optional(a.url)) {
+    const u = assertUrl(ctx, "url", a.url, ["https:", "http:", "file:"]);
+    vars.push(["url", u.href]);
+    source = "$url";
+    fetch = block(`
+      curl --fail --location --silent --show-error --retry 3 --output "$tmp" "$url" ||
+        die "download of $url failed; $dest was left unchanged"
+    `);
+  } else {
+    const up = assertAbsolutePath(ctx, "uploadedPath", a.uploadedPath);
+    if (up === dest) throw new Error(`${ctx}: uploadedPath must differ from destPath`);
+    vars.push(["uploaded", up]);
+    source = "$uploaded";
+    precheck = block(`
+      [ -f "$uploaded" ] || die "the uploaded file $uploaded is missing: upload it again (replace the resource that copies it), then retry"
+    `);
+    fetch = ['cp -- "$uploaded" "$tmp"'];
+    removeUpload = ['rm -f -- "$uploaded"'];
+  }
+  return bashScript(`install ${basenameOf(dest)} verified by sha256`, [
+    ...assignments(vars),
+    ...DIE,
+    ...TMP_CLEANUP,
+    ...SHA256_OF,
+    ...block(`
+      if [ -d "$dest" ]; then
+        die "$dest is a directory; expected a binary"
+      fi
+      if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$want" ]; then
+        chmod -- "$mode" "$dest"
+    `),
+    ...removeUpload.map((l) => `  ${l}`),
+    ...block(`
+        echo unchanged
+        exit 0
+      fi
+    `),
+    ...precheck,
+    ...block(`
+      umask 022
+      mkdir -p -- "$dest_dir"
+      tmp=$(mktemp "$dest_dir/.$dest_base.XXXXXX")
+    `),
+    ...fetch,
+    ...block(`
+      got=$(sha256_of "$tmp")
+      if [ "$got" != "$want" ]; then
+        die "checksum mismatch for ${source}: expected sha256 $want, got $got; $dest was left unchanged"
+      fi
+      chmod -- "$mode" "$tmp"
+      mv -f -T -- "$tmp" "$dest"
+      tmp=''
+    `),
+    ...removeUpload,
+    "echo installed",
+  ]);
+}
+
+/** Arguments of {@link checkPreinstalledBinaryScript}. */
+export interface CheckPreinstalledBinaryArgs {
+  /** Path of a binary the user installed, e.g. `/usr/local/bin/minio`. */
+  path: string;
+  /** When given, the binary must have this SHA-256. */
+  sha256?: string;
+}
+
+/**
+ * Check a binary the user installed themselves: it must exist, be a regular file and be
+ * executable, and match `sha256` when given. Fails with a message saying what to fix.
+ *
+ * Stdout: `ok sha256=<digest of the file>`.
+ */
+export function checkPreinstalledBinaryScript(a: CheckPreinstalledBinaryArgs): string {
+  const ctx = "checkPreinstalledBinaryScript";
+  const path = assertAbsolutePath(ctx, "path", a.path);
+  const vars: [string, string][] = [["path", path]];
+  if (optional(a.sha256)) vars.push(["want", assertSha256(ctx, "sha256", a.sha256)]);
+  return bashScript(`check the preinstalled binary ${basenameOf(path)}`, [
+    ...assignments(vars),
+    ...DIE,
+    ...SHA256_OF,
+    ...block(`
+      if [ ! -e "$path" ]; then
+        die "$path does not exist: install it there, or let pulumi-minio-kes install it (give a download URL and sha256)"
+      fi
+      if [ ! -f "$path" ]; then
+        die "$path is not a regular file"
+      fi
+      if [ ! -x "$path" ]; then
+        die "$path is not executable: run 'chmod 0755 $path' on the host"
+      fi
+      got=$(sha256_of "$path")
+    `),
+    ...(optional(a.sha256)
+      ? block(`
+          if [ "$got" != "$want" ]; then
+            die "$path has sha256 $got, expected $want: install the expected release there or change the configured sha256"
+          fi
+        `)
+      : []),
+    'echo "ok sha256=$got"',
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** Arguments of {@link writeFileScript}. */
+export interface WriteFileArgs {
+  /** Absolute path of the file. */
+  path: string;
+  /** Octal mode, e.g. `0640`. */
+  mode: string;
+  /** Owning user (must exist on the host). */
+  owner: string;
+  /** Owning group (must exist on the host). */
+  group: string;
+  /** Mode of the parent directory when the script creates it. Default `0755`. An existing directory is left as is. */
+  dirMode?: string;
+  /** Owner of the parent directory when the script creates it. Default `root`. */
+  dirOwner?: string;
+  /** Group of the parent directory when the script creates it. Default: the login group of `dirOwner`. */
+  dirGroup?: string;
+}
+
+/**
+ * Write stdin (possibly secret) to `path` atomically: creates the parent directory when
+ * missing, writes a temp file in the same directory under `umask 077`, sets owner, group and
+ * mode on it, then `mv`s it over `path`. When the existing file already has identical bytes,
+ * mode, owner and group, it is left alone. The content is never echoed.
+ *
+ * Stdout: `changed` or `unchanged`.
+ */
+export function writeFileScript(a: WriteFileArgs): string {
+  const ctx = "writeFileScript";
+  const path = assertAbsolutePath(ctx, "path", a.path);
+  const w = atomicWrite({
+    path,
+    mode: assertMode(ctx, "mode", a.mode),
+    owner: assertAccountName(ctx, "owner", a.owner),
+    group: assertAccountName(ctx, "group", a.group),
+    dirMode: assertMode(ctx, "dirMode", a.dirMode ?? "0755"),
+    dirOwner: assertAccountName(ctx, "dirOwner", a.dirOwner ?? "root"),
+    dirGroup: optional(a.dirGroup) ? assertAccountName(ctx, "dirGroup", a.dirGroup) : undefined,
+  });
+  return bashScript(`write ${basenameOf(path)} from stdin`, [
+    ...assignments(w.vars),
+    ...DIE,
+    ...TMP_CLEANUP,
+    ...w.body,
+    'echo "$result"',
+  ]);
+}
+
+/** Arguments of {@link removeFileScript}. */
+export interface RemoveFileArgs {
+  /** Absolute path of the file to remove. A directory is refused. */
+  path: string;
+}
+
+/**
+ * Remove a file (or symlink) if it exists. Refuses directories.
+ *
+ * Stdout: `removed` or `absent`.
+ */
+export function removeFileScript(a: RemoveFileArgs): string {
+  const ctx = "removeFileScript";
+  const path = assertAbsolutePath(ctx, "path", a.path);
+  return bashScript(`remove ${basenameOf(path)}`, [
+    ...assignments([["path", path]]),
+    ...DIE,
+    ...block(`
+      if [ -d "$path" ] && [ ! -L "$path" ]; then
+        die "$path is a directory; not removing it"
+      fi
+      if [ -e "$path" ] || [ -L "$path" ]; then
+        rm -f -- "$path"
+        echo removed
+      else
+        echo absent
+      fi
+    `),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// systemd
+
+/** Arguments of {@link installUnitScript}. */
+export interface InstallUnitArgs {
+  /** Unit file name, e.g. `kes.service`. */
+  unitName: string;
+  /** Directory of the unit file. Default `/etc/systemd/system`. */
+  unitDir?: string;
+}
+
+/**
+ * Install a systemd unit whose text arrives on stdin: atomic write as in
+ * {@link writeFileScript} (`0644 root:root`), `systemctl daemon-reload` only when the file
+ * changed (or systemd reports `NeedDaemonReload=yes`), then `systemctl enable` (idempotent;
+ * it does not start the unit).
+ *
+ * Stdout: `changed` or `unchanged`.
+ */
+export function installUnitScript(a: InstallUnitArgs): string {
+  const ctx = "installUnitScript";
+  const unit = assertUnitName(ctx, "unitName", a.unitName);
+  const dir = assertAbsolutePath(ctx, "unitDir", a.unitDir ?? "/etc/systemd/system");
+  const w = atomicWrite({
+    path: `${dir}/${unit}`,
+    mode: "0644",
+    owner: "root",
+    group: "root",
+    dirMode: "0755",
+    dirOwner: "root",
+    dirGroup: "root",
+  });
+  return bashScript(`install and enable ${unit}`, [
+    ...assignments([["unit", unit], ...w.vars]),
+    ...DIE,
+    ...TMP_CLEANUP,
+    ...w.body,
+    ...block(`
+      if [ "$result" = changed ] ||
+        [ "$(systemctl show -p NeedDaemonReload --value "$unit" 2>/dev/null || true)" = yes ]; then
+        systemctl daemon-reload
+      fi
+      systemctl enable --quiet "$unit"
+      echo "$result"
+    `),
+  ]);
+}
+
+/** How {@link serviceActionScript} decides that a service is healthy. */
+export type HealthCheck =
+  | {
+      /** KES: `GET /v1/ready` must answer 200 (the route needs `skip_auth: true`; the probe sends no client certificate). */
+      kind: "kes";
+      /** Full ready URL, e.g. `https://kes1.example.net:7373/v1/ready`. */
+      url: string;
+      /** CA file on the host that signs the KES server certificate. */
+      caFile: string;
+      /**
+       * `host:port` to actually connect to, e.g. `127.0.0.1:7373` (curl `--connect-to`), so
+       * that the certificate is still checked against the URL's host name.
+       */
+      connectTo?: string;
+    }
+  | {
+      /** MinIO: `/minio/health/live`, then `/minio/health/ready` (which runs a KES generate). */
+      kind: "minio";
+      /** `http(s)://host:port` without path, e.g. `https://127.0.0.1:9000`. */
+      baseUrl: string;
+      /** CA file for an https `baseUrl` signed by a private CA. */
+      caFile?: string;
+      /** `host:port` to actually connect to (curl `--connect-to`). */
+      connectTo?: string;
+    };
+
+/** Arguments of {@link serviceActionScript}. */
+export interface ServiceActionArgs {
+  /** The unit, e.g. `kes.service`. */
+  unit: string;
+  /**
+   * `start`: start unless active. `restart`: restart. `reload`: `systemctl reload` when the
+   * unit has an `ExecReload=`, else SIGHUP to the main process (KES reloads its config on
+   * SIGHUP); start it when not active. `none`: only wait for health.
+   */
+  action: "start" | "restart" | "reload" | "none";
+  /** The health probe. */
+  health: HealthCheck;
+  /** How long to wait for health, in seconds (1–3600). */
+  timeoutSeconds: number;
+}
+
+function healthProbe(
+  ctx: string,
+  h: HealthCheck,
+): { vars: [string, string][]; lines: string[]; hint: string; startupHint: string } {
+  const curlOpts: string[] = [];
+  const vars: [string, string][] = [];
+  if (h.kind === "kes") {
+    const u = assertUrl(ctx, "health.url", h.url, ["https:"]);
+    vars.push(["url", u.href], ["ca_file", assertAbsolutePath(ctx, "health.caFile", h.caFile)]);
+    curlOpts.push('--cacert "$ca_file"');
+  } else if (h.kind === "minio") {
+    const u = assertBaseUrl(ctx, "health.baseUrl", h.baseUrl);
+    vars.push(["base_url", `${u.protocol}//${u.host}`]);
+    if (optional(h.caFile)) {
+      vars.push(["ca_file", assertAbsolutePath(ctx, "health.caFile", h.caFile)]);
+      curlOpts.push('--cacert "$ca_file"');
+    }
+  } else {
+    throw new Error(`${ctx}: health.kind must be "kes" or "minio"`);
+  }
+  if (optional(h.connectTo)) {
+    vars.push(["connect_to", assertHostPort(ctx, "health.connectTo", h.connectTo)]);
+    curlOpts.push('--connect-to "::$connect_to"');
+  }
+  const httpGet = block(`
+    # http_get URL: sets http_code (000 = no HTTP answer) and http_error (curl's message, if any).
+    http_get() {
+      local out
+      out=$(curl --silent --show-error --output /dev/null --write-out '\\n%{http_code}' --max-time 5 \\
+        ${curlOpts.join(" ")} "$1" 2>&1) || true
+      http_code=\${out##*$'\\n'}
+      http_error=\${out%$'\\n'*}
+      case $http_code in
+        [0-9][0-9][0-9]) ;;
+        *)
+          http_error=$out
+          http_code=000
+          ;;
+      esac
+    }
+  `);
+  if (h.kind === "kes") {
+    return {
+      vars,
+      hint: "KES",
+      startupHint:
+        "KES exits at startup on configuration errors (an environment variable the config refers to is unset, a certificate or key is missing, the keystore section is wrong): see the journal below",
+      lines: [
+        ...httpGet,
+        ...block(`
+          probe() {
+            http_get "$url"
+            case $http_code in
+              200) return 0 ;;
+              504) problem="KES answers 504 on $url: the keystore is unreachable or sealed (for Vault: unseal it, then run 'pulumi up' again)" ;;
+              502) problem="KES answers 502 on $url: the keystore is unavailable (check the keystore endpoint, its credentials and the network from this host)" ;;
+              000) problem="KES is not answering on $url\${http_error:+ ($http_error)}. Check the journal below, the listen address, that /v1/ready has skip_auth: true in the KES config (the probe sends no client certificate), and that the server certificate is valid for the URL's host and signed by the CA in $ca_file" ;;
+              401 | 403) problem="KES refused the probe with HTTP $http_code on $url: /v1/ready must allow requests without an identity (api: /v1/ready: skip_auth: true in the KES config)" ;;
+              *) problem="KES answers HTTP $http_code on $url" ;;
+            esac
+            return 1
+          }
+        `),
+      ],
+    };
+  }
+  return {
+    vars,
+    hint: "MinIO",
+    startupHint:
+      "MinIO exits at startup when it cannot reach KES: look for 'Failed to connect to KMS' in the journal below",
+    lines: [
+      ...httpGet,
+      ...block(`
+        probe() {
+          http_get "$base_url/minio/health/live"
+          if [ "$http_code" = 000 ]; then
+            problem="MinIO is not answering on $base_url\${http_error:+ ($http_error)}. MinIO exits at startup when it cannot reach KES: look for 'Failed to connect to KMS' in the journal below"
+            return 1
+          elif [ "$http_code" != 200 ]; then
+            problem="MinIO answers HTTP $http_code on $base_url/minio/health/live"
+            return 1
+          fi
+          http_get "$base_url/minio/health/ready"
+          if [ "$http_code" != 200 ]; then
+            problem="MinIO is running but not ready (HTTP $http_code on $base_url/minio/health/ready). The readiness check runs a KES generate with the default key, so MinIO cannot use KES: check that KES is healthy, that the KES policy lets MinIO's identity create, generate and decrypt that key, and the MINIO_KMS_KES_* settings (endpoint, key name, API key, CA) in MinIO's env file; with several nodes, also that enough nodes are up"
+            return 1
+          fi
+          return 0
+        }
+      `),
+    ],
+  };
+}
+
+/**
+ * Start, restart or reload a unit (or do nothing), then poll its health once a second until
+ * `timeoutSeconds` have passed. `start`/`restart` use `--no-block` so that this script, not
+ * systemd, bounds the wait; a failed start-rate limit is cleared first (`reset-failed`).
+ * After a restart, health only counts once systemd shows a new invocation of the unit, so a
+ * stale answer from the old process cannot pass. Health also requires the unit to be active.
+ *
+ * KES: `/v1/ready` 200 = healthy; 504 = keystore unreachable or sealed; 502 = keystore
+ * unavailable; anything else = KES not answering. MinIO: `/minio/health/live`, then
+ * `/minio/health/ready` (a failure there means MinIO cannot use KES).
+ *
+ * On failure (unit `failed` with no pending job, or timeout) prints to stderr
+ * `error: <what is wrong and what to do>`, then `journalctl -u UNIT -n 30 --no-pager`, and
+ * exits 1.
+ *
+ * Stdout on success: `ready: UNIT (started|already running|restarted|reloaded|checked)`.
+ */
+export function serviceActionScript(a: ServiceActionArgs): string {
+  const ctx = "serviceActionScript";
+  const unit = assertUnitName(ctx, "unit", a.unit);
+  const timeout = assertPositiveInt(ctx, "timeoutSeconds", a.timeoutSeconds, 3600);
+  if (a.health === null || typeof a.health !== "object") throw new Error(`${ctx}: health is required`);
+  const probe = healthProbe(ctx, a.health);
+  const startIfInactive = block(`
+    systemctl reset-failed "$unit" 2>/dev/null || true
+    systemctl start --no-block "$unit" || fail "systemctl could not start $unit (is the unit installed?)"
+  `);
+  let action: string[];
+  switch (a.action) {
+    case "start":
+      action = [
+        "old_invocation=''",
+        'if systemctl is-active --quiet "$unit"; then',
+        "  what='already running'",
+        "else",
+        ...startIfInactive.map((l) => `  ${l}`),
+        "  what='started'",
+        "fi",
+      ];
+      break;
+    case "restart":
+      action = block(`
+        old_invocation=$(invocation_id)
+        systemctl reset-failed "$unit" 2>/dev/null || true
+        systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
+        what='restarted'
+      `);
+      break;
+    case "reload":
+      action = [
+        ...block(`
+          old_invocation=''
+          if systemctl is-active --quiet "$unit"; then
+            if [ "$(systemctl show -p CanReload --value "$unit" 2>/dev/null || true)" = yes ]; then
+              systemctl reload "$unit" || fail "systemctl reload $unit failed"
+            else
+              systemctl kill --signal=HUP --kill-who=main "$unit" || fail "could not send SIGHUP to $unit"
+            fi
+            what='reloaded'
+          else
+        `),
+        ...startIfInactive.map((l) => `  ${l}`),
+        "  what='started'",
+        "fi",
+      ];
+      break;
+    case "none":
+      action = ["old_invocation=''", "what='checked'"];
+      break;
+    default:
+      throw new Error(`${ctx}: action must be one of start, restart, reload, none`);
+  }
+  return bashScript(`${a.action} ${unit} and wait until ${probe.hint} is healthy`, [
+    ...assignments([
+      ["unit", unit],
+      ["timeout", String(timeout)],
+      ["startup_hint", probe.startupHint],
+      ...probe.vars,
+    ]),
+    ...block(`
+      fail() {
+        printf 'error: %s\\n' "$1" >&2
+        printf 'last 30 journal lines of %s:\\n' "$unit" >&2
+        journalctl -u "$unit" -n 30 --no-pager >&2 || true
+        exit 1
+      }
+      invocation_id() {
+        systemctl show -p InvocationID --value "$unit" 2>/dev/null || true
+      }
+    `),
+    ...probe.lines,
+    ...action,
+    ...block(`
+      deadline=$((SECONDS + timeout))
+      problem=''
+      while :; do
+        state=$(systemctl is-active "$unit" 2>/dev/null || true)
+        if [ "$state" = failed ] && [ -z "$(systemctl show -p Job --value "$unit" 2>/dev/null || true)" ]; then
+          fail "$unit failed. $startup_hint; fix the cause, then run 'pulumi up' again"
+        fi
+        if [ "$state" = activating ]; then
+          problem="$unit is still starting, or keeps restarting after crashes (systemd state: activating). $startup_hint"
+        elif [ "$state" != active ]; then
+          problem="$unit is \${state:-unknown}, not active"
+        elif [ -n "$old_invocation" ] && [ "$(invocation_id)" = "$old_invocation" ]; then
+          problem="$unit has not restarted yet"
+        elif probe; then
+          echo "ready: $unit ($what)"
+          exit 0
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+          fail "$unit is not healthy after \${timeout}s: $problem"
+        fi
+        sleep 1
+      done
+    `),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// mc
+
+/** How a script reaches MinIO with `mc`. */
+export interface McTarget {
+  /** Path of the mc binary on the host. */
+  mcPath: string;
+  /** Alias name, e.g. `minio`; the script sets `MC_HOST_<alias>`. Letters, digits, `_`; starts with a letter. */
+  alias: string;
+  /** MinIO server URL, e.g. `https://127.0.0.1:9000` (no path). */
+  url: string;
+  /** `MC_CONFIG_DIR`, e.g. `/root/.pulumi-minio-kes/mc`. Created `0700`; the CA goes in `certs/CAs/`. */
+  configDir: string;
+  /** CA file on the host, copied by the script into `configDir/certs/CAs/` when set. */
+  caFile?: string;
+  /** Where the MinIO root credentials come from. */
+  credentials: McCredentials;
+}
+
+/**
+ * Source of the MinIO root credentials for `mc`. Whatever the source, they reach mc only
+ * through `MC_HOST_<alias>`, verbatim (mc does not percent-decode them), so neither may
+ * contain `:` (the script refuses it with a clear error).
+ */
+export type McCredentials =
+  | {
+      /** Read `MINIO_ROOT_USER` and `MINIO_ROOT_PASSWORD` from an env file on the host (sourced in a subshell, never printed). */
+      from: "envFile";
+      /** Absolute path of MinIO's env file, e.g. `/etc/default/minio`. */
+      envFile: string;
+    }
+  | {
+      /** Two lines on stdin: the user, then the password. */
+      from: "stdin";
+    };
+
+function mcPrelude(ctx: string, t: McTarget): { vars: [string, string][]; lines: string[] } {
+  if (t === null || typeof t !== "object") throw new Error(`${ctx}: target is required`);
+  const mcPath = assertAbsolutePath(ctx, "target.mcPath", t.mcPath);
+  if (typeof t.alias !== "string" || !/^[A-Za-z][A-Za-z0-9_]{1,63}$/.test(t.alias)) {
+    throw new Error(
+      `${ctx}: target.alias must start with a letter and hold only letters, digits and '_' (2-64 characters)`,
+    );
+  }
+  const u = assertBaseUrl(ctx, "target.url", t.url);
+  const configDir = assertAbsolutePath(ctx, "target.configDir", t.configDir);
+  const vars: [string, string][] = [
+    ["mc", mcPath],
+    ["mc_alias", t.alias],
+    ["mc_scheme", u.protocol.replace(/:$/, "")],
+    ["mc_hostport", u.host],
+    ["MC_CONFIG_DIR", configDir],
+  ];
+  const lines: string[] = ["export MC_CONFIG_DIR"];
+  if (optional(t.caFile)) {
+    const ca = assertAbsolutePath(ctx, "target.caFile", t.caFile);
+    vars.push(["ca_file", ca], ["ca_name", basenameOf(ca)]);
+  }
+  const creds = t.credentials;
+  if (creds === null || typeof creds !== "object") throw new Error(`${ctx}: target.credentials is required`);
+  if (creds.from === "envFile") {
+    vars.push(["env_file", assertAbsolutePath(ctx, "target.credentials.envFile", creds.envFile)]);
+  } else if (creds.from !== "stdin") {
+    throw new Error(`${ctx}: target.credentials.from must be "envFile" or "stdin"`);
+  }
+  lines.push(
+    "mc_user=''",
+    "mc_password=''",
+    "mc_out=''",
+    ...DIE,
+    ...block(`
+      # redact TEXT: TEXT with the credentials replaced, for relaying mc's messages.
+      redact() {
+        local s=$1
+        if [ -n "$mc_password" ]; then
+          s=\${s//"$mc_password"/"<redacted>"}
+        fi
+        if [ -n "$mc_user" ]; then
+          s=\${s//"$mc_user"/"<redacted>"}
+        fi
+        printf '%s' "$s"
+      }
+      # run_mc ARGS...: runs mc with its output captured in mc_out; returns mc's success.
+      run_mc() {
+        mc_out=$("$mc" --config-dir "$MC_CONFIG_DIR" --no-color "$@" 2>&1)
+      }
+      [ -x "$mc" ] || die "mc is not installed at $mc"
+      umask 077
+      mkdir -p -- "$MC_CONFIG_DIR/certs/CAs"
+    `),
+  );
+  if (optional(t.caFile)) {
+    lines.push(
+      ...block(`
+        [ -r "$ca_file" ] || die "cannot read the CA file $ca_file"
+        cp -f -- "$ca_file" "$MC_CONFIG_DIR/certs/CAs/$ca_name"
+      `),
+    );
+  }
+  if (creds.from === "envFile") {
+    lines.push(
+      ...block(`
+        [ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
+        # The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
+        {
+          IFS= read -r -d '' mc_user || true
+          IFS= read -r -d '' mc_password || true
+        } < <(
+          set -a
+          # The env file is MinIO's, rendered by envfile.ts (quoting identical for systemd and bash); nothing to follow at lint time.
+          # shellcheck source=/dev/null
+          . "$env_file"
+          set +a
+          printf '%s\\0%s\\0' "\${MINIO_ROOT_USER:-}" "\${MINIO_ROOT_PASSWORD:-}"
+        )
+        if [ -z "$mc_user" ] || [ -z "$mc_password" ]; then
+          die "MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must both be set in $env_file"
+        fi
+      `),
+    );
+  } else {
+    lines.push(
+      ...block(`
+        IFS= read -r mc_user || true
+        IFS= read -r mc_password || true
+        if [ -z "$mc_user" ] || [ -z "$mc_password" ]; then
+          die "expected two lines on stdin: the MinIO root user, then its password"
+        fi
+      `),
+    );
+  }
+  lines.push(
+    ...block(`
+      # mc takes MC_HOST_<alias> credentials verbatim (no percent-decoding) and splits them at ':'.
+      case "$mc_user$mc_password" in
+        *:*) die "the MinIO root user or password contains ':', which mc cannot take from MC_HOST_$mc_alias; choose credentials without ':'" ;;
+      esac
+      export MC_HOST_${t.alias}="$mc_scheme://$mc_user:$mc_password@$mc_hostport"
+    `),
+  );
+  return { vars, lines };
+}
+
+/** Arguments of {@link mcKeyCreateScript}. */
+export interface McKeyCreateArgs {
+  /** How to reach MinIO. */
+  target: McTarget;
+  /** KES key name to create, e.g. `minio-bucket-data`. */
+  keyName: string;
+}
+
+/**
+ * Create a KES key through MinIO: `mc admin kms key create ALIAS KEY` (exactly two
+ * arguments, kes-minio.md §5). Idempotent: an existing key is success.
+ *
+ * Stdout: `created` (mc exited 0) or `exists` (mc failed with a message containing
+ * "already exi", which covers KES's "already exists" and MinIO's "already exits").
+ * Anything else fails with mc's (redacted) message.
+ */
+export function mcKeyCreateScript(a: McKeyCreateArgs): string {
+  const ctx = "mcKeyCreateScript";
+  const key = assertKeyName(ctx, "keyName", a.keyName);
+  const p = mcPrelude(ctx, a.target);
+  return bashScript(`create the KES key ${key} through MinIO`, [
+    ...assignments([...p.vars, ["key_name", key]]),
+    ...p.lines,
+    ...block(`
+      if run_mc admin kms key create "$mc_alias" "$key_name"; then
+        echo created
+      elif [[ $mc_out == *"already exi"* ]]; then
+        echo exists
+      else
+        die "mc admin kms key create $mc_alias $key_name failed: $(redact "$mc_out")"
+      fi
+    `),
+  ]);
+}
+
+/** Arguments of {@link mcBucketScript}. */
+export interface McBucketArgs {
+  /** How to reach MinIO. */
+  target: McTarget;
+  /** Bucket name (S3 rules: 3-63 characters of `a-z 0-9 . -`). */
+  bucket: string;
+  /** Default encryption of the bucket. */
+  algorithm: "sse-kms" | "sse-s3";
+  /** KES key for `sse-kms` (required there, refused for `sse-s3`). */
+  keyName?: string;
+  /** Write a probe object and check with `mc stat` that MinIO encrypted it as configured. */
+  verify: boolean;
+  /** Object name of the probe. Default `.pulumi-minio-kes-probe`. Removed after the check. */
+  probeObject?: string;
+}
+
+function assertBucket(ctx: string, value: unknown): string {
+  if (
+    typeof value !== "string" ||
+    !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) ||
+    value.includes("..") ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(value)
+  ) {
+    throw new Error(`${ctx}: bucket must be a bucket name: 3-63 characters of a-z, 0-9, '.' and '-'`);
+  }
+  return value;
+}
+
+function assertObjectName(ctx: string, value: unknown): string {
+  if (
+    typeof value !== "string" ||
+    !/^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,255}$/.test(value) ||
+    value.endsWith("/") ||
+    value.split("/").some((s) => s === "" || s === "." || s === "..")
+  ) {
+    throw new Error(
+      `${ctx}: probeObject must be an object name of letters, digits, '.', '_', '-' and '/' (no empty, . or .. segments)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Create a bucket and set its default encryption with mc:
+ * `mc mb --ignore-existing`, `mc encrypt set sse-kms KEY ALIAS/BUCKET` (or `sse-s3`), then
+ * checks `mc encrypt info --json` reports it (`aws:kms` + the key id, or `AES256`). With
+ * `verify`, copies a small probe object in, parses `mc stat` for
+ * `Encryption: SSE-KMS (arn:aws:kms:KEY)` (or `SSE-S3`; older mc's
+ * `X-Amz-Server-Side-Encryption*` metadata lines are accepted too), then removes the probe.
+ * A mismatch fails with a clear error.
+ *
+ * Stdout (one line): `result: algorithm=sse-kms key=KEY verified=true|false` or
+ * `result: algorithm=sse-s3 verified=true|false`.
+ */
+export function mcBucketScript(a: McBucketArgs): string {
+  const ctx = "mcBucketScript";
+  const bucket = assertBucket(ctx, a.bucket);
+  if (a.algorithm !== "sse-kms" && a.algorithm !== "sse-s3") {
+    throw new Error(`${ctx}: algorithm must be "sse-kms" or "sse-s3"`);
+  }
+  if (typeof a.verify !== "boolean") throw new Error(`${ctx}: verify must be a boolean`);
+  const kms = a.algorithm === "sse-kms";
+  let key: string | undefined;
+  if (kms) {
+    if (!optional(a.keyName)) throw new Error(`${ctx}: keyName is required for sse-kms`);
+    key = assertKeyName(ctx, "keyName", a.keyName);
+  } else if (optional(a.keyName)) {
+    throw new Error(`${ctx}: keyName must not be set for sse-s3`);
+  }
+  const p = mcPrelude(ctx, a.target);
+  const vars: [string, string][] = [...p.vars, ["bucket", bucket]];
+  if (key) vars.push(["key_name", key]);
+  const lines: string[] = [
+    ...p.lines,
+    'target="$mc_alias/$bucket"',
+    ...block(`
+      run_mc mb --ignore-existing "$target" || die "mc mb $target failed: $(redact "$mc_out")"
+    `),
+  ];
+  if (kms) {
+    lines.push(
+      ...block(`
+        run_mc encrypt set sse-kms "$key_name" "$target" ||
+          die "mc encrypt set sse-kms $key_name $target failed (does the key exist, and may MinIO's KES identity use it?): $(redact "$mc_out")"
+        run_mc --json encrypt info "$target" || die "mc encrypt info $target failed: $(redact "$mc_out")"
+        info=\${mc_out//[[:space:]]/}
+        case $info in
+          *'"algorithm":"aws:kms"'*) ;;
+          *) die "mc encrypt info $target does not report SSE-KMS after setting it: $(redact "$mc_out")" ;;
+        esac
+        case $info in
+          *"\\"keyId\\":\\"$key_name\\""* | *"\\"keyId\\":\\"arn:aws:kms:$key_name\\""*) ;;
+          *) die "mc encrypt info $target does not report the key $key_name: $(redact "$mc_out")" ;;
+        esac
+      `),
+    );
+  } else {
+    lines.push(
+      ...block(`
+        run_mc encrypt set sse-s3 "$target" || die "mc encrypt set sse-s3 $target failed: $(redact "$mc_out")"
+        run_mc --json encrypt info "$target" || die "mc encrypt info $target failed: $(redact "$mc_out")"
+        info=\${mc_out//[[:space:]]/}
+        case $info in
+          *'"algorithm":"AES256"'*) ;;
+          *) die "mc encrypt info $target does not report SSE-S3 after setting it: $(redact "$mc_out")" ;;
+        esac
+      `),
+    );
+  }
+  const result = kms ? "result: algorithm=sse-kms key=$key_name" : "result: algorithm=sse-s3";
+  if (a.verify) {
+    vars.push(["probe_object", assertObjectName(ctx, a.probeObject ?? ".pulumi-minio-kes-probe")]);
+    const ws = "[[:space:]]*";
+    if (kms) {
+      vars.push(
+        ["stat_re", `^Encryption${ws}:${ws}SSE-KMS${ws}\\(arn:aws:kms:${key}\\)${ws}$`],
+        ["stat_re_legacy_alg", `^${ws}X-Amz-Server-Side-Encryption${ws}:${ws}aws:kms${ws}$`],
+        [
+          "stat_re_legacy_key",
+          `^${ws}X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id${ws}:${ws}(arn:aws:kms:)?${key}${ws}$`,
+        ],
+      );
+    } else {
+      vars.push(
+        ["stat_re", `^Encryption${ws}:${ws}SSE-S3${ws}$`],
+        ["stat_re_legacy_alg", `^${ws}X-Amz-Server-Side-Encryption${ws}:${ws}AES256${ws}$`],
+      );
+    }
+    const expected = kms ? "SSE-KMS with the key $key_name" : "SSE-S3";
+    const legacy = kms
+      ? 'grep -Eqi -- "$stat_re_legacy_alg" <<<"$stat_out" && grep -Eqi -- "$stat_re_legacy_key" <<<"$stat_out"'
+      : 'grep -Eqi -- "$stat_re_legacy_alg" <<<"$stat_out"';
+    lines.push(
+      ...TMP_CLEANUP,
+      ...block(`
+        tmp=$(mktemp)
+        printf 'pulumi-minio-kes encryption probe\\n' >"$tmp"
+        run_mc cp "$tmp" "$target/$probe_object" || die "could not write the probe object $target/$probe_object: $(redact "$mc_out")"
+        run_mc stat "$target/$probe_object" || die "mc stat $target/$probe_object failed: $(redact "$mc_out")"
+        stat_out=$mc_out
+        run_mc rm "$target/$probe_object" ||
+          printf 'warning: could not remove the probe object %s: %s\\n' "$target/$probe_object" "$(redact "$mc_out")" >&2
+        if ! grep -Eq -- "$stat_re" <<<"$stat_out" && ! { ${legacy}; }; then
+          die "the probe object $target/$probe_object is not encrypted with ${expected} (bucket default encryption is not applied). mc stat shows: $(redact "$stat_out")"
+        fi
+      `),
+      `echo "${result} verified=true"`,
+    );
+  } else {
+    lines.push(`echo "${result} verified=false"`);
+  }
+  return bashScript(`create bucket ${bucket} with ${a.algorithm} default encryption`, [
+    ...assignments(vars),
+    ...lines,
+  ]);
+}

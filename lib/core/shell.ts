@@ -1,0 +1,151 @@
+/**
+ * Small helpers for rendering bash: quoting, and render-time validation of values that get
+ * embedded in scripts. Every validator throws an `Error` whose message starts with
+ * `<context>: <field>` so that a caller can tell which input was wrong.
+ *
+ * Values are never interpolated into a script unquoted: they become `name=<shQuote(value)>`
+ * assignments at the top of the script, and the script body only refers to `"$name"`.
+ */
+
+/**
+ * POSIX single-quote quoting: the result is one shell word whose value is exactly `s`.
+ * Every `'` becomes `'\''`. The empty string becomes `''`. Works in bash, dash and any POSIX sh.
+ */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * `bash -c '<script>'`: a command line that runs `script` with bash whatever the login shell
+ * of the SSH user is. Useful as the `create` of a `remote.Command` when the login shell might
+ * not be bash; with `sudo: true` it becomes `sudo -n bash -c '…'` for a non-root SSH user with
+ * passwordless sudo (stdin still reaches the script). The script text becomes an argv
+ * element, so it must hold no secret (none of the renderers in `scripts.ts` put secrets in
+ * the script text: secrets come on stdin).
+ */
+export function bashCommand(script: string, opts: { sudo?: boolean } = {}): string {
+  return `${opts.sudo ? "sudo -n " : ""}bash -c ${shQuote(script)}`;
+}
+
+/** True when `s` holds an ASCII control character (U+0000–U+001F or U+007F). */
+export function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Throws unless `value` is a non-empty string without NUL, CR or LF. */
+export function assertText(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new Error(`${context}: ${field} must be a non-empty string`);
+  }
+  if (/[\0\r\n]/.test(value)) {
+    throw new Error(`${context}: ${field} must not contain NUL, CR or newline characters`);
+  }
+  return value;
+}
+
+/**
+ * Throws unless `value` is an absolute, normalised path: starts with `/`, is not `/` itself,
+ * has no `.`/`..` segments, no empty segments (`//`), no trailing `/`, no control characters.
+ */
+export function assertAbsolutePath(context: string, field: string, value: unknown): string {
+  const p = assertText(context, field, value);
+  if (!p.startsWith("/")) {
+    throw new Error(`${context}: ${field} must be an absolute path, got ${JSON.stringify(p)}`);
+  }
+  if (p === "/" || p.endsWith("/")) {
+    throw new Error(`${context}: ${field} must name a file or directory below / without a trailing slash`);
+  }
+  for (const seg of p.slice(1).split("/")) {
+    if (seg === "" || seg === "." || seg === "..") {
+      throw new Error(`${context}: ${field} must be a normalised path (no //, . or .. segments)`);
+    }
+  }
+  if (hasControlChars(p)) {
+    throw new Error(`${context}: ${field} must not contain control characters`);
+  }
+  return p;
+}
+
+/** Throws unless `value` is 64 hex digits; returns it in lower case. */
+export function assertSha256(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !/^[0-9a-fA-F]{64}$/.test(value)) {
+    throw new Error(`${context}: ${field} must be a SHA-256 digest (64 hexadecimal characters)`);
+  }
+  return value.toLowerCase();
+}
+
+/** Throws unless `value` is an octal file mode of 3 or 4 digits (`640`, `0640`, `2750`). */
+export function assertMode(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !/^[0-7]{3,4}$/.test(value)) {
+    throw new Error(`${context}: ${field} must be an octal mode such as "0640"`);
+  }
+  return value.length === 3 ? `0${value}` : value;
+}
+
+/** The mode as `stat -c %a` prints it: octal without leading zeros (`0640` → `640`). */
+export function statModeString(mode: string): string {
+  return Number.parseInt(mode, 8).toString(8);
+}
+
+const ACCOUNT_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const NEW_ACCOUNT_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Throws unless `value` is a user or group name (not numeric) that can own files. */
+export function assertAccountName(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !ACCOUNT_RE.test(value)) {
+    throw new Error(`${context}: ${field} must be a user or group name such as "minio-user"`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a name Debian's `useradd`/`groupadd` accept without `--badname`. */
+export function assertNewAccountName(context: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !NEW_ACCOUNT_RE.test(value)) {
+    throw new Error(
+      `${context}: ${field} must be a lower-case account name ([a-z_][a-z0-9_-]*, at most 32 characters)`,
+    );
+  }
+  return value;
+}
+
+/** Throws unless `value` is a positive integer no larger than `max`. */
+export function assertPositiveInt(context: string, field: string, value: unknown, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${context}: ${field} must be an integer between 1 and ${max}`);
+  }
+  return value;
+}
+
+/** Directory part of an absolute path validated by {@link assertAbsolutePath} (`/a/b` → `/a`, `/a` → `/`). */
+export function dirnameOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** Last segment of an absolute path validated by {@link assertAbsolutePath}. */
+export function basenameOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** `name=<quoted value>` lines, one per entry, in order. Names must be shell identifiers. */
+export function assignments(vars: ReadonlyArray<readonly [string, string]>): string[] {
+  return vars.map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid shell variable name ${name}`);
+    return `${name}=${shQuote(value)}`;
+  });
+}
+
+/**
+ * Assemble a script: shebang, a one-line summary comment, `set -euo pipefail`, then the
+ * given lines. The result ends with exactly one newline.
+ */
+export function bashScript(summary: string, lines: ReadonlyArray<string>): string {
+  if (/[\r\n]/.test(summary)) throw new Error("script summary must be one line");
+  return ["#!/usr/bin/env bash", `# pulumi-minio-kes: ${summary}`, "set -euo pipefail", ...lines, ""].join(
+    "\n",
+  );
+}

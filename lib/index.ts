@@ -1,0 +1,38 @@
+/**
+ * pulumi-minio-kes: MinIO with server-side encryption through KES and an external KMS,
+ * on your own hosts, in one `pulumi up`.
+ *
+ * @packageDocumentation
+ */
+export type {
+  AwsKmsArgs,
+  AzureKmsArgs,
+  BinarySourceArgs,
+  CertificatePairArgs,
+  EncryptedBucketArgs,
+  EntrustKmsArgs,
+  ExternalKesArgs,
+  FilesystemKmsArgs,
+  FortanixKmsArgs,
+  GcpKmsArgs,
+  KesClientPolicyArgs,
+  KesServerArgs,
+  KmsTargetArgs,
+  MinioDeploymentArgs,
+  ThalesKmsArgs,
+  TlsArgs,
+  VaultKmsArgs,
+} from "./components/args";
+export { EncryptedBucket } from "./components/encryptedBucket";
+export type { BastionArgs, HostArgs } from "./components/hosts";
+export { CertificateAuthority } from "./components/internal";
+export { type KesClientCredentials, KesServer } from "./components/kesServer";
+export { KmsTarget } from "./components/kmsTarget";
+export { MinioDeployment } from "./components/minioDeployment";
+export {
+  KesIdentityError,
+  kesApiKeyFromPrivateKey,
+  kesIdentityFromApiKey,
+  kesIdentityFromCertificate,
+} from "./core/identity";
+export * as render from "./render";

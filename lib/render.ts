@@ -1,0 +1,12 @@
+/**
+ * The pure core: validation and the renderers of everything that goes onto a host. Exported
+ * for users who want to inspect or reuse what the components write, and for tests.
+ */
+export * from "./core/envfile";
+export * from "./core/hostScripts";
+export * from "./core/kesConfig";
+export * from "./core/minioEnv";
+export * from "./core/scripts";
+export * from "./core/systemd";
+export type * from "./core/types";
+export * from "./core/validate";

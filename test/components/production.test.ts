@@ -1,0 +1,134 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { deployProduction } from "../../examples/production/deploy";
+import { captureGraph, type Graph, resolved } from "../helpers/mockGraph";
+
+const hk = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
+const mk = (name: string, i: number, dns: string) => ({
+  name,
+  address: `203.0.113.${i}`,
+  internalAddress: dns,
+  privateKey: "mock-ssh-key",
+  hostKey: hk,
+});
+const minioHosts = [1, 2, 3, 4].map((i) => mk(`minio${i}`, 10 + i, `minio${i}.example.net`));
+const kesHosts = [1, 2].map((i) => mk(`kes${i}`, 20 + i, `kes${i}.example.net`));
+const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "b".repeat(64) });
+const config = {
+  minioHosts,
+  kesHosts,
+  vault: {
+    endpoint: "https://vault.example.net:8200",
+    caCertPem: "VAULT-CA-PEM",
+    roleId: "role-id-1",
+    secretId: "secret-id-1",
+  },
+  minioBinary: bin("minio"),
+  kesBinary: bin("kes"),
+  mcBinary: bin("mc"),
+  rootUser: "admin",
+  rootPassword: "production-password",
+  buckets: ["invoices", "backups"],
+};
+
+let g: Graph;
+let out: ReturnType<typeof deployProduction>;
+beforeAll(async () => {
+  g = await captureGraph(() => {
+    out = deployProduction(config);
+  });
+});
+
+describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
+  it("renders MINIO_VOLUMES with MinIO's ellipsis notation over TLS", async () => {
+    expect(await resolved(out.minio.volumes)).toBe(
+      "https://minio{1...4}.example.net:9000/mnt/disk{1...4}/minio",
+    );
+  });
+
+  it("lists both KES endpoints for MinIO", async () => {
+    expect(await resolved(out.minio.kesEndpoints)).toEqual([
+      "https://kes1.example.net:7373",
+      "https://kes2.example.net:7373",
+    ]);
+  });
+
+  it("starts every MinIO node only after every KES replica's gates, across hosts", () => {
+    for (const m of minioHosts) {
+      const service = g.byName(`minio-${m.name}-service`);
+      for (const k of kesHosts) {
+        expect(g.dependsOn(service, g.byName(`kes-${k.name}-service`)), `${m.name} after ${k.name}`).toBe(
+          true,
+        );
+        expect(
+          g.dependsOn(service, g.byName(`kes-${k.name}-reload`)),
+          `${m.name} after ${k.name} reload`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it("restarts all nodes together: each node's restart waits for every node's files and has the same triggers", () => {
+    const services = minioHosts.map((m) => g.byName(`minio-${m.name}-service`));
+    for (const s of services) {
+      for (const m of minioHosts) expect(g.dependsOn(s, g.byName(`minio-${m.name}-env`))).toBe(true);
+      expect(s.inputs.triggers).toEqual(services[0]!.inputs.triggers);
+    }
+    for (const a of services) for (const b of services) if (a !== b) expect(g.dependsOn(a, b)).toBe(false);
+  });
+
+  it("writes an identical env file on every node (MinIO compares them across nodes)", () => {
+    const envs = minioHosts.map((m) => String(g.byName(`minio-${m.name}-env`).inputs.stdin));
+    for (const e of envs) expect(e).toBe(envs[0]);
+    expect(envs[0]).toContain(
+      "MINIO_OPTS='--address :9000 --console-address :9001 --certs-dir /etc/minio/certs'",
+    );
+  });
+
+  it("does not order MinIO after kes.service in systemd: they do not share hosts", () => {
+    expect(String(g.byName("minio-minio1-unit").inputs.stdin)).not.toMatch(/kes\.service/);
+  });
+
+  it("renders the Vault keystore with the secrets as ${VAR} references only", () => {
+    const yaml = String(g.byName("kes-kes1-config").inputs.stdin);
+    expect(yaml).toContain('endpoint: "https://vault.example.net:8200"');
+    expect(yaml).toContain('"${KES_VAULT_APPROLE_SECRET}"');
+    expect(yaml).not.toContain("secret-id-1");
+    const secrets = g.byName("kes-kes1-secrets");
+    expect(String(secrets.inputs.stdin)).toContain("KES_VAULT_APPROLE_SECRET='secret-id-1'");
+    expect(secrets.secretPaths).toContain("stdin");
+    expect(String(g.byName("kes-kes1-kms-vault-ca-crt").inputs.stdin)).toBe("VAULT-CA-PEM");
+  });
+
+  it("gives each MinIO node a certificate for its DNS name, plus localhost", () => {
+    const csr = g.byName("minio-minio3-server-csr");
+    expect(csr.inputs.dnsNames).toEqual(["minio3.example.net", "localhost"]);
+    expect(csr.inputs.ipAddresses).toEqual(["127.0.0.1"]);
+  });
+
+  it("creates one key and one bucket step per bucket, after the ready gate on the admin node", () => {
+    for (const b of config.buckets) {
+      const key = g.byName(`${b}-minio1-key`);
+      const bucket = g.byName(`${b}-minio1-bucket`);
+      expect(g.dependsOn(key, g.byName("minio-minio1-ready"))).toBe(true);
+      expect(g.dependsOn(bucket, key)).toBe(true);
+      expect(String(key.inputs.create)).toContain(`minio-${b}`);
+    }
+  });
+
+  it("has 11 steps per KES replica (incl. the Vault CA) and 10 per MinIO node over TLS", () => {
+    const count = (prefix: string) =>
+      g.ofType("command:remote:Command").filter((n) => n.name.startsWith(prefix)).length;
+    expect(count("kes-kes1-")).toBe(11);
+    expect(count("minio-minio2-")).toBe(10);
+    expect(count("minio-minio1-")).toBe(12); // + mc binary and the ready gate on the admin node
+  });
+});
+
+describe("two deployments in one stack", () => {
+  it("do not collide: every resource has its own URN", async () => {
+    const g2 = await captureGraph(() => {
+      deployProduction(config);
+    });
+    expect(new Set(g2.nodes.map((n) => n.urn)).size).toBe(g2.nodes.length);
+  });
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# pulumi-minio-kes: create drive directories owned by the service user
+set -euo pipefail
+owner='minio-user'
+group='minio-user'
+mode='0750'
+paths=('/mnt/disk1' '/mnt/disk2')
+changed=0
+for p in "${paths[@]}"; do
+  if [ ! -d "$p" ]; then
+    install -d -o "$owner" -g "$group" -m "$mode" "$p"
+    changed=1
+  elif [ "$(stat -c %U:%G "$p")" != "$owner:$group" ]; then
+    chown "$owner:$group" "$p"
+    changed=1
+  fi
+done
+if [ "$changed" = 1 ]; then echo changed; else echo unchanged; fi

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# pulumi-minio-kes: install and enable kes.service
+set -euo pipefail
+unit='kes.service'
+path='/etc/systemd/system/kes.service'
+dir='/etc/systemd/system'
+base='kes.service'
+mode='0644'
+owner='root'
+group='root'
+want_stat='644 root root'
+dir_mode='0755'
+dir_owner='root'
+dir_group='root'
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+tmp=''
+cleanup() {
+  if [ -n "$tmp" ]; then
+    rm -f -- "$tmp"
+  fi
+}
+trap cleanup EXIT
+getent passwd "$owner" >/dev/null || die "user $owner does not exist on this host"
+getent group "$group" >/dev/null || die "group $group does not exist on this host"
+if [ -d "$path" ] && [ ! -L "$path" ]; then
+  die "$path is a directory; expected a file"
+fi
+if [ ! -d "$dir" ]; then
+  umask 022
+  mkdir -p -- "$dir"
+  chown -- "$dir_owner:$dir_group" "$dir"
+  chmod -- "$dir_mode" "$dir"
+fi
+umask 077
+tmp=$(mktemp "$dir/.$base.XXXXXX")
+cat >"$tmp"
+if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$tmp" "$path" &&
+  [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
+  result=unchanged
+else
+  chown -- "$owner:$group" "$tmp"
+  chmod -- "$mode" "$tmp"
+  mv -f -T -- "$tmp" "$path"
+  tmp=''
+  result=changed
+fi
+if [ "$result" = changed ] ||
+  [ "$(systemctl show -p NeedDaemonReload --value "$unit" 2>/dev/null || true)" = yes ]; then
+  systemctl daemon-reload
+fi
+systemctl enable --quiet "$unit"
+echo "$result"

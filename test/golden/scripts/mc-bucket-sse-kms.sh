@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# pulumi-minio-kes: create bucket data with sse-kms default encryption
+set -euo pipefail
+mc='/usr/local/bin/mc'
+mc_alias='minio'
+mc_scheme='https'
+mc_hostport='127.0.0.1:9000'
+MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc'
+ca_file='/etc/minio/certs/CAs/ca.crt'
+ca_name='ca.crt'
+env_file='/etc/default/minio'
+bucket='data'
+key_name='minio-bucket-data'
+probe_object='.pulumi-minio-kes-probe'
+stat_re='^Encryption[[:space:]]*:[[:space:]]*SSE-KMS[[:space:]]*\(arn:aws:kms:minio-bucket-data\)[[:space:]]*$'
+stat_re_legacy_alg='^[[:space:]]*X-Amz-Server-Side-Encryption[[:space:]]*:[[:space:]]*aws:kms[[:space:]]*$'
+stat_re_legacy_key='^[[:space:]]*X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id[[:space:]]*:[[:space:]]*(arn:aws:kms:)?minio-bucket-data[[:space:]]*$'
+export MC_CONFIG_DIR
+mc_user=''
+mc_password=''
+mc_out=''
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+# redact TEXT: TEXT with the credentials replaced, for relaying mc's messages.
+redact() {
+  local s=$1
+  if [ -n "$mc_password" ]; then
+    s=${s//"$mc_password"/"<redacted>"}
+  fi
+  if [ -n "$mc_user" ]; then
+    s=${s//"$mc_user"/"<redacted>"}
+  fi
+  printf '%s' "$s"
+}
+# run_mc ARGS...: runs mc with its output captured in mc_out; returns mc's success.
+run_mc() {
+  mc_out=$("$mc" --config-dir "$MC_CONFIG_DIR" --no-color "$@" 2>&1)
+}
+[ -x "$mc" ] || die "mc is not installed at $mc"
+umask 077
+mkdir -p -- "$MC_CONFIG_DIR/certs/CAs"
+[ -r "$ca_file" ] || die "cannot read the CA file $ca_file"
+cp -f -- "$ca_file" "$MC_CONFIG_DIR/certs/CAs/$ca_name"
+[ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
+# The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
+{
+  IFS= read -r -d '' mc_user || true
+  IFS= read -r -d '' mc_password || true
+} < <(
+  set -a
+  # The env file is MinIO's, rendered by envfile.ts (quoting identical for systemd and bash); nothing to follow at lint time.
+  # shellcheck source=/dev/null
+  . "$env_file"
+  set +a
+  printf '%s\0%s\0' "${MINIO_ROOT_USER:-}" "${MINIO_ROOT_PASSWORD:-}"
+)
+if [ -z "$mc_user" ] || [ -z "$mc_password" ]; then
+  die "MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must both be set in $env_file"
+fi
+# mc takes MC_HOST_<alias> credentials verbatim (no percent-decoding) and splits them at ':'.
+case "$mc_user$mc_password" in
+  *:*) die "the MinIO root user or password contains ':', which mc cannot take from MC_HOST_$mc_alias; choose credentials without ':'" ;;
+esac
+export MC_HOST_minio="$mc_scheme://$mc_user:$mc_password@$mc_hostport"
+target="$mc_alias/$bucket"
+run_mc mb --ignore-existing "$target" || die "mc mb $target failed: $(redact "$mc_out")"
+run_mc encrypt set sse-kms "$key_name" "$target" ||
+  die "mc encrypt set sse-kms $key_name $target failed (does the key exist, and may MinIO's KES identity use it?): $(redact "$mc_out")"
+run_mc --json encrypt info "$target" || die "mc encrypt info $target failed: $(redact "$mc_out")"
+info=${mc_out//[[:space:]]/}
+case $info in
+  *'"algorithm":"aws:kms"'*) ;;
+  *) die "mc encrypt info $target does not report SSE-KMS after setting it: $(redact "$mc_out")" ;;
+esac
+case $info in
+  *"\"keyId\":\"$key_name\""* | *"\"keyId\":\"arn:aws:kms:$key_name\""*) ;;
+  *) die "mc encrypt info $target does not report the key $key_name: $(redact "$mc_out")" ;;
+esac
+tmp=''
+cleanup() {
+  if [ -n "$tmp" ]; then
+    rm -f -- "$tmp"
+  fi
+}
+trap cleanup EXIT
+tmp=$(mktemp)
+printf 'pulumi-minio-kes encryption probe\n' >"$tmp"
+run_mc cp "$tmp" "$target/$probe_object" || die "could not write the probe object $target/$probe_object: $(redact "$mc_out")"
+run_mc stat "$target/$probe_object" || die "mc stat $target/$probe_object failed: $(redact "$mc_out")"
+stat_out=$mc_out
+run_mc rm "$target/$probe_object" ||
+  printf 'warning: could not remove the probe object %s: %s\n' "$target/$probe_object" "$(redact "$mc_out")" >&2
+if ! grep -Eq -- "$stat_re" <<<"$stat_out" && ! { grep -Eqi -- "$stat_re_legacy_alg" <<<"$stat_out" && grep -Eqi -- "$stat_re_legacy_key" <<<"$stat_out"; }; then
+  die "the probe object $target/$probe_object is not encrypted with SSE-KMS with the key $key_name (bucket default encryption is not applied). mc stat shows: $(redact "$stat_out")"
+fi
+echo "result: algorithm=sse-kms key=$key_name verified=true"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# pulumi-minio-kes: create the KES key minio-bucket-data through MinIO
+set -euo pipefail
+mc='/usr/local/bin/mc'
+mc_alias='minio'
+mc_scheme='https'
+mc_hostport='127.0.0.1:9000'
+MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc'
+ca_file='/etc/minio/certs/CAs/ca.crt'
+ca_name='ca.crt'
+env_file='/etc/default/minio'
+key_name='minio-bucket-data'
+export MC_CONFIG_DIR
+mc_user=''
+mc_password=''
+mc_out=''
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+# redact TEXT: TEXT with the credentials replaced, for relaying mc's messages.
+redact() {
+  local s=$1
+  if [ -n "$mc_password" ]; then
+    s=${s//"$mc_password"/"<redacted>"}
+  fi
+  if [ -n "$mc_user" ]; then
+    s=${s//"$mc_user"/"<redacted>"}
+  fi
+  printf '%s' "$s"
+}
+# run_mc ARGS...: runs mc with its output captured in mc_out; returns mc's success.
+run_mc() {
+  mc_out=$("$mc" --config-dir "$MC_CONFIG_DIR" --no-color "$@" 2>&1)
+}
+[ -x "$mc" ] || die "mc is not installed at $mc"
+umask 077
+mkdir -p -- "$MC_CONFIG_DIR/certs/CAs"
+[ -r "$ca_file" ] || die "cannot read the CA file $ca_file"
+cp -f -- "$ca_file" "$MC_CONFIG_DIR/certs/CAs/$ca_name"
+[ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
+# The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
+{
+  IFS= read -r -d '' mc_user || true
+  IFS= read -r -d '' mc_password || true
+} < <(
+  set -a
+  # The env file is MinIO's, rendered by envfile.ts (quoting identical for systemd and bash); nothing to follow at lint time.
+  # shellcheck source=/dev/null
+  . "$env_file"
+  set +a
+  printf '%s\0%s\0' "${MINIO_ROOT_USER:-}" "${MINIO_ROOT_PASSWORD:-}"
+)
+if [ -z "$mc_user" ] || [ -z "$mc_password" ]; then
+  die "MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must both be set in $env_file"
+fi
+# mc takes MC_HOST_<alias> credentials verbatim (no percent-decoding) and splits them at ':'.
+case "$mc_user$mc_password" in
+  *:*) die "the MinIO root user or password contains ':', which mc cannot take from MC_HOST_$mc_alias; choose credentials without ':'" ;;
+esac
+export MC_HOST_minio="$mc_scheme://$mc_user:$mc_password@$mc_hostport"
+if run_mc admin kms key create "$mc_alias" "$key_name"; then
+  echo created
+elif [[ $mc_out == *"already exi"* ]]; then
+  echo exists
+else
+  die "mc admin kms key create $mc_alias $key_name failed: $(redact "$mc_out")"
+fi

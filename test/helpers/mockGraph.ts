@@ -1,0 +1,211 @@
+/**
+ * Runs a Pulumi program under `pulumi.runtime.setMocks` and records the resource graph as the
+ * engine would receive it: type, name, URN, parent URN, explicit dependencies, and which input
+ * properties were sent as secrets. Mocked providers answer with realistic values (real keys from
+ * node:crypto, a real certificate from test/fixtures) so the components' derivations (API keys,
+ * identities) run for real.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
+
+/** One registered resource. */
+export interface GraphNode {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  custom: boolean;
+  /** Explicit and implicit (property) dependencies, as URNs. */
+  dependencies: string[];
+  /** Inputs with secrets unwrapped. */
+  inputs: Record<string, unknown>;
+  /** Top-level input names (and nested paths) that were sent as secrets. */
+  secretPaths: string[];
+}
+
+/** The recorded graph. */
+export interface Graph {
+  nodes: GraphNode[];
+  byName(name: string): GraphNode;
+  ofType(type: string): GraphNode[];
+  /** True when `from` depends on `to`, directly or transitively. */
+  dependsOn(from: GraphNode, to: GraphNode): boolean;
+  newResourceCalls: number;
+}
+
+function secretPaths(value: unknown, path: string, out: string[]): unknown {
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (o[SECRET_SIG] === SECRET_VAL) {
+      out.push(path);
+      return secretPaths(o.value, path, []);
+    }
+    if (Array.isArray(value)) return value.map((v, i) => secretPaths(v, `${path}[${i}]`, out));
+    const r: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) r[k] = secretPaths(v, path ? `${path}.${k}` : k, out);
+    return r;
+  }
+  return value;
+}
+
+const fixtureCert = readFileSync(join(__dirname, "..", "fixtures", "ec.crt"), "utf8");
+
+/** Realistic provider answers for the resource types the components create. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey": {
+      const alg = inputs.algorithm === "ED25519" ? "ed25519" : "ec";
+      const k =
+        alg === "ed25519"
+          ? generateKeyPairSync("ed25519")
+          : generateKeyPairSync("ec", { namedCurve: "P-256" });
+      return {
+        ...inputs,
+        privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
+        publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
+      };
+    }
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: fixtureCert, validityEndTime: "2027-11-27T10:00:00Z" };
+    case "tls:index/certRequest:CertRequest":
+      return {
+        ...inputs,
+        certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n`,
+      };
+    case "command:remote:Command":
+      return {
+        ...inputs,
+        stdout: name.endsWith("-bucket") ? "result: algorithm=sse-kms key=mock verified=true" : "ok",
+        stderr: "",
+      };
+    case "aws:kms/key:Key":
+      return { ...inputs, arn: `arn:aws:kms:eu-central-1:123456789012:key/${name}`, keyId: `${name}-id` };
+    case "aws:iam/user:User":
+      return { ...inputs, name, arn: `arn:aws:iam::123456789012:user/${name}` };
+    case "aws:iam/accessKey:AccessKey":
+      return { ...inputs, secret: "mock-aws-secret-access-key" };
+    default:
+      return inputs;
+  }
+}
+
+/**
+ * Run `program` under mocks and return the graph. Waits until every registration finished.
+ */
+export async function captureGraph(program: () => void | Promise<void>): Promise<Graph> {
+  const nodes: GraphNode[] = [];
+  const counter = { calls: 0 };
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (a) => {
+        counter.calls++;
+        return { id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs) };
+      },
+      call: (a) => {
+        if (a.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+          return {
+            accountId: "123456789012",
+            arn: "arn:aws:iam::123456789012:user/ci",
+            userId: "ci",
+            id: "ci",
+          };
+        }
+        if (a.token === "aws:index/getPartition:getPartition")
+          return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+        return a.inputs;
+      },
+    },
+    "project",
+    "stack",
+    false,
+  );
+  // The mock monitor speaks the gRPC request objects of the resource monitor protocol.
+  type Req = {
+    getObject(): { toJavaScript(): unknown } | undefined;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): Map<string, { getUrnsList(): string[] }>;
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+  };
+  type Resp = { getUrn(): string };
+  type Callback = (err: unknown, resp: Resp) => void;
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: Req, cb: Callback): void;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: Req, cb: Callback) => {
+    const paths: string[] = [];
+    const inputs = secretPaths(req.getObject()?.toJavaScript() ?? {}, "", paths) as Record<string, unknown>;
+    const deps = new Set<string>(req.getDependenciesList());
+    for (const [, v] of req.getPropertydependenciesMap().entries())
+      for (const u of v.getUrnsList()) deps.add(u);
+    original(req, (err: unknown, resp: Resp) => {
+      if (!err) {
+        nodes.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: resp.getUrn(),
+          parent: req.getParent(),
+          custom: req.getCustom(),
+          dependencies: [...deps],
+          inputs,
+          secretPaths: paths,
+        });
+      }
+      cb(err, resp);
+    });
+  };
+  await program();
+  // waitForRPCs is marked @internal in the SDK's typings; it is what the SDK itself awaits at exit.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const byUrn = new Map(nodes.map((n) => [n.urn, n]));
+  const graph: Graph = {
+    nodes,
+    newResourceCalls: counter.calls,
+    byName(name) {
+      const found = nodes.filter((x) => x.name === name);
+      if (found.length === 0)
+        throw new Error(`no resource named ${name}; have: ${nodes.map((x) => x.name).join(", ")}`);
+      if (found.length > 1)
+        throw new Error(
+          `${found.length} resources are named ${name} (${found.map((x) => x.type).join(", ")})`,
+        );
+      return found[0]!;
+    },
+    ofType(type) {
+      return nodes.filter((n) => n.type === type);
+    },
+    dependsOn(from, to) {
+      const seen = new Set<string>();
+      const stack = [...from.dependencies];
+      while (stack.length > 0) {
+        const u = stack.pop()!;
+        if (u === to.urn) return true;
+        if (seen.has(u)) continue;
+        seen.add(u);
+        const n = byUrn.get(u);
+        if (n) stack.push(...n.dependencies);
+      }
+      return false;
+    },
+  };
+  return graph;
+}
+
+/** Resolve an Output's value under mocks. */
+export function resolved<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply(resolve));
+}
+
+/** Whether an Output is secret. */
+export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
+  return pulumi.isSecret(o) as Promise<boolean>;
+}

@@ -1,0 +1,317 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseEnvLine, quoteEnvValue, renderEnvFile } from "../../lib/core/envfile";
+import { ensureDirectoriesScript, envMergeScript, kesRemovalGuardScript } from "../../lib/core/hostScripts";
+import {
+  compressEllipsis,
+  EnvMergeConflictError,
+  MINIO_CONFLICTING_KMS_VARIABLES,
+  MINIO_KES_VARIABLES,
+  mergeEnvFile,
+  minioEnvEntries,
+  renderMinioEnvFile,
+  renderMinioVolumes,
+} from "../../lib/core/minioEnv";
+import { renderKesUnit, renderMinioUnit } from "../../lib/core/systemd";
+import type { MinioEnvInput } from "../../lib/core/types";
+import { expectGolden } from "../helpers/golden";
+
+const API_KEY = "kes:v1:AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs";
+
+describe("MINIO_VOLUMES", () => {
+  it.each([
+    ["single node, single drive", { hosts: ["n1"], drives: ["/mnt/data"] }, "/mnt/data"],
+    [
+      "single node, drives in sequence",
+      {
+        hosts: ["n1"],
+        drives: ["/mnt/disk1/minio", "/mnt/disk2/minio", "/mnt/disk3/minio", "/mnt/disk4/minio"],
+      },
+      "/mnt/disk{1...4}/minio",
+    ],
+    ["single node, drives not in sequence", { hosts: ["n1"], drives: ["/mnt/a", "/srv/b"] }, "/mnt/a /srv/b"],
+    [
+      "nodes and drives in sequence",
+      { hosts: ["minio1.example.net", "minio2.example.net", "minio3.example.net"], drives: ["/d1", "/d2"] },
+      "https://minio{1...3}.example.net:9000/d{1...2}",
+    ],
+    [
+      "nodes in sequence, one drive",
+      { hosts: ["10.0.0.5", "10.0.0.6"], drives: ["/data"] },
+      "https://10.0.0.{5...6}:9000/data",
+    ],
+    [
+      "nodes not in sequence: fully explicit (an ellipsis per argument would make each a pool)",
+      { hosts: ["alpha.example.net", "beta.example.net"], drives: ["/d1", "/d2"] },
+      "https://alpha.example.net:9000/d1 https://alpha.example.net:9000/d2 https://beta.example.net:9000/d1 https://beta.example.net:9000/d2",
+    ],
+  ])("%s", (_, t, expected) => {
+    expect(renderMinioVolumes({ scheme: "https", port: 9000, ...t })).toBe(expected);
+  });
+
+  it("compresses only consecutive ascending numbers without leading zeros", () => {
+    expect(compressEllipsis(["/d1", "/d2", "/d3"])).toBe("/d{1...3}");
+    expect(compressEllipsis(["/d1", "/d3"])).toBeUndefined();
+    expect(compressEllipsis(["/d2", "/d1"])).toBeUndefined();
+    expect(compressEllipsis(["/d01", "/d02"])).toBeUndefined();
+    expect(compressEllipsis(["/a1", "/b2"])).toBeUndefined();
+    expect(compressEllipsis(["/d9", "/d10"])).toBe("/d{9...10}");
+  });
+});
+
+const base: MinioEnvInput = {
+  rootUser: "admin",
+  rootPassword: "pa$$w'rd\"`x`",
+  volumes: "https://minio{1...4}.example.net:9000/mnt/disk{1...4}/minio",
+  opts: "--address :9000 --console-address :9001 --certs-dir /etc/minio/certs",
+  kes: {
+    endpoints: ["https://kes1.example.net:7373", "https://kes2.example.net:7373"],
+    keyName: "minio-default",
+    auth: { kind: "apiKey", apiKey: API_KEY },
+    caPath: "/etc/minio/kes-ca.crt",
+  },
+  extra: { MINIO_BROWSER: "off", MINIO_PROMETHEUS_AUTH_TYPE: "public" },
+};
+
+describe("MinIO env file", () => {
+  it("renders the API-key variant (golden)", () => {
+    expectGolden("minio/env-apikey.env", renderMinioEnvFile(base));
+  });
+
+  it("renders the client-certificate variant without the API key (golden)", () => {
+    const text = renderMinioEnvFile({
+      ...base,
+      kes: {
+        ...base.kes!,
+        auth: {
+          kind: "certificate",
+          certFile: "/etc/minio/kes-client.crt",
+          keyFile: "/etc/minio/kes-client.key",
+        },
+      },
+    });
+    expectGolden("minio/env-certificate.env", text);
+    expect(text).not.toContain("MINIO_KMS_KES_API_KEY");
+  });
+
+  it("lists every KES endpoint comma-separated", () => {
+    expect(minioEnvEntries(base)).toContainEqual([
+      "MINIO_KMS_KES_ENDPOINT",
+      "https://kes1.example.net:7373,https://kes2.example.net:7373",
+    ]);
+  });
+
+  it("quotes values so that bash reads exactly what systemd reads", () => {
+    const dir = mkdtempSync(join(tmpdir(), "envq-"));
+    const values = [
+      "plain",
+      "with space",
+      "it's",
+      'dq"',
+      "$HOME",
+      "`id`",
+      "back\\slash",
+      "a'b\"c$d`e\\f",
+      "",
+      "=x=",
+    ];
+    const file = join(dir, "env");
+    writeFileSync(file, renderEnvFile(values.map((v, i) => [`V${i}`, v] as const)));
+    const out = execFileSync("bash", [
+      "-c",
+      `set -a; . ${file}; for i in $(seq 0 ${values.length - 1}); do n=V$i; printf '%s\\0' "\${!n}"; done`,
+    ]);
+    expect(out.toString().split("\0").slice(0, -1)).toEqual(values);
+    for (const [i, v] of values.entries())
+      expect(parseEnvLine(`V${i}=${quoteEnvValue(v)}`)).toEqual({ name: `V${i}`, value: v });
+    expect(() => quoteEnvValue("a\nb")).toThrow(/newlines/);
+  });
+});
+
+describe("systemd units", () => {
+  it("MinIO unit with KES on the same host (golden)", () => {
+    const u = renderMinioUnit({
+      binaryPath: "/usr/local/bin/minio",
+      user: "minio-user",
+      group: "minio-user",
+      envFile: "/etc/default/minio",
+      after: ["kes.service"],
+    });
+    expectGolden("systemd/minio-with-kes.service", u);
+    expect(u).toMatch(/^Type=notify$/m);
+    expect(u).toMatch(/^ExecStart=\/usr\/local\/bin\/minio server \$MINIO_OPTS \$MINIO_VOLUMES$/m);
+    expect(u).not.toMatch(/CAP_SYS_ADMIN|CAP_DAC_OVERRIDE/);
+  });
+
+  it("MinIO unit alone, simple type, privileged port (golden)", () => {
+    const u = renderMinioUnit({
+      binaryPath: "/usr/local/bin/silo",
+      user: "minio-user",
+      group: "minio-user",
+      envFile: "/etc/default/minio",
+      serviceType: "simple",
+      bindPrivilegedPort: true,
+    });
+    expectGolden("systemd/minio-simple.service", u);
+    expect(u).not.toMatch(/kes\.service/);
+    expect(u).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+  });
+
+  it("KES unit: current CLI only, reload on SIGHUP, secrets env file (golden)", () => {
+    const u = renderKesUnit({
+      binaryPath: "/usr/local/bin/kes",
+      user: "kes",
+      group: "kes",
+      configPath: "/etc/kes/config.yaml",
+      envFile: "/etc/kes/kes.env",
+    });
+    expectGolden("systemd/kes.service", u);
+    expect(u).toMatch(/^ExecStart=\/usr\/local\/bin\/kes server --config=\/etc\/kes\/config\.yaml$/m);
+    expect(u).not.toMatch(/--auth|--mlock|--key|--cert/);
+    expect(u).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    expect(u).toMatch(/^AmbientCapabilities=CAP_IPC_LOCK$/m);
+  });
+});
+
+function runScript(script: string, stdin = ""): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("bash", ["-c", script], { input: stdin });
+  return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+describe("env merge for existing deployments", () => {
+  const existing = [
+    "# MinIO env written by hand",
+    "MINIO_ROOT_USER=myadmin",
+    'MINIO_ROOT_PASSWORD="old secret"',
+    'MINIO_VOLUMES="/mnt/data"',
+    "",
+    "export MINIO_KMS_KES_ENDPOINT=https://old-kes:7373",
+    "MINIO_KMS_KES_CERT_FILE=/etc/minio/old.crt",
+    "MINIO_KMS_KES_KEY_FILE=/etc/minio/old.key",
+    "MINIO_OPTS='--console-address :9001'",
+    "MINIO_KMS_KES_ENDPOINT=https://duplicate:7373",
+    "some line that is not an assignment",
+    "",
+  ].join("\n");
+  const managed: Array<[string, string]> = [
+    ["MINIO_KMS_KES_ENDPOINT", "https://kes1:7373,https://kes2:7373"],
+    ["MINIO_KMS_KES_KEY_NAME", "minio-default"],
+    ["MINIO_KMS_KES_API_KEY", API_KEY],
+    ["MINIO_KMS_KES_CAPATH", "/etc/minio/kes-ca.crt"],
+  ];
+
+  it("replaces ours in place, removes stale KES variables, keeps every other line (golden)", () => {
+    const r = mergeEnvFile(existing, managed, MINIO_KES_VARIABLES, {
+      file: "/etc/default/minio",
+      conflicts: MINIO_CONFLICTING_KMS_VARIABLES,
+    });
+    expectGolden("minio/merged.env", r.text);
+    expect(r.replaced).toEqual(["MINIO_KMS_KES_ENDPOINT"]);
+    expect(r.added).toEqual(["MINIO_KMS_KES_KEY_NAME", "MINIO_KMS_KES_API_KEY", "MINIO_KMS_KES_CAPATH"]);
+    expect(r.removed).toEqual(["MINIO_KMS_KES_CERT_FILE", "MINIO_KMS_KES_KEY_FILE"]);
+    expect(r.text).toContain('MINIO_ROOT_PASSWORD="old secret"');
+    expect(r.text).toContain("some line that is not an assignment");
+    expect(r.text).not.toContain("duplicate");
+  });
+
+  it("is idempotent", () => {
+    const once = mergeEnvFile(existing, managed, MINIO_KES_VARIABLES, { file: "f" }).text;
+    expect(mergeEnvFile(once, managed, MINIO_KES_VARIABLES, { file: "f" }).text).toBe(once);
+  });
+
+  it("refuses a file that configures another KMS", () => {
+    expect(() =>
+      mergeEnvFile("MINIO_KMS_SECRET_KEY=my-key:abcd\n", managed, MINIO_KES_VARIABLES, {
+        file: "/etc/default/minio",
+        conflicts: MINIO_CONFLICTING_KMS_VARIABLES,
+      }),
+    ).toThrow(EnvMergeConflictError);
+  });
+
+  const cases: Array<[string, string]> = [
+    ["the realistic file", existing],
+    ["an empty file", ""],
+    ["only comments", "# a\n# b\n"],
+    ["no trailing newline", "MINIO_VOLUMES=/d\nMINIO_KMS_KES_KEY_NAME=old"],
+    ["an empty conflicting variable", "MINIO_KMS_SECRET_KEY=\nMINIO_VOLUMES=/d\n"],
+    ["spaces around =", "  MINIO_KMS_KES_API_KEY = kes:v1:old\nX=1\n"],
+  ];
+  it.each(cases)("the host script does exactly what mergeEnvFile specifies: %s", (_, content) => {
+    const dir = mkdtempSync(join(tmpdir(), "merge-"));
+    const file = join(dir, "minio");
+    writeFileSync(file, content, { mode: 0o640 });
+    const expected = mergeEnvFile(content, managed, MINIO_KES_VARIABLES, {
+      file,
+      conflicts: MINIO_CONFLICTING_KMS_VARIABLES,
+    }).text;
+    const script = envMergeScript({ envFile: file, managedNames: managed.map(([k]) => k) });
+    const r = runScript(script, renderEnvFile(managed));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(expected);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(r.stdout).not.toContain(API_KEY);
+    const again = runScript(script, renderEnvFile(managed));
+    expect(again.stdout.trim()).toBe("unchanged");
+  });
+
+  it("the host script stops on another KMS and leaves the file alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "merge-"));
+    const file = join(dir, "minio");
+    writeFileSync(file, "MINIO_KMS_SECRET_KEY=my-key:abcd\n");
+    const r = runScript(
+      envMergeScript({ envFile: file, managedNames: ["MINIO_KMS_KES_KEY_NAME"] }),
+      "MINIO_KMS_KES_KEY_NAME='k'\n",
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/MINIO_KMS_SECRET_KEY is set in .*cannot use KES and another KMS/);
+    expect(readFileSync(file, "utf8")).toBe("MINIO_KMS_SECRET_KEY=my-key:abcd\n");
+  });
+});
+
+describe("KES removal guard and drive directories", () => {
+  it("fails when the host's env file configures KES", () => {
+    const dir = mkdtempSync(join(tmpdir(), "guard-"));
+    const file = join(dir, "minio");
+    writeFileSync(file, "MINIO_VOLUMES=/d\nMINIO_KMS_KES_ENDPOINT='https://kes:7373'\n");
+    const r = runScript(kesRemovalGuardScript({ envFile: file }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/allowKesRemoval: true/);
+    writeFileSync(file, "MINIO_VOLUMES=/d\n");
+    expect(runScript(kesRemovalGuardScript({ envFile: file })).code).toBe(0);
+    expect(runScript(kesRemovalGuardScript({ envFile: join(dir, "missing") })).code).toBe(0);
+  });
+
+  it("creates missing drive directories and reports unchanged on a second run", () => {
+    const dir = mkdtempSync(join(tmpdir(), "drives-"));
+    const script = ensureDirectoriesScript({
+      paths: [join(dir, "d1"), join(dir, "d2")],
+      owner: "root",
+      group: "root",
+    });
+    expect(runScript(script).stdout.trim()).toBe("changed");
+    expect(statSync(join(dir, "d1")).mode & 0o777).toBe(0o750);
+    expect(runScript(script).stdout.trim()).toBe("unchanged");
+  });
+
+  it("renders shellcheck-clean scripts", () => {
+    const scripts = {
+      merge: envMergeScript({ envFile: "/etc/default/minio", managedNames: ["MINIO_KMS_KES_KEY_NAME"] }),
+      guard: kesRemovalGuardScript({ envFile: "/etc/default/minio" }),
+      drives: ensureDirectoriesScript({
+        paths: ["/mnt/disk1", "/mnt/disk2"],
+        owner: "minio-user",
+        group: "minio-user",
+      }),
+    };
+    for (const [name, s] of Object.entries(scripts)) {
+      expectGolden(`scripts/${name}.sh`, s);
+      const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
+      expect(r.stdout.toString() + r.stderr.toString(), name).toBe("");
+      expect(r.status, name).toBe(0);
+    }
+  });
+});
