@@ -22,4 +22,14 @@ echo "node $(node --version), npm $(npm --version)"
 
 biome check lib test examples scripts
 tsc -p tsconfig.json --noEmit
-vitest run "$@"
+# Run vitest, then print the plain closing line CI reads ("N passed, N failed").
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report" || echo "tests: 0 passed, 1 failed"
+exit "$status"
