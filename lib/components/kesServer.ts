@@ -211,6 +211,10 @@ export class KesServer extends pulumi.ComponentResource {
   readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
   /** Names of the KES hosts (MinIO orders itself after KES on hosts it shares). */
   readonly hostNames: string[];
+  /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
+  readonly unpinnedHosts: string[];
+  /** The KES policies as rendered (names, allow/deny paths, identities): no secrets. */
+  readonly policies: pulumi.Output<KesPolicy[]>;
 
   constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:kes:KesServer", name, {}, opts);
@@ -219,6 +223,7 @@ export class KesServer extends pulumi.ComponentResource {
     const kms: KmsTarget = args.kms;
     this.keystoreKind = kms.kind;
     this.hostNames = args.hosts.map((h) => h.name);
+    this.unpinnedHosts = args.hosts.filter((h) => h.hostKey === undefined).map((h) => h.name);
     this.minioKeyNames = [...args.minioKeyNames];
     const validityHours = args.tls?.validityHours ?? 8760;
     const rotation = args.tls?.rotation;
@@ -289,6 +294,7 @@ export class KesServer extends pulumi.ComponentResource {
         })),
       ]);
 
+    this.policies = policies;
     const rendered = pulumi.all([kms.keystore, policies]).apply(([keystore, pol]) =>
       renderKesConfig({
         address: `0.0.0.0:${port}`,
@@ -456,6 +462,8 @@ export class KesServer extends pulumi.ComponentResource {
       minioKeyNames: this.minioKeyNames,
       keystoreKind: this.keystoreKind,
       certificateNotAfter: this.certificateNotAfter,
+      unpinnedHosts: this.unpinnedHosts,
+      policies: this.policies,
     });
   }
 }

@@ -151,6 +151,8 @@ export class KmsTarget extends pulumi.ComponentResource {
   readonly keystore: pulumi.Output<Keystore>;
   /** Files the keystore needs on each KES host. */
   readonly files: KeystoreFile[];
+  /** True for the filesystem keystore, which is for development only. */
+  readonly developmentOnly: boolean;
   /** For AWS: the ARN of the KMS key in use (created or given). */
   readonly awsKmsKeyArn?: pulumi.Output<string>;
   /** For AWS with generated credentials: the IAM user KES uses. */
@@ -276,6 +278,7 @@ export class KmsTarget extends pulumi.ComponentResource {
       }));
     }
     this.keystore = pulumi.secret(keystore);
+    this.developmentOnly = this.kind === "fs";
     this.files = files;
     this.registerOutputs({
       kind: this.kind,

@@ -193,6 +193,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
   readonly allowedKeyNames?: string[];
   /** Expiry (RFC 3339) of each node's TLS certificate, when MinIO serves TLS. */
   readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
+  /** Nodes reached without a pinned SSH host key (for policies; should be empty). */
+  readonly unpinnedHosts: string[];
 
   constructor(name: string, args: MinioDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:minio:MinioDeployment", name, {}, opts);
@@ -209,6 +211,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
     this.adminNode = nodes.find((n) => n.name === this.adminHost)!;
     this.defaultKeyName = args.defaultKeyName;
     this.sseEnabled = args.kes !== undefined;
+    this.unpinnedHosts = args.nodes.filter((h) => h.hostKey === undefined).map((h) => h.name);
 
     // Topology → MINIO_VOLUMES.
     const addrs = nodes.map((n) => pulumi.output(n.internalAddress ?? n.address));
@@ -511,6 +514,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       sseEnabled: this.sseEnabled,
       adminHost: this.adminHost,
       certificateNotAfter: this.certificateNotAfter,
+      unpinnedHosts: this.unpinnedHosts,
     });
   }
 }

@@ -314,6 +314,7 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     vars.push(["url", u.href]);
     source = "$url";
     fetch = block(`
+      command -v curl >/dev/null 2>&1 || die "curl is not installed on this host: install it (apt-get install curl) or upload the binary instead"
       curl --fail --location --silent --show-error --retry 3 --output "$tmp" "$url" ||
         die "download of $url failed; $dest was left unchanged"
     `);
@@ -770,6 +771,12 @@ export function serviceActionScript(a: ServiceActionArgs): string {
       }
     `),
     ...probe.lines,
+    ...block(`
+      if ! command -v curl >/dev/null 2>&1; then
+        printf 'error: %s\n' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
+        exit 1
+      fi
+    `),
     ...action,
     ...block(`
       deadline=$((SECONDS + timeout))

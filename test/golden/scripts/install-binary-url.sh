@@ -34,6 +34,7 @@ fi
 umask 022
 mkdir -p -- "$dest_dir"
 tmp=$(mktemp "$dest_dir/.$dest_base.XXXXXX")
+command -v curl >/dev/null 2>&1 || die "curl is not installed on this host: install it (apt-get install curl) or upload the binary instead"
 curl --fail --location --silent --show-error --retry 3 --output "$tmp" "$url" ||
   die "download of $url failed; $dest was left unchanged"
 got=$(sha256_of "$tmp")

@@ -42,6 +42,11 @@ probe() {
   esac
   return 1
 }
+      if ! command -v curl >/dev/null 2>&1; then
+        printf 'error: %s
+' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
+        exit 1
+      fi
 old_invocation=''
 if systemctl is-active --quiet "$unit"; then
   if [ "$(systemctl show -p CanReload --value "$unit" 2>/dev/null || true)" = yes ]; then

@@ -43,6 +43,11 @@ probe() {
   esac
   return 1
 }
+      if ! command -v curl >/dev/null 2>&1; then
+        printf 'error: %s
+' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
+        exit 1
+      fi
 old_invocation=''
 if systemctl is-active --quiet "$unit"; then
   what='already running'

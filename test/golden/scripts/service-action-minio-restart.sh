@@ -47,6 +47,11 @@ probe() {
   fi
   return 0
 }
+      if ! command -v curl >/dev/null 2>&1; then
+        printf 'error: %s
+' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
+        exit 1
+      fi
 old_invocation=$(invocation_id)
 systemctl reset-failed "$unit" 2>/dev/null || true
 systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"

@@ -1,0 +1,1029 @@
+/**
+ * Bad-input table for the four components' validators. Every row starts from a valid baseline,
+ * breaks one thing, and checks that the validator reports it on the exact field, with a message
+ * that says how to fix it (kes-minio.md §3, §4, §6 pitfalls 2, 3, 10, 11).
+ *
+ * Some rows need real component instances (a KesServer for MinioDeployment.kes, a
+ * MinioDeployment for EncryptedBucket); those are created under Pulumi mocks in beforeAll.
+ */
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type {
+  BinarySourceArgs,
+  EncryptedBucketArgs,
+  ExternalKesArgs,
+  KesServerArgs,
+  KmsTargetArgs,
+  MinioDeploymentArgs,
+} from "../../lib/components/args";
+import { EncryptedBucket, validateEncryptedBucketArgs } from "../../lib/components/encryptedBucket";
+import type { HostArgs } from "../../lib/components/hosts";
+import { KesServer, validateKesServerArgs } from "../../lib/components/kesServer";
+import { KmsTarget, validateKmsTargetArgs } from "../../lib/components/kmsTarget";
+import { MinioDeployment, validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
+import type { Issues } from "../../lib/core/validate";
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/**
+ * True when a message tells the user what to do: an imperative verb at the start of a
+ * sentence or clause (after `.`, `;`, `:`, `(`, `,`, or "either/or/and/must").
+ */
+const ACTION_RE =
+  /(?:^|[.;:(,!?—–]\s*|\b(?:either|or|and|then|must)\s+)(set|give|use|add|remove|write|list|choose|put|pass|say|compute|issue|make|rename|create|run|drop|replace|change|pick|keep|point|install|generate|delete)\b/i;
+
+function isActionable(message: string): boolean {
+  return ACTION_RE.test(message);
+}
+
+/** A plausible Ed25519 host key line (fake). */
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2UtaG9zdC1rZXktZm9yLXZhbGlkYXRpb24tdGVzdHM";
+/** A well-formed KES API key (kes-minio.md §2 test vector). */
+const API_KEY = "kes:v1:AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs";
+
+const host = (name: string): HostArgs => ({
+  name,
+  address: `${name}.example.net`,
+  privateKey: "k",
+  hostKey: HOST_KEY,
+});
+const binary = (file: string): BinarySourceArgs => ({
+  url: `https://mirror.example.net/${file}`,
+  sha256: "a".repeat(64),
+});
+
+/** Certificates made with openssl in beforeAll (Node cannot issue X.509). */
+const certs = {
+  /** Self-signed CA certificate (PEM). */
+  ca: "",
+  caKey: "",
+  /** SANs kes1/kes2/minio1/minio2.example.net. */
+  good: "",
+  /** SAN DNS:other.example.net only. */
+  other: "",
+  /** No subjectAltName at all. */
+  noSan: "",
+};
+
+// ---------------------------------------------------------------------------------------
+// Mocks and instances
+// ---------------------------------------------------------------------------------------
+
+/** Every resource registration the mocks saw, in order. */
+const registered: Array<{ type: string; name: string; custom: boolean }> = [];
+
+/**
+ * What the mocked providers answer: the inputs plus the outputs the components derive things
+ * from (real keys, a real certificate), so no derivation fails in the background.
+ */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey": {
+      const k =
+        inputs.algorithm === "ED25519"
+          ? generateKeyPairSync("ed25519")
+          : generateKeyPairSync("ec", { namedCurve: "P-256" });
+      return {
+        ...inputs,
+        privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
+        publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
+      };
+    }
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: certs.good, validityEndTime: "2030-01-01T00:00:00Z" };
+    case "tls:index/certRequest:CertRequest":
+      return {
+        ...inputs,
+        certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n`,
+      };
+    case "command:remote:Command":
+      return { ...inputs, stdout: "ok", stderr: "" };
+    default:
+      return inputs;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until no registration arrived for `quietMs`. */
+async function settle(quietMs = 300, maxMs = 20_000): Promise<void> {
+  const start = Date.now();
+  let last = registered.length;
+  let since = Date.now();
+  while (Date.now() - start < maxMs) {
+    await sleep(25);
+    if (registered.length !== last) {
+      last = registered.length;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+  }
+}
+
+const inst = {} as {
+  kms: KmsTarget;
+  kes: KesServer;
+  /** With kes (the KesServer) and mc. */
+  deployment: MinioDeployment;
+  /** With mc, without kes. */
+  noKes: MinioDeployment;
+  /** With kes, without mc. */
+  noMc: MinioDeployment;
+};
+
+let workDir = "";
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), "validation-test-"));
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: workDir, stdio: "pipe" });
+  const selfSigned = (base: string, cn: string, san?: string) => {
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${base}.key`,
+      "-out",
+      `${base}.crt`,
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "2",
+      ...(san ? ["-addext", `subjectAltName=${san}`] : []),
+    );
+    return readFileSync(join(workDir, `${base}.crt`), "utf8");
+  };
+  certs.ca = selfSigned("ca", "validation test CA");
+  certs.caKey = readFileSync(join(workDir, "ca.key"), "utf8");
+  certs.good = selfSigned(
+    "good",
+    "kes1.example.net",
+    "DNS:kes1.example.net,DNS:kes2.example.net,DNS:minio1.example.net,DNS:minio2.example.net",
+  );
+  certs.other = selfSigned("other", "other.example.net", "DNS:other.example.net");
+  certs.noSan = selfSigned("nosan", "kes1.example.net");
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (a) => {
+        registered.push({ type: a.type, name: a.name, custom: a.custom ?? false });
+        return { id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs) };
+      },
+      call: (a) => a.inputs,
+    },
+    "validation",
+    "test",
+    false,
+  );
+  inst.kms = new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+  inst.kes = new KesServer("kes", {
+    hosts: [host("kes1")],
+    kms: inst.kms,
+    binary: binary("kes"),
+    minioKeyNames: ["minio-*"],
+  });
+  const minioArgs = (kes: boolean, mc: boolean): MinioDeploymentArgs => ({
+    nodes: [host("minio1")],
+    drives: ["/mnt/disk1"],
+    rootUser: "admin",
+    rootPassword: "correct-horse-battery",
+    binary: binary("minio"),
+    ...(kes ? { kes: inst.kes, defaultKeyName: "minio-default" } : {}),
+    ...(mc ? { mc: binary("mc") } : {}),
+  });
+  inst.deployment = new MinioDeployment("minio", minioArgs(true, true));
+  inst.noKes = new MinioDeployment("minio-nokes", minioArgs(false, true));
+  inst.noMc = new MinioDeployment("minio-nomc", minioArgs(true, false));
+  await settle();
+});
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------
+// Baselines (one valid set of arguments per component; a fresh object on every call)
+// ---------------------------------------------------------------------------------------
+
+const kmsBaseline = (): KmsTargetArgs => ({
+  vault: {
+    endpoint: "https://vault.example.net:8200",
+    version: "v2",
+    engine: "kv",
+    prefix: "minio-prod",
+    approle: { roleId: "role-id", secretId: "secret-id" },
+    statusPing: "10s",
+  },
+});
+
+const kesBaseline = (): KesServerArgs => ({
+  hosts: [host("kes1"), host("kes2")],
+  kms: inst.kms,
+  binary: binary("kes"),
+  port: 7373,
+  minioKeyNames: ["minio-default", "minio-*"],
+  cache: { any: "5m", unused: "30s", offline: "0s" },
+});
+
+const externalKes = (): ExternalKesArgs => ({
+  endpoints: ["https://kes1.example.net:7373", "https://kes2.example.net:7373"],
+  caCertPem: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n",
+  apiKey: API_KEY,
+});
+
+const minioBaseline = (): MinioDeploymentArgs => ({
+  nodes: [host("minio1"), host("minio2")],
+  drives: ["/mnt/disk1", "/mnt/disk2"],
+  rootUser: "admin",
+  rootPassword: "correct-horse-battery",
+  kes: externalKes(),
+  defaultKeyName: "minio-default",
+  binary: binary("minio"),
+  mc: binary("mc"),
+  port: 9000,
+  consolePort: 9001,
+  extraEnv: { MINIO_BROWSER: "off" },
+});
+
+const bucketBaseline = (): EncryptedBucketArgs => ({
+  deployment: inst.deployment,
+  bucket: "invoices",
+  algorithm: "sse-kms",
+  keyName: "minio-invoices",
+});
+
+/** The external KES of a MinIO baseline. */
+const ext = (a: MinioDeploymentArgs) => a.kes as ExternalKesArgs;
+
+// ---------------------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------------------
+
+interface Row<T> {
+  /** What is wrong. */
+  desc: string;
+  /** Break a fresh baseline. */
+  bad: (a: T) => void;
+  /** The exact field of the expected issue. */
+  field: string;
+  /** What the message must say (the fix). */
+  fix: RegExp;
+}
+
+const kmsRows: Row<KmsTargetArgs>[] = [
+  {
+    desc: "no keystore at all",
+    bad: (a) => {
+      delete a.vault;
+    },
+    field: "kmsTarget",
+    fix: /give exactly one keystore \(filesystem, vault, aws.*\); got none/,
+  },
+  {
+    desc: "two keystores (filesystem and vault)",
+    bad: (a) => {
+      a.filesystem = { acknowledgeDevelopmentOnly: true };
+    },
+    field: "kmsTarget",
+    fix: /give exactly one keystore .*got filesystem and vault/,
+  },
+  {
+    desc: "filesystem keystore without acknowledgement",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: false };
+    },
+    field: "filesystem.acknowledgeDevelopmentOnly",
+    fix: /set acknowledgeDevelopmentOnly: true/,
+  },
+  {
+    desc: "vault without any auth method",
+    bad: (a) => {
+      delete a.vault!.approle;
+    },
+    field: "vault",
+    fix: /give exactly one Vault auth method: approle \{ roleId, secretId \} or kubernetes/,
+  },
+  {
+    desc: "vault with both approle and kubernetes auth",
+    bad: (a) => {
+      a.vault!.kubernetes = { role: "kes", jwt: "/var/run/secrets/kubernetes.io/serviceaccount/token" };
+    },
+    field: "vault",
+    fix: /give exactly one Vault auth method/,
+  },
+  {
+    desc: "vault endpoint that is not a URL",
+    bad: (a) => {
+      a.vault!.endpoint = "vault example net";
+    },
+    field: "vault.endpoint",
+    fix: /write it as https:\/\/host:port/,
+  },
+  {
+    desc: "vault statusPing that is not a duration",
+    bad: (a) => {
+      a.vault!.statusPing = "10 seconds";
+    },
+    field: "vault.statusPing",
+    fix: /write it like 30s, 5m or 1h/,
+  },
+  {
+    desc: "azure with both client credentials and a managed identity",
+    bad: (a) => {
+      delete a.vault;
+      a.azure = {
+        endpoint: "https://kes.vault.azure.net",
+        credentials: { tenantId: "t", clientId: "c", clientSecret: "s" },
+        managedIdentityClientId: "mi",
+      };
+    },
+    field: "azure",
+    fix: /give exactly one of credentials \{ tenantId, clientId, clientSecret \} and managedIdentityClientId/,
+  },
+  {
+    desc: "azure with neither client credentials nor a managed identity",
+    bad: (a) => {
+      delete a.vault;
+      a.azure = { endpoint: "https://kes.vault.azure.net" };
+    },
+    field: "azure",
+    fix: /give exactly one of credentials/,
+  },
+  {
+    desc: "azure endpoint over http",
+    bad: (a) => {
+      delete a.vault;
+      a.azure = { endpoint: "http://kes.vault.azure.net", managedIdentityClientId: "mi" };
+    },
+    field: "azure.endpoint",
+    fix: /must use https:\/\//,
+  },
+  {
+    desc: "aws region that is not a region",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "Frankfurt", useInstanceRole: true };
+    },
+    field: "aws.region",
+    fix: /write it like "eu-central-1"/,
+  },
+  {
+    desc: "aws generated credentials without secretNames",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1" };
+    },
+    field: "aws.secretNames",
+    fix: /list the key names \(or prefixes like "minio-\*"\)/,
+  },
+  {
+    desc: "aws with credentials and useInstanceRole",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = {
+        region: "eu-central-1",
+        credentials: { accessKey: "a", secretKey: "s" },
+        useInstanceRole: true,
+      };
+    },
+    field: "aws",
+    fix: /choose one way for KES to get AWS credentials/,
+  },
+  {
+    desc: "aws createKey together with kmsKeyId",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", useInstanceRole: true, kmsKeyId: "alias/kes", createKey: true };
+    },
+    field: "aws.createKey",
+    fix: /either create a key or name an existing one/,
+  },
+  {
+    desc: "aws secretNames entry with a trailing space",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", secretNames: ["minio-default "] };
+    },
+    field: "aws.secretNames[0]",
+    fix: /remove them/,
+  },
+];
+
+const kesRows: Row<KesServerArgs>[] = [
+  {
+    desc: "key name with a leading space",
+    bad: (a) => {
+      a.minioKeyNames = [" minio-default"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /leading or trailing spaces; remove them/,
+  },
+  {
+    desc: "key name '_' (reserved by KES)",
+    bad: (a) => {
+      a.minioKeyNames = ["minio-*", "_"];
+    },
+    field: "minioKeyNames[1]",
+    fix: /choose another name/,
+  },
+  {
+    desc: "no key names at all",
+    bad: (a) => {
+      a.minioKeyNames = [];
+    },
+    field: "minioKeyNames",
+    fix: /list the key names MinIO may use.*"minio-\*"/,
+  },
+  {
+    desc: "no hosts",
+    bad: (a) => {
+      a.hosts = [];
+    },
+    field: "hosts",
+    fix: /list each host with name, address and privateKey/,
+  },
+  {
+    desc: "duplicate host names",
+    bad: (a) => {
+      a.hosts[1]!.name = "kes1";
+    },
+    field: "hosts[1].name",
+    fix: /used twice .*give each host its own name/,
+  },
+  {
+    desc: "host without a private key",
+    bad: (a) => {
+      a.hosts[0]!.privateKey = "";
+    },
+    field: "hosts[0].privateKey",
+    fix: /pass it from a secret: config\.requireSecret/,
+  },
+  {
+    desc: "binary source missing",
+    bad: (a) => {
+      a.binary = undefined as never;
+    },
+    field: "binary",
+    fix: /say where the kes binary comes from: \{ url, sha256 \}, \{ localPath, sha256 \} or \{ preinstalledPath \}/,
+  },
+  {
+    desc: "binary source with none of url, localPath, preinstalledPath",
+    bad: (a) => {
+      a.binary = { sha256: "a".repeat(64) };
+    },
+    field: "binary",
+    fix: /give exactly one of url, localPath and preinstalledPath \(got none\)/,
+  },
+  {
+    desc: "binary source with url and localPath",
+    bad: (a) => {
+      a.binary.localPath = "/opt/build/kes";
+    },
+    field: "binary",
+    fix: /give exactly one of url, localPath and preinstalledPath \(got url and localPath\)/,
+  },
+  {
+    desc: "binary url without sha256",
+    bad: (a) => {
+      delete a.binary.sha256;
+    },
+    field: "binary.sha256",
+    fix: /compute it with `sha256sum FILE`/,
+  },
+  {
+    desc: "bring-your-own certificate whose SAN does not cover the host",
+    bad: (a) => {
+      a.tls = {
+        ca: { certPem: certs.ca, keyPem: certs.caKey },
+        certificates: { kes1: { certPem: certs.other, keyPem: "key" } },
+      };
+    },
+    field: "tls.certificates.kes1.certPem",
+    fix: /Add kes1\.example\.net as a SAN/,
+  },
+  {
+    desc: "bring-your-own certificate without any SAN",
+    bad: (a) => {
+      a.tls = {
+        ca: { certPem: certs.ca, keyPem: certs.caKey },
+        certificates: { kes1: { certPem: certs.noSan, keyPem: "key" } },
+      };
+    },
+    field: "tls.certificates.kes1.certPem",
+    fix: /no DNS or IP SAN.*Issue it with a SAN/,
+  },
+  {
+    desc: "bring-your-own certificates without caCertPem or ca",
+    bad: (a) => {
+      a.tls = {
+        certificates: {
+          kes1: { certPem: certs.good, keyPem: "key" },
+          kes2: { certPem: certs.good, keyPem: "key" },
+        },
+      };
+    },
+    field: "tls.caCertPem",
+    fix: /give the CA certificate that signed them \(caCertPem\)/,
+  },
+  {
+    desc: "bring-your-own certificate for one host only, without a CA for the rest",
+    bad: (a) => {
+      a.tls = { caCertPem: certs.ca, certificates: { kes1: { certPem: certs.good, keyPem: "key" } } };
+    },
+    field: "tls.certificates",
+    fix: /hosts kes2 have no certificate; give one for every host, or give tls\.ca/,
+  },
+  {
+    desc: "cache.unused that is not a duration",
+    bad: (a) => {
+      a.cache = { any: "5m", unused: "thirty" };
+    },
+    field: "cache.unused",
+    fix: /write it like 30s/,
+  },
+];
+
+const minioRows: Row<MinioDeploymentArgs>[] = [
+  {
+    desc: "kes without defaultKeyName",
+    bad: (a) => {
+      delete a.defaultKeyName;
+    },
+    field: "defaultKeyName",
+    fix: /set defaultKeyName, e\.g\. "minio-default"/,
+  },
+  {
+    desc: "defaultKeyName not covered by KesServer.minioKeyNames",
+    bad: (a) => {
+      a.kes = inst.kes;
+      a.defaultKeyName = "tenant-default";
+    },
+    field: "defaultKeyName",
+    fix: /not in the KesServer's minioKeyNames \(minio-\*\).*Add it there or rename the key/,
+  },
+  {
+    desc: "defaultKeyName with a trailing space",
+    bad: (a) => {
+      a.defaultKeyName = "minio-default ";
+    },
+    field: "defaultKeyName",
+    fix: /remove them/,
+  },
+  {
+    desc: "defaultKeyName '_'",
+    bad: (a) => {
+      a.defaultKeyName = "_";
+    },
+    field: "defaultKeyName",
+    fix: /choose another name/,
+  },
+  {
+    desc: "defaultKeyName without kes",
+    bad: (a) => {
+      delete a.kes;
+    },
+    field: "defaultKeyName",
+    fix: /add kes or remove defaultKeyName/,
+  },
+  {
+    desc: "external KES endpoint over http",
+    bad: (a) => {
+      ext(a).endpoints = ["http://kes1.example.net:7373"];
+    },
+    field: "kes.endpoints[0]",
+    fix: /must use https:\/\//,
+  },
+  {
+    desc: "external KES endpoint that is not a URL",
+    bad: (a) => {
+      ext(a).endpoints = ["https://kes2.example.net:7373", "kes1 example net"];
+    },
+    field: "kes.endpoints[1]",
+    fix: /write it as https:\/\/host:port/,
+  },
+  {
+    desc: "external KES without endpoints",
+    bad: (a) => {
+      ext(a).endpoints = [];
+    },
+    field: "kes.endpoints",
+    fix: /list every KES endpoint, e\.g\. \["https:\/\/kes1\.example\.net:7373"\]/,
+  },
+  {
+    desc: "external KES with both apiKey and clientCertificate",
+    bad: (a) => {
+      ext(a).clientCertificate = { certPem: certs.good, keyPem: "key" };
+    },
+    field: "kes",
+    fix: /give exactly one of apiKey and clientCertificate/,
+  },
+  {
+    desc: "external KES with neither apiKey nor clientCertificate",
+    bad: (a) => {
+      delete ext(a).apiKey;
+    },
+    field: "kes",
+    fix: /give exactly one of apiKey and clientCertificate/,
+  },
+  {
+    desc: "external KES without caCertPem",
+    bad: (a) => {
+      ext(a).caCertPem = undefined as never;
+    },
+    field: "kes.caCertPem",
+    fix: /give the CA certificate that signed the KES server certificates/,
+  },
+  {
+    desc: "external KES apiKey that is not a kes:v1: key",
+    bad: (a) => {
+      ext(a).apiKey = "AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs";
+    },
+    field: "kes.apiKey",
+    fix: /make one with kesApiKeyFromPrivateKey or `kes identity new`/,
+  },
+  {
+    desc: "the same drive listed twice",
+    bad: (a) => {
+      a.drives = ["/mnt/disk1", "/mnt/disk1"];
+    },
+    field: "drives[1]",
+    fix: /list each drive once/,
+  },
+  {
+    desc: "the same drive listed twice in nodeDrives",
+    bad: (a) => {
+      a.nodeDrives = { minio2: ["/data/a", "/data/a"] };
+    },
+    field: "nodeDrives.minio2[1]",
+    fix: /list each drive once/,
+  },
+  {
+    desc: "MinIO ellipsis {1...4} in a drive path",
+    bad: (a) => {
+      a.drives = ["/mnt/disk{1...4}"];
+    },
+    field: "drives[0]",
+    fix: /write drives one by one/,
+  },
+  {
+    desc: "drive path with a space",
+    bad: (a) => {
+      a.drives = ["/mnt/disk 1", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /use a plain path/,
+  },
+  {
+    desc: "drive path with '..'",
+    bad: (a) => {
+      a.drives = ["/mnt/../etc", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /use a dedicated directory/,
+  },
+  {
+    desc: "drive path '/'",
+    bad: (a) => {
+      a.drives = ["/", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /use a dedicated directory/,
+  },
+  {
+    desc: "duplicate node names",
+    bad: (a) => {
+      a.nodes[1]!.name = "minio1";
+    },
+    field: "nodes[1].name",
+    fix: /give each host its own name/,
+  },
+  {
+    desc: "no nodes",
+    bad: (a) => {
+      a.nodes = [];
+    },
+    field: "nodes",
+    fix: /list each host with name, address and privateKey/,
+  },
+  {
+    desc: "node without a private key",
+    bad: (a) => {
+      delete (a.nodes[1] as Partial<HostArgs>).privateKey;
+    },
+    field: "nodes[1].privateKey",
+    fix: /pass it from a secret/,
+  },
+  {
+    desc: "rootPassword shorter than 8 characters",
+    bad: (a) => {
+      a.rootPassword = "1234567";
+    },
+    field: "rootPassword",
+    fix: /use a generated secret/,
+  },
+  {
+    desc: "extraEnv sets MINIO_ROOT_USER (managed)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_ROOT_USER: "other" };
+    },
+    field: "extraEnv.MINIO_ROOT_USER",
+    fix: /use the matching argument \(rootUser, drives, kes, …\) instead/,
+  },
+  {
+    desc: "extraEnv sets MINIO_KMS_KES_API_KEY (managed)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_KMS_KES_API_KEY: API_KEY };
+    },
+    field: "extraEnv.MINIO_KMS_KES_API_KEY",
+    fix: /use the matching argument/,
+  },
+  {
+    desc: "extraEnv sets MINIO_KMS_SECRET_KEY (static key conflicts with KES)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_KMS_SECRET_KEY: "my-minio-key:bXltaW5pb2tleQ==" };
+    },
+    field: "extraEnv.MINIO_KMS_SECRET_KEY",
+    fix: /configures another KMS.*Remove it/,
+  },
+  {
+    desc: "extraEnv sets MINIO_KMS_SERVER (MinKMS conflicts with KES)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_BROWSER: "off", MINIO_KMS_SERVER: "https://kms.example.net:7373" };
+    },
+    field: "extraEnv.MINIO_KMS_SERVER",
+    fix: /Remove it/,
+  },
+  {
+    desc: "MinIO binary source missing",
+    bad: (a) => {
+      delete a.binary;
+    },
+    field: "binary",
+    fix: /say where the minio binary comes from/,
+  },
+  {
+    desc: "MinIO binary with url and preinstalledPath",
+    bad: (a) => {
+      a.binary!.preinstalledPath = "/usr/local/bin/minio";
+    },
+    field: "binary",
+    fix: /give exactly one of url, localPath and preinstalledPath \(got url and preinstalledPath\)/,
+  },
+  {
+    desc: "mc localPath without sha256",
+    bad: (a) => {
+      a.mc = { localPath: "/opt/build/mc" };
+    },
+    field: "mc.sha256",
+    fix: /sha256sum/,
+  },
+  {
+    desc: "existing deployment with a binary",
+    bad: (a) => {
+      a.existing = {};
+    },
+    field: "binary",
+    fix: /remove binary, or drop existing/,
+  },
+  {
+    desc: "adminHost that is no node",
+    bad: (a) => {
+      a.adminHost = "minio3";
+    },
+    field: "adminHost",
+    fix: /use one of minio1, minio2/,
+  },
+  {
+    desc: "MinIO bring-your-own certificates without caCertPem or ca",
+    bad: (a) => {
+      a.tls = {
+        certificates: {
+          minio1: { certPem: certs.good, keyPem: "key" },
+          minio2: { certPem: certs.good, keyPem: "key" },
+        },
+      };
+    },
+    field: "tls.caCertPem",
+    fix: /give the CA certificate that signed them \(caCertPem\)/,
+  },
+  {
+    desc: "MinIO bring-your-own certificate without any SAN",
+    bad: (a) => {
+      a.tls = { caCertPem: certs.ca, certificates: { minio1: { certPem: certs.noSan, keyPem: "key" } } };
+    },
+    field: "tls.certificates.minio1.certPem",
+    fix: /Issue it with a SAN/,
+  },
+  {
+    desc: "MinIO bring-your-own certificate whose SAN does not cover the node",
+    bad: (a) => {
+      a.tls = { caCertPem: certs.ca, certificates: { minio2: { certPem: certs.other, keyPem: "key" } } };
+    },
+    field: "tls.certificates.minio2.certPem",
+    fix: /Add minio2\.example\.net as a SAN/,
+  },
+];
+
+const bucketRows: Row<EncryptedBucketArgs>[] = [
+  {
+    desc: "sse-kms key not allowed by the KesServer",
+    bad: (a) => {
+      a.keyName = "tenant-invoices";
+    },
+    field: "keyName",
+    fix: /not in the KesServer's minioKeyNames \(minio-\*\).*Add it there or use a matching name/,
+  },
+  {
+    desc: "bucket on a deployment without kes",
+    bad: (a) => {
+      a.deployment = inst.noKes;
+      delete a.keyName;
+    },
+    field: "deployment",
+    fix: /Give the MinioDeployment a kes first/,
+  },
+  {
+    desc: "bucket on a deployment without mc",
+    bad: (a) => {
+      a.deployment = inst.noMc;
+    },
+    field: "deployment",
+    fix: /set MinioDeployment mc: \{ url, sha256 \}/,
+  },
+  {
+    desc: "deployment that is not a MinioDeployment",
+    bad: (a) => {
+      a.deployment = { defaultKeyName: "minio-default" } as never;
+    },
+    field: "deployment",
+    fix: /pass the MinioDeployment that holds the bucket/,
+  },
+  {
+    desc: "keyName with a leading space",
+    bad: (a) => {
+      a.keyName = " minio-invoices";
+    },
+    field: "keyName",
+    fix: /remove them/,
+  },
+  {
+    desc: "keyName '_'",
+    bad: (a) => {
+      a.keyName = "_";
+    },
+    field: "keyName",
+    fix: /choose another name/,
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+function table<T>(component: string, baseline: () => T, validate: (a: T) => Issues, rows: Row<T>[]): void {
+  describe(`${component} bad inputs`, () => {
+    it("baseline has no issues", () => {
+      expect(validate(baseline()).list).toEqual([]);
+    });
+    it.each(rows)("$desc → $field", (row) => {
+      const args = baseline();
+      row.bad(args);
+      const issues = validate(args).list;
+      const onField = issues.filter((i) => i.field === row.field);
+      expect(onField, `no issue on ${row.field}; got ${JSON.stringify(issues, null, 2)}`).not.toEqual([]);
+      const hit = onField.find((i) => row.fix.test(i.message));
+      expect(hit, `no message on ${row.field} matches ${row.fix}: ${JSON.stringify(onField)}`).toBeDefined();
+      expect(isActionable(hit!.message), `not actionable: ${hit!.message}`).toBe(true);
+    });
+  });
+}
+
+describe("isActionable", () => {
+  it("accepts imperative fixes and rejects bare rules", () => {
+    expect(isActionable("the fs keystore is unsafe; set acknowledgeDevelopmentOnly: true.")).toBe(true);
+    expect(isActionable("give exactly one keystore.")).toBe(true);
+    expect(isActionable("KES would answer 403. Add it there.")).toBe(true);
+    expect(isActionable("port must be an integer from 1 to 65535; got 0.")).toBe(false);
+    expect(isActionable("MINIO_X is set by the library.")).toBe(false);
+    expect(isActionable("SSE-S3 always uses the default key.")).toBe(false);
+  });
+});
+
+describe("row count", () => {
+  it("has at least 40 rows across the four components", () => {
+    expect(kmsRows.length + kesRows.length + minioRows.length + bucketRows.length).toBeGreaterThanOrEqual(40);
+  });
+});
+
+table("KmsTarget", kmsBaseline, validateKmsTargetArgs, kmsRows);
+table("KesServer", kesBaseline, validateKesServerArgs, kesRows);
+table("MinioDeployment", minioBaseline, validateMinioDeploymentArgs, minioRows);
+table("EncryptedBucket", bucketBaseline, validateEncryptedBucketArgs, bucketRows);
+
+describe("constructing a component with bad args", () => {
+  interface ThrowCase {
+    component: string;
+    name: string;
+    /** Build the component (throws). */
+    build: (name: string) => unknown;
+    /** The same args through the validator. */
+    issues: () => Issues;
+  }
+  const badKms = (): KmsTargetArgs => {
+    const a = kmsBaseline();
+    delete a.vault!.approle;
+    a.vault!.endpoint = "vault example net";
+    return a;
+  };
+  const badKes = (): KesServerArgs => {
+    const a = kesBaseline();
+    a.minioKeyNames = [];
+    delete a.binary.sha256;
+    return a;
+  };
+  const badMinio = (): MinioDeploymentArgs => {
+    const a = minioBaseline();
+    a.rootPassword = "short";
+    a.drives = ["/mnt/disk1", "/mnt/disk1"];
+    delete a.defaultKeyName;
+    return a;
+  };
+  const badBucket = (): EncryptedBucketArgs => {
+    const a = bucketBaseline();
+    a.deployment = inst.noMc;
+    a.keyName = "tenant-invoices";
+    return a;
+  };
+  const cases: ThrowCase[] = [
+    {
+      component: "KmsTarget",
+      name: "bad-kms",
+      build: (n) => new KmsTarget(n, badKms()),
+      issues: () => validateKmsTargetArgs(badKms()),
+    },
+    {
+      component: "KesServer",
+      name: "bad-kes",
+      build: (n) => new KesServer(n, badKes()),
+      issues: () => validateKesServerArgs(badKes()),
+    },
+    {
+      component: "MinioDeployment",
+      name: "bad-minio",
+      build: (n) => new MinioDeployment(n, badMinio()),
+      issues: () => validateMinioDeploymentArgs(badMinio()),
+    },
+    {
+      component: "EncryptedBucket",
+      name: "bad-bucket",
+      build: (n) => new EncryptedBucket(n, badBucket()),
+      issues: () => validateEncryptedBucketArgs(badBucket()),
+    },
+  ];
+
+  it.each(cases)(
+    "$component throws one ResourceError listing every issue, before any child resource",
+    async (c) => {
+      const expected = c.issues().list;
+      expect(new Set(expected.map((i) => i.field)).size).toBeGreaterThanOrEqual(2);
+
+      await settle(100);
+      const before = registered.length;
+      let caught: unknown;
+      try {
+        c.build(c.name);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught, "the constructor did not throw").toBeDefined();
+      expect(caught).toBeInstanceOf(pulumi.ResourceError);
+      expect(pulumi.ResourceError.isInstance(caught)).toBe(true);
+      const message = (caught as Error).message;
+      expect(message).toContain(`invalid arguments for ${c.component} ${c.name}`);
+      for (const i of expected) expect(message).toContain(`  - ${i.field}: ${i.message}`);
+
+      // Only the component itself may have been registered: wait until its own registration
+      // arrived, then for quiet, and look for anything else.
+      const deadline = Date.now() + 10_000;
+      while (!registered.slice(before).some((r) => r.name === c.name) && Date.now() < deadline) {
+        await sleep(25);
+      }
+      await settle(300);
+      const after = registered.slice(before);
+      expect(after.filter((r) => r.name === c.name && !r.custom)).toHaveLength(1);
+      expect(after.filter((r) => r.name !== c.name)).toEqual([]);
+    },
+  );
+});
