@@ -17,7 +17,7 @@ export function validateEncryptedBucketArgs(args: EncryptedBucketArgs): Issues {
   if (algorithm !== "sse-kms" && algorithm !== "sse-s3") {
     issues.add(
       "algorithm",
-      `algorithm must be "sse-kms" or "sse-s3"; got ${JSON.stringify(args.algorithm)}.`,
+      `algorithm ${JSON.stringify(args.algorithm)} is unknown; set it to "sse-kms" or "sse-s3".`,
     );
   }
   if (d instanceof MinioDeployment) {
@@ -46,10 +46,10 @@ export function validateEncryptedBucketArgs(args: EncryptedBucketArgs): Issues {
           );
         }
       }
-    } else if (args.keyName !== undefined) {
+    } else if (algorithm === "sse-s3" && args.keyName !== undefined) {
       issues.add(
         "keyName",
-        "keyName only applies to sse-kms; SSE-S3 always uses the deployment's default key.",
+        "keyName only applies to sse-kms; remove it (SSE-S3 always uses the deployment's default key).",
       );
     }
   }

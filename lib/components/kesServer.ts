@@ -27,7 +27,7 @@ import {
 import type { BinarySourceArgs, KesServerArgs } from "./args";
 import { type HostArgs, hostConnection } from "./hosts";
 import { CertificateAuthority, hostStep, issueCertificate, sha256, throwIfInvalid } from "./internal";
-import type { KmsTarget } from "./kmsTarget";
+import { KmsTarget } from "./kmsTarget";
 
 /** Paths KES uses on each host. */
 export const KES_PATHS = {
@@ -46,10 +46,10 @@ export const KES_PATHS = {
 export function validateKesServerArgs(args: KesServerArgs): Issues {
   const issues = new Issues();
   checkHosts(issues, "hosts", args?.hosts);
-  if (!args?.kms || typeof args.kms !== "object") {
+  if (!(args?.kms instanceof KmsTarget)) {
     issues.add(
       "kms",
-      'a KmsTarget is required: new KmsTarget("kms", { vault: {…} }) (or filesystem for development).',
+      'pass a KmsTarget resource: kms: new KmsTarget("kms", { vault: {…} }) (or filesystem for development), not its plain arguments.',
     );
   }
   checkBinarySource(issues, "binary", args?.binary, "kes");
@@ -67,7 +67,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
   if (args?.minioAuth !== undefined && args.minioAuth !== "apiKey" && args.minioAuth !== "certificate") {
     issues.add(
       "minioAuth",
-      `minioAuth must be "apiKey" or "certificate"; got ${JSON.stringify(args.minioAuth)}.`,
+      `minioAuth ${JSON.stringify(args.minioAuth)} is unknown; set it to "apiKey" or "certificate".`,
     );
   }
   checkDuration(issues, "cache.any", args?.cache?.any);
@@ -75,7 +75,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
   checkDuration(issues, "cache.offline", args?.cache?.offline);
   const t = args?.tls;
   if (t?.validityHours !== undefined && (!Number.isInteger(t.validityHours) || t.validityHours < 24)) {
-    issues.add("tls.validityHours", "validityHours must be a whole number of hours, at least 24.");
+    issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
   }
   if (t?.certificates) {
     const names = (args.hosts ?? []).map((h) => h.name);
@@ -84,7 +84,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
       if (!host) {
         issues.add(
           `tls.certificates.${hostName}`,
-          `no host is named ${JSON.stringify(hostName)}; keys are host names (${names.join(", ")}).`,
+          `no host is named ${JSON.stringify(hostName)}; use host names as keys (${names.join(", ")}).`,
         );
         continue;
       }
@@ -113,12 +113,15 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     if (!c.name || !/^[A-Za-z0-9_-]+$/.test(c.name) || c.name === "minio") {
       issues.add(
         `clients[${i}].name`,
-        "policy names may contain letters, digits, '_' and '-', and \"minio\" is reserved for MinIO's policy.",
+        "rename the policy with letters, digits, '_' and '-' only; \"minio\" is reserved for MinIO's own policy.",
       );
     }
     for (const [j, p] of (c.allow ?? []).entries()) {
       if (typeof p !== "string" || !p.startsWith("/"))
-        issues.add(`clients[${i}].allow[${j}]`, "allow entries are API paths like /v1/key/generate/app-*.");
+        issues.add(
+          `clients[${i}].allow[${j}]`,
+          "write allow entries as API paths, like /v1/key/generate/app-*.",
+        );
     }
   });
   return issues;
@@ -211,6 +214,8 @@ export class KesServer extends pulumi.ComponentResource {
   readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
   /** Names of the KES hosts (MinIO orders itself after KES on hosts it shares). */
   readonly hostNames: string[];
+  /** The KES port. */
+  readonly port: number;
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
   /** The KES policies as rendered (names, allow/deny paths, identities): no secrets. */
@@ -220,6 +225,7 @@ export class KesServer extends pulumi.ComponentResource {
     super("minio-kes:kes:KesServer", name, {}, opts);
     throwIfInvalid(validateKesServerArgs(args), `KesServer ${name}`, this);
     const port = args.port ?? KES_DEFAULT_PORT;
+    this.port = port;
     const kms: KmsTarget = args.kms;
     this.keystoreKind = kms.kind;
     this.hostNames = args.hosts.map((h) => h.name);

@@ -38,7 +38,7 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
   if (fs?.path !== undefined && (typeof fs.path !== "string" || !fs.path.startsWith("/"))) {
     issues.add(
       "filesystem.path",
-      "path must be an absolute directory on the KES hosts, e.g. /var/lib/kes/keys.",
+      "path is not absolute; set it to an absolute directory on the KES hosts, e.g. /var/lib/kes/keys.",
     );
   }
   const v = args.vault;
@@ -53,17 +53,20 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
     if (v.version !== undefined && v.version !== "v1" && v.version !== "v2") {
       issues.add(
         "vault.version",
-        `version must be "v1" or "v2" (the KV engine version); got ${JSON.stringify(v.version)}.`,
+        `version ${JSON.stringify(v.version)} is not a KV engine version; set it to "v1" or "v2".`,
       );
     }
     if (v.transit && (typeof v.transit.key !== "string" || v.transit.key === "")) {
-      issues.add("vault.transit.key", 'transit needs the name of the transit key, e.g. { key: "kes" }.');
+      issues.add("vault.transit.key", 'set transit.key to the name of the transit key, e.g. { key: "kes" }.');
     }
     if (v.kubernetes && (typeof v.kubernetes.role !== "string" || v.kubernetes.role === "")) {
-      issues.add("vault.kubernetes.role", "kubernetes auth needs the Vault role name.");
+      issues.add("vault.kubernetes.role", "set kubernetes.role to the Vault role KES logs in with.");
     }
     if (v.prefix !== undefined && (v.prefix.startsWith("/") || v.prefix.endsWith("/"))) {
-      issues.add("vault.prefix", `prefix ${JSON.stringify(v.prefix)} must not start or end with '/'.`);
+      issues.add(
+        "vault.prefix",
+        `prefix ${JSON.stringify(v.prefix)} starts or ends with '/'; remove the leading or trailing '/'.`,
+      );
     }
     checkDuration(issues, "vault.statusPing", v.statusPing);
   }
@@ -107,7 +110,7 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
   }
   const g = args.gcp;
   if (g && (typeof g.projectId !== "string" || g.projectId === "")) {
-    issues.add("gcp.projectId", "projectId is required (the GCP project that holds the secrets).");
+    issues.add("gcp.projectId", "set projectId to the GCP project that holds the secrets.");
   }
   const z = args.azure;
   if (z) {
@@ -122,8 +125,8 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
   const e = args.entrust;
   if (e) {
     checkEndpointUrl(issues, "entrust.endpoint", e.endpoint);
-    if (!e.vaultId) issues.add("entrust.vaultId", "vaultId is required.");
-    if (!e.boxId) issues.add("entrust.boxId", "boxId is required.");
+    if (!e.vaultId) issues.add("entrust.vaultId", "set vaultId to the KeyControl vault id.");
+    if (!e.boxId) issues.add("entrust.boxId", "set boxId to the KeyControl box id.");
   }
   if (args.fortanix) checkEndpointUrl(issues, "fortanix.endpoint", args.fortanix.endpoint);
   if (args.thales) checkEndpointUrl(issues, "thales.endpoint", args.thales.endpoint);

@@ -64,8 +64,22 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
   checkPort(issues, "port", args?.port);
   checkPort(issues, "consolePort", args?.consolePort);
-  if (args?.port !== undefined && args.port === args.consolePort) {
-    issues.add("consolePort", "consolePort must differ from port (the S3 API port).");
+  const port = args?.port ?? MINIO_DEFAULT_PORT;
+  const consolePort = args?.consolePort ?? 9001;
+  if (port === consolePort) {
+    issues.add(
+      args?.consolePort !== undefined ? "consolePort" : "port",
+      `port and consolePort are both ${port}; use two different ports (defaults: 9000 for S3, 9001 for the console).`,
+    );
+  }
+  if (isKesServer(args?.kes) && [port, consolePort].includes(args.kes.port)) {
+    const shared = (args.nodes ?? []).filter((n) => (args.kes as KesServer).hostNames.includes(n?.name));
+    if (shared.length > 0) {
+      issues.add(
+        "port",
+        `KES listens on ${args.kes.port} on ${shared.map((n) => n.name).join(", ")}, which MinIO shares; use different ports for KES and MinIO.`,
+      );
+    }
   }
   checkExtraEnv(issues, "extraEnv", args?.extraEnv);
   if (args?.existing === undefined) {
@@ -126,7 +140,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       if (typeof apiKey === "string" && !apiKey.startsWith("kes:v1:")) {
         issues.add(
           "kes.apiKey",
-          "a KES API key starts with kes:v1: (make one with kesApiKeyFromPrivateKey or `kes identity new`).",
+          "the API key does not start with kes:v1:; make one with kesApiKeyFromPrivateKey or `kes identity new`.",
         );
       }
     }
@@ -137,7 +151,11 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   if (t !== undefined && typeof t === "object" && t.certificates) {
     for (const [hostName, pair] of Object.entries(t.certificates)) {
       const node = (args.nodes ?? []).find((n) => n.name === hostName);
-      if (!node) issues.add(`tls.certificates.${hostName}`, `no node is named ${JSON.stringify(hostName)}.`);
+      if (!node)
+        issues.add(
+          `tls.certificates.${hostName}`,
+          `no node is named ${JSON.stringify(hostName)}; use node names as keys (${names.join(", ")}).`,
+        );
       else
         checkCertificateForHost(
           issues,
@@ -157,7 +175,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     args?.healthTimeoutSeconds !== undefined &&
     (!Number.isInteger(args.healthTimeoutSeconds) || args.healthTimeoutSeconds < 5)
   ) {
-    issues.add("healthTimeoutSeconds", "healthTimeoutSeconds must be a whole number of seconds, at least 5.");
+    issues.add("healthTimeoutSeconds", "set healthTimeoutSeconds to a whole number of seconds, at least 5.");
   }
   return issues;
 }

@@ -49,7 +49,7 @@ export function known<T>(v: T | PromiseLike<T> | { apply: unknown } | undefined)
 /** KES key name rules (kes-minio.md §3 and §6 pitfall 10; the fs keystore also rejects `.`). */
 export function checkKeyName(issues: Issues, field: string, name: unknown): void {
   if (typeof name !== "string" || name === "") {
-    issues.add(field, "a KES key name is required, e.g. `minio-default`.");
+    issues.add(field, "set a KES key name, e.g. `minio-default`.");
     return;
   }
   if (name !== name.trim()) {
@@ -60,14 +60,20 @@ export function checkKeyName(issues: Issues, field: string, name: unknown): void
     return;
   }
   if (name.length > 80)
-    issues.add(field, `key name is ${name.length} characters long; KES allows at most 80.`);
+    issues.add(
+      field,
+      `key name is ${name.length} characters long; shorten it to at most 80 characters (the KES limit).`,
+    );
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
     issues.add(
       field,
-      `key name ${JSON.stringify(name)} may only contain letters, digits, '_' and '-' (no dots or slashes), e.g. ${JSON.stringify(name.replace(/[^A-Za-z0-9_-]/g, "-"))}.`,
+      `key name ${JSON.stringify(name)} may only contain letters, digits, '_' and '-' (no dots, slashes or spaces); rename it, e.g. to ${JSON.stringify(name.replace(/[^A-Za-z0-9_-]/g, "-"))}.`,
     );
   } else if (name.startsWith("-") || name.endsWith("-")) {
-    issues.add(field, `key name ${JSON.stringify(name)} may not start or end with '-'.`);
+    issues.add(
+      field,
+      `key name ${JSON.stringify(name)} starts or ends with '-', which KES rejects; remove the leading or trailing '-'.`,
+    );
   } else if (name === "_") {
     issues.add(field, "key name '_' is reserved by KES; choose another name.");
   }
@@ -80,12 +86,17 @@ export function checkKeyPattern(issues: Issues, field: string, pattern: unknown)
     if (prefix.includes("*")) {
       issues.add(
         field,
-        `pattern ${JSON.stringify(pattern)} has '*' before the end; KES only matches a trailing '*'.`,
+        `pattern ${JSON.stringify(pattern)} has '*' before the end, but KES only matches a trailing '*'; put '*' only at the end, e.g. "minio-*".`,
+      );
+    } else if (prefix.startsWith("-")) {
+      issues.add(
+        field,
+        `pattern ${JSON.stringify(pattern)} can only match names starting with '-', which KES rejects; remove the leading '-'.`,
       );
     } else if (prefix !== "" && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
       issues.add(
         field,
-        `pattern ${JSON.stringify(pattern)} may only contain letters, digits, '_' and '-' before '*'.`,
+        `pattern ${JSON.stringify(pattern)} has characters KES key names cannot have; use only letters, digits, '_' and '-' before '*', e.g. "minio-*".`,
       );
     }
     return;
@@ -107,9 +118,18 @@ export function isHostOrIp(s: string): boolean {
 }
 
 /** An absolute path without unsafe characters. */
-export function checkAbsolutePath(issues: Issues, field: string, p: unknown, what = "path"): void {
+export function checkAbsolutePath(
+  issues: Issues,
+  field: string,
+  p: unknown,
+  what = "path",
+  example = "/mnt/disk1",
+): void {
   if (typeof p !== "string" || !p.startsWith("/")) {
-    issues.add(field, `${what} must be an absolute path, e.g. /mnt/disk1; got ${JSON.stringify(p)}.`);
+    issues.add(
+      field,
+      `${what} must be an absolute path; write it from the root, e.g. ${example} (got ${JSON.stringify(p)}).`,
+    );
   } else if (/[\n\r\0]/.test(p) || /\s/.test(p)) {
     issues.add(
       field,
@@ -131,7 +151,7 @@ export function checkEndpointUrl(
   opts: { httpsOnly?: boolean } = {},
 ): void {
   if (typeof url !== "string") {
-    issues.add(field, "an endpoint URL is required, e.g. https://vault.example.net:8200.");
+    issues.add(field, "set the endpoint URL, e.g. https://vault.example.net:8200.");
     return;
   }
   let u: URL;
@@ -142,7 +162,10 @@ export function checkEndpointUrl(
     return;
   }
   if (u.protocol !== "https:" && (opts.httpsOnly || u.protocol !== "http:")) {
-    issues.add(field, `${JSON.stringify(url)} must use https:// (KES only speaks TLS).`);
+    issues.add(
+      field,
+      `${JSON.stringify(url)} is not https; write it with https:// (the service speaks TLS only).`,
+    );
   }
   if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash || u.username) {
     issues.add(
@@ -157,7 +180,10 @@ export function checkPort(issues: Issues, field: string, port: unknown): void {
   const p = known(port);
   if (p === undefined) return;
   if (typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535) {
-    issues.add(field, `port must be an integer from 1 to 65535; got ${JSON.stringify(p)}.`);
+    issues.add(
+      field,
+      `port must be an integer from 1 to 65535 (got ${JSON.stringify(p)}); use a free TCP port, e.g. 9000.`,
+    );
   }
 }
 
@@ -185,10 +211,7 @@ const HOST_KEY_RE =
 /** A list of hosts: names, addresses, ports, host keys, duplicates. */
 export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: { min?: number } = {}): void {
   if (!Array.isArray(hosts) || hosts.length < (opts.min ?? 1)) {
-    issues.add(
-      field,
-      `at least ${opts.min ?? 1} host is required; list each host with name, address and privateKey.`,
-    );
+    issues.add(field, `list at least ${opts.min ?? 1} host, each with name, address and privateKey.`);
     return;
   }
   const names = new Map<string, number>();
@@ -198,7 +221,7 @@ export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: 
     if (typeof h?.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(h.name)) {
       issues.add(
         `${f}.name`,
-        `host name ${JSON.stringify(h?.name)} must be 1–32 lowercase letters, digits or '-', e.g. "minio1"; it is used in resource names.`,
+        `host name ${JSON.stringify(h?.name)} is not usable in resource names; rename it to 1–32 lowercase letters, digits or '-', e.g. "minio1".`,
       );
     } else if (names.has(h.name)) {
       issues.add(
@@ -210,19 +233,19 @@ export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: 
     }
     const addr = known(h?.address as string | undefined);
     if (h?.address === undefined || h?.address === "") {
-      issues.add(
-        `${f}.address`,
-        "address is required: the IP or DNS name the deploying machine reaches over SSH.",
-      );
+      issues.add(`${f}.address`, "set address to the IP or DNS name the deploying machine reaches over SSH.");
     } else if (addr !== undefined) {
       if (typeof addr !== "string" || !isHostOrIp(addr)) {
-        issues.add(`${f}.address`, `${JSON.stringify(addr)} is not a host name or IP address.`);
+        issues.add(
+          `${f}.address`,
+          `${JSON.stringify(addr)} is not a host name or IP address; write a DNS name (letters, digits, '-', '.') or an IP.`,
+        );
       } else {
-        const key = `${addr}:${known(h.port as number | undefined) ?? 22}`;
+        const key = `${addr.toLowerCase()}:${known(h.port as number | undefined) ?? 22}`;
         if (addresses.has(key)) {
           issues.add(
             `${f}.address`,
-            `${key} is the same host as ${field}[${addresses.get(key)}]; each host may appear once.`,
+            `${key} is the same host as ${field}[${addresses.get(key)}]; list each host once.`,
           );
         } else addresses.set(key, i);
       }
@@ -233,7 +256,7 @@ export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: 
     ) {
       issues.add(
         `${f}.internalAddress`,
-        `${JSON.stringify(h.internalAddress)} is not a host name or IP address.`,
+        `${JSON.stringify(h.internalAddress)} is not a host name or IP address; write a DNS name (letters, digits, '-', '.') or an IP.`,
       );
     }
     checkPort(issues, `${f}.port`, h?.port);
@@ -247,7 +270,7 @@ export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: 
     if (hk !== undefined && (typeof hk !== "string" || !HOST_KEY_RE.test(hk.trim()))) {
       issues.add(
         `${f}.hostKey`,
-        "hostKey must be a public key line like 'ssh-ed25519 AAAA…' (from `ssh-keyscan -t ed25519 HOST`, without the host name).",
+        "set hostKey to the key part of `ssh-keyscan -t ed25519 HOST` (a line like 'ssh-ed25519 AAAA…', without the host name).",
       );
     }
   });
@@ -272,12 +295,22 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
   }
   if (s.url !== undefined) {
     if (typeof s.url !== "string" || !/^https?:\/\/[^\s'"]+$/.test(s.url)) {
-      issues.add(`${field}.url`, `${JSON.stringify(s.url)} must be an http(s) URL without spaces or quotes.`);
+      issues.add(
+        `${field}.url`,
+        `${JSON.stringify(s.url)} is not usable; use an http(s) URL without spaces or quotes.`,
+      );
     }
   }
-  if (s.localPath !== undefined) checkAbsolutePath(issues, `${field}.localPath`, s.localPath, "localPath");
+  if (s.localPath !== undefined)
+    checkAbsolutePath(issues, `${field}.localPath`, s.localPath, "localPath", `/srv/binaries/${defaultName}`);
   if (s.preinstalledPath !== undefined)
-    checkAbsolutePath(issues, `${field}.preinstalledPath`, s.preinstalledPath, "preinstalledPath");
+    checkAbsolutePath(
+      issues,
+      `${field}.preinstalledPath`,
+      s.preinstalledPath,
+      "preinstalledPath",
+      `/usr/local/bin/${defaultName}`,
+    );
   if ((s.url !== undefined || s.localPath !== undefined) && s.sha256 === undefined) {
     issues.add(
       `${field}.sha256`,
@@ -285,7 +318,10 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
     );
   }
   if (s.sha256 !== undefined && (typeof s.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(s.sha256))) {
-    issues.add(`${field}.sha256`, "sha256 must be 64 lowercase hex characters, as `sha256sum` prints it.");
+    issues.add(
+      `${field}.sha256`,
+      "set sha256 to the 64 lowercase hex characters that `sha256sum FILE` prints.",
+    );
   }
   if (
     s.name !== undefined &&
@@ -293,7 +329,7 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
   ) {
     issues.add(
       `${field}.name`,
-      `binary name ${JSON.stringify(s.name)} must be a plain file name like "${defaultName}" or "silo".`,
+      `binary name ${JSON.stringify(s.name)} is not a plain file name; use one like "${defaultName}" or "silo" (it is installed under /usr/local/bin).`,
     );
   }
 }
@@ -338,7 +374,7 @@ export function checkCertificateForHost(
   if (pem === undefined) return;
   const sans = certificateSans(String(pem));
   if (!sans) {
-    issues.add(field, "certPem is not a PEM certificate (-----BEGIN CERTIFICATE-----).");
+    issues.add(field, "certPem is not a certificate; pass it in PEM form (-----BEGIN CERTIFICATE-----).");
     return;
   }
   if (sans.dns.length === 0 && sans.ip.length === 0) {
@@ -360,27 +396,33 @@ export function checkCertificateForHost(
 export function checkRootCredentials(issues: Issues, field: string, user: unknown, password: unknown): void {
   const u = known(user as string | undefined);
   const p = known(password as string | undefined);
-  if (user === undefined) issues.add(`${field}.rootUser`, "rootUser is required (at least 3 characters).");
+  if (user === undefined) issues.add(`${field}.rootUser`, "set rootUser (at least 3 characters).");
   else if (u !== undefined && (typeof u !== "string" || u.length < 3)) {
     issues.add(
       `${field}.rootUser`,
-      "rootUser must be at least 3 characters long (MinIO refuses shorter ones).",
+      "rootUser is shorter than 3 characters, which MinIO refuses; use at least 3.",
     );
   }
   if (password === undefined)
-    issues.add(`${field}.rootPassword`, "rootPassword is required (at least 8 characters, from a secret).");
+    issues.add(`${field}.rootPassword`, "set rootPassword from a secret (at least 8 characters).");
   else if (p !== undefined && (typeof p !== "string" || p.length < 8)) {
     issues.add(
       `${field}.rootPassword`,
-      "rootPassword must be at least 8 characters long (MinIO refuses shorter ones); use a generated secret.",
+      "rootPassword is shorter than 8 characters, which MinIO refuses; use a generated secret of at least 8.",
     );
   }
   for (const [f, v] of [
     ["rootUser", u],
     ["rootPassword", p],
   ] as const) {
+    if (typeof v === "string" && v.includes(":")) {
+      issues.add(
+        `${field}.${f}`,
+        `${f} contains ':'; remove it: mc reads MC_HOST_<alias> credentials up to the first ':' (generate passwords without ':').`,
+      );
+    }
     if (typeof v === "string" && /[\n\r\0]/.test(v))
-      issues.add(`${field}.${f}`, `${f} may not contain newlines.`);
+      issues.add(`${field}.${f}`, `${f} contains a newline; remove it (env files cannot hold newlines).`);
   }
 }
 
@@ -388,7 +430,7 @@ export function checkRootCredentials(issues: Issues, field: string, user: unknow
 export function checkExtraEnv(issues: Issues, field: string, env: unknown): void {
   if (env === undefined) return;
   if (typeof env !== "object" || env === null) {
-    issues.add(field, "extraEnv must be an object of NAME: value.");
+    issues.add(field, "pass extraEnv as an object of NAME: value.");
     return;
   }
   const managed = new Set<string>([
@@ -403,7 +445,7 @@ export function checkExtraEnv(issues: Issues, field: string, env: unknown): void
     if (!isValidEnvName(name))
       issues.add(
         f,
-        `${JSON.stringify(name)} is not a valid variable name (letters, digits, '_'; not starting with a digit).`,
+        `${JSON.stringify(name)} is not a valid variable name; rename it with letters, digits and '_' only, not starting with a digit.`,
       );
     else if (managed.has(name))
       issues.add(
@@ -411,36 +453,55 @@ export function checkExtraEnv(issues: Issues, field: string, env: unknown): void
         `${name} is set by the library from its own arguments; use the matching argument (rootUser, drives, kes, …) instead.`,
       );
     else if ((MINIO_CONFLICTING_KMS_VARIABLES as readonly string[]).includes(name)) {
-      issues.add(f, `${name} configures another KMS; MinIO refuses it together with KES. Remove it.`);
+      issues.add(f, `${name} configures another KMS, which MinIO refuses together with KES; remove it.`);
+    } else if (
+      ["MINIO_ROOT_USER_FILE", "MINIO_ROOT_PASSWORD_FILE", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"].includes(
+        name,
+      )
+    ) {
+      issues.add(
+        f,
+        `${name} would override the root credentials the library writes (and mc reads); remove it and set rootUser/rootPassword instead.`,
+      );
+    } else if (name === "MINIO_KMS_KES_ENCLAVE") {
+      issues.add(
+        f,
+        "MINIO_KMS_KES_ENCLAVE was removed from MinIO in RELEASE.2024-03-03 and is ignored; remove it.",
+      );
     } else if (name === "MINIO_KMS_KES_CA_PATH") {
       issues.add(
         f,
-        "MINIO_KMS_KES_CA_PATH is not a MinIO variable (it is ignored); the CA comes from the kes argument as MINIO_KMS_KES_CAPATH.",
+        "MINIO_KMS_KES_CA_PATH is not a MinIO variable and is ignored; remove it: the CA comes from the kes argument as MINIO_KMS_KES_CAPATH.",
       );
     }
     const v = known(value as string | undefined);
     if (typeof v === "string" && /[\n\r\0]/.test(v))
-      issues.add(f, "values may not contain newlines (systemd env files cannot hold them).");
+      issues.add(f, "the value contains a newline; remove it (systemd env files cannot hold newlines).");
   }
 }
 
 /** An S3 bucket name (AWS rules, which MinIO follows). */
 export function checkBucketName(issues: Issues, field: string, name: unknown): void {
   if (typeof name !== "string" || name === "") {
-    issues.add(field, 'a bucket name is required, e.g. "invoices".');
+    issues.add(field, 'set a bucket name, e.g. "invoices".');
     return;
   }
   if (name.length < 3 || name.length > 63)
-    issues.add(field, `bucket name ${JSON.stringify(name)} must be 3–63 characters long.`);
+    issues.add(field, `bucket name ${JSON.stringify(name)} has ${name.length} characters; use 3–63.`);
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
     issues.add(
       field,
-      `bucket name ${JSON.stringify(name)} may only contain lowercase letters, digits, '.' and '-', and must start and end with a letter or digit.`,
+      `bucket name ${JSON.stringify(name)} breaks the S3 naming rules; rename it with lowercase letters, digits, '.' and '-', starting and ending with a letter or digit.`,
+    );
+  } else if (/^(xn--|sthree-)/.test(name) || /(-s3alias|--ol-s3)$/.test(name)) {
+    issues.add(
+      field,
+      `bucket name ${JSON.stringify(name)} uses a prefix or suffix S3 reserves (xn--, sthree-, -s3alias, --ol-s3); rename it.`,
     );
   } else if (/\.\.|\.-|-\./.test(name) || isIP(name) === 4) {
     issues.add(
       field,
-      `bucket name ${JSON.stringify(name)} may not look like an IP address or have '..', '.-' or '-.'.`,
+      `bucket name ${JSON.stringify(name)} looks like an IP address or has '..', '.-' or '-.'; rename it, e.g. "invoices".`,
     );
   }
 }
@@ -458,7 +519,7 @@ export function checkDrives(
     if (!hostNames.includes(k)) {
       issues.add(
         `nodeDrives.${k}`,
-        `no node is named ${JSON.stringify(k)}; keys of nodeDrives are node names (${hostNames.join(", ")}).`,
+        `no node is named ${JSON.stringify(k)}; use node names as keys of nodeDrives (${hostNames.join(", ")}).`,
       );
     }
     lists.push([`nodeDrives.${k}`, v]);
@@ -466,7 +527,7 @@ export function checkDrives(
   const counts = new Set<number>();
   for (const [f, list] of lists) {
     if (!Array.isArray(list) || list.length === 0) {
-      issues.add(f, 'at least one drive path is required, e.g. ["/mnt/disk1"].');
+      issues.add(f, 'list at least one drive path, e.g. ["/mnt/disk1"].');
       continue;
     }
     counts.add(list.length);
@@ -474,8 +535,9 @@ export function checkDrives(
     list.forEach((d, i) => {
       checkAbsolutePath(issues, `${f}[${i}]`, d, "drive path");
       if (typeof d === "string") {
-        if (seen.has(d)) issues.add(`${f}[${i}]`, `drive ${d} is listed twice; list each drive once.`);
-        seen.add(d);
+        const norm = d.replace(/\/+$/, "");
+        if (seen.has(norm)) issues.add(`${f}[${i}]`, `drive ${d} is listed twice; list each drive once.`);
+        seen.add(norm);
         if (/[{}]/.test(d))
           issues.add(
             `${f}[${i}]`,
@@ -487,7 +549,7 @@ export function checkDrives(
   if (counts.size > 1) {
     issues.add(
       field,
-      `every node needs the same number of drives (found ${[...counts].sort().join(" and ")}); MinIO builds erasure sets across nodes.`,
+      `nodes have different numbers of drives (${[...counts].sort().join(" and ")}); give every node the same number, since MinIO builds erasure sets across nodes.`,
     );
   }
 }

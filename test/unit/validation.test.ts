@@ -368,7 +368,7 @@ const kmsRows: Row<KmsTargetArgs>[] = [
       a.azure = { endpoint: "http://kes.vault.azure.net", managedIdentityClientId: "mi" };
     },
     field: "azure.endpoint",
-    fix: /must use https:\/\//,
+    fix: /write it with https:\/\//,
   },
   {
     desc: "aws region that is not a region",
@@ -452,7 +452,7 @@ const kesRows: Row<KesServerArgs>[] = [
       a.hosts = [];
     },
     field: "hosts",
-    fix: /list each host with name, address and privateKey/,
+    fix: /list at least 1 host, each with name, address and privateKey/,
   },
   {
     desc: "duplicate host names",
@@ -603,7 +603,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       ext(a).endpoints = ["http://kes1.example.net:7373"];
     },
     field: "kes.endpoints[0]",
-    fix: /must use https:\/\//,
+    fix: /write it with https:\/\//,
   },
   {
     desc: "external KES endpoint that is not a URL",
@@ -715,7 +715,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.nodes = [];
     },
     field: "nodes",
-    fix: /list each host with name, address and privateKey/,
+    fix: /list at least 1 host, each with name, address and privateKey/,
   },
   {
     desc: "node without a private key",
@@ -755,7 +755,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.extraEnv = { MINIO_KMS_SECRET_KEY: "my-minio-key:bXltaW5pb2tleQ==" };
     },
     field: "extraEnv.MINIO_KMS_SECRET_KEY",
-    fix: /configures another KMS.*Remove it/,
+    fix: /configures another KMS.*remove it/,
   },
   {
     desc: "extraEnv sets MINIO_KMS_SERVER (MinKMS conflicts with KES)",
@@ -763,7 +763,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.extraEnv = { MINIO_BROWSER: "off", MINIO_KMS_SERVER: "https://kms.example.net:7373" };
     },
     field: "extraEnv.MINIO_KMS_SERVER",
-    fix: /Remove it/,
+    fix: /remove it/,
   },
   {
     desc: "MinIO binary source missing",
