@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { ensurePrerequisitesScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import { KES_DEFAULT_PORT, minioKesPolicy, renderKesConfig, renderKesSecretEnvFile } from "../core/kesConfig";
 import {
@@ -343,7 +344,9 @@ export class KesServer extends pulumi.ComponentResource {
         notAfter[host.name] = c.notAfter;
       }
 
+      const prereqs = hostStep(this, name, host, "prereqs", { create: ensurePrerequisitesScript() });
       const user = hostStep(this, name, host, "user", {
+        dependsOn: [prereqs],
         create: ensureServiceUserScript({
           user: KES_PATHS.user,
           group: KES_PATHS.user,

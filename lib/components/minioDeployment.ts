@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renderEnvFile } from "../core/envfile";
-import { ensureDirectoriesScript, envMergeScript, kesRemovalGuardScript } from "../core/hostScripts";
+import {
+  ensureDirectoriesScript,
+  ensurePrerequisitesScript,
+  envMergeScript,
+  kesRemovalGuardScript,
+} from "../core/hostScripts";
 import {
   MINIO_DEFAULT_PORT,
   minioEnvEntries,
@@ -400,7 +405,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
         return s;
       };
       if (!existing) {
+        const prereqs = hostStep(this, name, node, "prereqs", { create: ensurePrerequisitesScript() });
         const user = hostStep(this, name, node, "user", {
+          dependsOn: [prereqs],
           create: ensureServiceUserScript({
             user: MINIO_PATHS.user,
             group: MINIO_PATHS.user,

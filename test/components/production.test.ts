@@ -115,12 +115,12 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
     }
   });
 
-  it("has 11 steps per KES replica (incl. the Vault CA) and 10 per MinIO node over TLS", () => {
+  it("has 12 steps per KES replica (incl. the Vault CA) and 11 per MinIO node over TLS", () => {
     const count = (prefix: string) =>
       g.ofType("command:remote:Command").filter((n) => n.name.startsWith(prefix)).length;
-    expect(count("kes-kes1-")).toBe(11);
-    expect(count("minio-minio2-")).toBe(10);
-    expect(count("minio-minio1-")).toBe(12); // + mc binary and the ready gate on the admin node
+    expect(count("kes-kes1-")).toBe(12);
+    expect(count("minio-minio2-")).toBe(11);
+    expect(count("minio-minio1-")).toBe(13); // + mc binary and the ready gate on the admin node
   });
 });
 

@@ -315,3 +315,21 @@ describe("KES removal guard and drive directories", () => {
     }
   });
 });
+
+describe("prerequisites script", () => {
+  it("is shellcheck-clean and pinned", async () => {
+    const { ensurePrerequisitesScript } = await import("../../lib/core/hostScripts");
+    const s = ensurePrerequisitesScript();
+    expectGolden("scripts/prereqs.sh", s);
+    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
+    expect(r.stdout.toString(), "shellcheck").toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("reports unchanged when curl and CA certificates are present (this machine)", async () => {
+    const { ensurePrerequisitesScript } = await import("../../lib/core/hostScripts");
+    const r = spawnSync("bash", ["-c", ensurePrerequisitesScript()]);
+    expect(r.stdout.toString().trim()).toBe("unchanged");
+    expect(r.status).toBe(0);
+  });
+});
