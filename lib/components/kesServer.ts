@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ensurePrerequisitesScript } from "../core/hostScripts";
+import { ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import { KES_DEFAULT_PORT, minioKesPolicy, renderKesConfig, renderKesSecretEnvFile } from "../core/kesConfig";
 import {
@@ -421,6 +421,7 @@ export class KesServer extends pulumi.ComponentResource {
       });
       const unit = hostStep(this, name, host, "unit", {
         create: installUnitScript({ unitName: KES_PATHS.unit }),
+        delete: removeUnitScript({ unitName: KES_PATHS.unit }),
         stdin: unitText,
         dependsOn: [binary.step],
       });

@@ -5,6 +5,7 @@ import {
   ensurePrerequisitesScript,
   envMergeScript,
   kesRemovalGuardScript,
+  removeUnitScript,
 } from "../core/hostScripts";
 import {
   MINIO_DEFAULT_PORT,
@@ -448,6 +449,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         triggers.push(sha256(unitText));
         const unit = hostStep(this, name, node, "unit", {
           create: installUnitScript({ unitName: MINIO_PATHS.unit }),
+          delete: removeUnitScript({ unitName: MINIO_PATHS.unit }),
           stdin: unitText,
           dependsOn: [binary.step],
         });

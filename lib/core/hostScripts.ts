@@ -168,3 +168,25 @@ export function ensurePrerequisitesScript(): string {
     "echo changed",
   ]);
 }
+
+/**
+ * Run on `pulumi destroy`: stop and disable a unit and remove its unit file. Binaries, config,
+ * environment files, certificates, data, keys and the keystore stay on the host: MinIO's data
+ * cannot be read without KES's keys, so the library never deletes either.
+ */
+export function removeUnitScript(a: { unitName: string; unitDir?: string }): string {
+  const unit = a.unitName;
+  if (!/^[A-Za-z0-9@._-]+\.service$/.test(unit)) throw new Error(`${CTX}: unitName must end in .service`);
+  const dir = assertAbsolutePath(CTX, "unitDir", a.unitDir ?? "/etc/systemd/system");
+  return bashScript("stop and disable a unit on destroy; keep data, keys and configuration", [
+    ...assignments([
+      ["unit", unit],
+      ["file", `${dir}/${unit}`],
+    ]),
+    'if [ ! -e "$file" ]; then echo absent; exit 0; fi',
+    'systemctl disable --now "$unit" >/dev/null 2>&1 || systemctl stop "$unit" || true',
+    'rm -f "$file"',
+    "systemctl daemon-reload",
+    'echo "removed: $unit (data, keys and configuration kept)"',
+  ]);
+}

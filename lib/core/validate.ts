@@ -62,7 +62,7 @@ export function checkKeyName(issues: Issues, field: string, name: unknown): void
   if (name.length > 80)
     issues.add(
       field,
-      `key name is ${name.length} characters long; shorten it to at most 80 characters (the KES limit).`,
+      `key name is ${name.length} characters long; rename it to at most 80 characters (the KES limit).`,
     );
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
     issues.add(
@@ -170,7 +170,7 @@ export function checkEndpointUrl(
   if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash || u.username) {
     issues.add(
       field,
-      `${JSON.stringify(url)} must be only scheme, host and port (no path, query or credentials).`,
+      `${JSON.stringify(url)} has a path, query or credentials; remove them and write only https://host:port.`,
     );
   }
 }

@@ -333,3 +333,17 @@ describe("prerequisites script", () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe("removeUnitScript (destroy)", () => {
+  it("is shellcheck-clean, pinned, and reports absent when there is no unit", async () => {
+    const { removeUnitScript } = await import("../../lib/core/hostScripts");
+    const dir = mkdtempSync(join(tmpdir(), "units-"));
+    const s = removeUnitScript({ unitName: "minio.service" });
+    expectGolden("scripts/remove-unit.sh", s);
+    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
+    expect(r.stdout.toString()).toBe("");
+    const run = spawnSync("bash", ["-c", removeUnitScript({ unitName: "minio.service", unitDir: dir })]);
+    expect(run.stdout.toString().trim()).toBe("absent");
+    expect(() => removeUnitScript({ unitName: "minio" })).toThrow(/\.service/);
+  });
+});

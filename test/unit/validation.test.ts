@@ -136,6 +136,8 @@ const inst = {} as {
   noKes: MinioDeployment;
   /** With kes, without mc. */
   noMc: MinioDeployment;
+  /** KES on host minio1 (shared with MinIO), listening on 9000 (MinIO's default port). */
+  kesOnMinioPort: KesServer;
 };
 
 let workDir = "";
@@ -191,6 +193,13 @@ beforeAll(async () => {
     hosts: [host("kes1")],
     kms: inst.kms,
     binary: binary("kes"),
+    minioKeyNames: ["minio-*"],
+  });
+  inst.kesOnMinioPort = new KesServer("kes-shared", {
+    hosts: [host("minio1")],
+    kms: inst.kms,
+    binary: binary("kes"),
+    port: 9000,
     minioKeyNames: ["minio-*"],
   });
   const minioArgs = (kes: boolean, mc: boolean): MinioDeploymentArgs => ({
@@ -279,9 +288,19 @@ interface Row<T> {
   field: string;
   /** What the message must say (the fix). */
   fix: RegExp;
+  /** Fields that must have no issue at all (the mistake must not be reported twice). */
+  absent?: string[];
 }
 
 const kmsRows: Row<KmsTargetArgs>[] = [
+  {
+    desc: "vault endpoint with a path",
+    bad: (a) => {
+      a.vault!.endpoint = "https://vault.example.net:8200/v1/";
+    },
+    field: "vault.endpoint",
+    fix: /remove them and write only https:\/\/host:port/,
+  },
   {
     desc: "no keystore at all",
     bad: (a) => {
@@ -419,9 +438,142 @@ const kmsRows: Row<KmsTargetArgs>[] = [
     field: "aws.secretNames[0]",
     fix: /remove them/,
   },
+  {
+    desc: "aws secretNames entry ''",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", secretNames: [""] };
+    },
+    field: "aws.secretNames[0]",
+    fix: /set a KES key name, e\.g\. `minio-default`/,
+  },
+  {
+    desc: "aws secretNames pattern 'minio.*' (dot before '*')",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", secretNames: ["minio.*"] };
+    },
+    field: "aws.secretNames[0]",
+    fix: /use only letters, digits, '_' and '-' before '\*', e\.g\. "minio-\*"/,
+  },
+  {
+    desc: "aws secretNames pattern '-minio-*' (leading '-')",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", secretNames: ["minio-default", "-minio-*"] };
+    },
+    field: "aws.secretNames[1]",
+    fix: /remove the leading '-'/,
+  },
+  {
+    desc: "aws secretNames pattern 'mi*nio*' ('*' before the end)",
+    bad: (a) => {
+      delete a.vault;
+      a.aws = { region: "eu-central-1", secretNames: ["mi*nio*"] };
+    },
+    field: "aws.secretNames[0]",
+    fix: /put '\*' only at the end/,
+  },
+  {
+    desc: "vault transit with an empty key",
+    bad: (a) => {
+      a.vault!.transit = { key: "" };
+    },
+    field: "vault.transit.key",
+    fix: /set transit\.key to the name of the transit key/,
+  },
+  {
+    desc: "vault KV version 'v3'",
+    bad: (a) => {
+      a.vault!.version = "v3" as never;
+    },
+    field: "vault.version",
+    fix: /set it to "v1" or "v2"/,
+  },
+  {
+    desc: "vault prefix with a leading '/'",
+    bad: (a) => {
+      a.vault!.prefix = "/minio";
+    },
+    field: "vault.prefix",
+    fix: /remove the leading or trailing '\/'/,
+  },
+  {
+    desc: "vault prefix with a trailing '/'",
+    bad: (a) => {
+      a.vault!.prefix = "minio/";
+    },
+    field: "vault.prefix",
+    fix: /remove the leading or trailing '\/'/,
+  },
+  {
+    desc: "vault kubernetes auth with an empty role",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "", jwt: "/var/run/secrets/kubernetes.io/serviceaccount/token" };
+    },
+    field: "vault.kubernetes.role",
+    fix: /set kubernetes\.role to the Vault role KES logs in with/,
+  },
+  {
+    desc: "filesystem keystore with a relative path",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true, path: "keys" };
+    },
+    field: "filesystem.path",
+    fix: /set it to an absolute directory on the KES hosts/,
+  },
+  {
+    desc: "gcp with an empty projectId",
+    bad: (a) => {
+      delete a.vault;
+      a.gcp = { projectId: "" };
+    },
+    field: "gcp.projectId",
+    fix: /set projectId to the GCP project/,
+  },
+  {
+    desc: "entrust with an empty vaultId",
+    bad: (a) => {
+      delete a.vault;
+      a.entrust = {
+        endpoint: "https://keycontrol.example.net",
+        vaultId: "",
+        boxId: "box",
+        username: "u",
+        password: "p",
+      };
+    },
+    field: "entrust.vaultId",
+    fix: /set vaultId to the KeyControl vault id/,
+  },
+  {
+    desc: "entrust with an empty boxId",
+    bad: (a) => {
+      delete a.vault;
+      a.entrust = {
+        endpoint: "https://keycontrol.example.net",
+        vaultId: "vault",
+        boxId: "",
+        username: "u",
+        password: "p",
+      };
+    },
+    field: "entrust.boxId",
+    fix: /set boxId to the KeyControl box id/,
+  },
 ];
 
 const kesRows: Row<KesServerArgs>[] = [
+  {
+    desc: "key name of 81 characters",
+    bad: (a) => {
+      a.minioKeyNames = ["x".repeat(81)];
+    },
+    field: "minioKeyNames[0]",
+    fix: /rename it to at most 80 characters/,
+  },
   {
     desc: "key name with a leading space",
     bad: (a) => {
@@ -553,9 +705,231 @@ const kesRows: Row<KesServerArgs>[] = [
     field: "cache.unused",
     fix: /write it like 30s/,
   },
+  {
+    desc: "key name 'minio.key' (dot)",
+    bad: (a) => {
+      a.minioKeyNames = ["minio.key"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /no dots, slashes or spaces\); rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "key name 'minio/key' (slash)",
+    bad: (a) => {
+      a.minioKeyNames = ["minio-*", "minio/key"];
+    },
+    field: "minioKeyNames[1]",
+    fix: /rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "key name 'minio key' (space)",
+    bad: (a) => {
+      a.minioKeyNames = ["minio key"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "key name 'mi*nio' ('*' inside a plain name)",
+    bad: (a) => {
+      a.minioKeyNames = ["mi*nio"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /rename it, e\.g\. to "mi-nio"/,
+  },
+  {
+    desc: "key name '-minio' (leading '-')",
+    bad: (a) => {
+      a.minioKeyNames = ["-minio"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /remove the leading or trailing '-'/,
+  },
+  {
+    desc: "key name 'minio-' (trailing '-')",
+    bad: (a) => {
+      a.minioKeyNames = ["minio-default", "minio-"];
+    },
+    field: "minioKeyNames[1]",
+    fix: /remove the leading or trailing '-'/,
+  },
+  {
+    desc: "key name ''",
+    bad: (a) => {
+      a.minioKeyNames = ["minio-*", ""];
+    },
+    field: "minioKeyNames[1]",
+    fix: /set a KES key name, e\.g\. `minio-default`/,
+  },
+  {
+    desc: "key pattern 'mi*nio*' ('*' before the end)",
+    bad: (a) => {
+      a.minioKeyNames = ["mi*nio*"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /put '\*' only at the end, e\.g\. "minio-\*"/,
+  },
+  {
+    desc: "key pattern 'minio.*' (dot before '*')",
+    bad: (a) => {
+      a.minioKeyNames = ["minio.*"];
+    },
+    field: "minioKeyNames[0]",
+    fix: /use only letters, digits, '_' and '-' before '\*'/,
+  },
+  {
+    desc: "key pattern '-minio-*' (leading '-')",
+    bad: (a) => {
+      a.minioKeyNames = ["minio-default", "-minio-*"];
+    },
+    field: "minioKeyNames[1]",
+    fix: /can only match names starting with '-'.*remove the leading '-'/,
+  },
+  {
+    desc: "host address with an underscore",
+    bad: (a) => {
+      a.hosts[0]!.address = "kes_1.example.net";
+    },
+    field: "hosts[0].address",
+    fix: /write a DNS name \(letters, digits, '-', '\.'\) or an IP/,
+  },
+  {
+    desc: "host address ''",
+    bad: (a) => {
+      a.hosts[0]!.address = "";
+    },
+    field: "hosts[0].address",
+    fix: /set address to the IP or DNS name the deploying machine reaches over SSH/,
+  },
+  {
+    desc: "host internalAddress with a space",
+    bad: (a) => {
+      a.hosts[0]!.internalAddress = "kes 1";
+    },
+    field: "hosts[0].internalAddress",
+    fix: /write a DNS name \(letters, digits, '-', '\.'\) or an IP/,
+  },
+  {
+    desc: "hostKey without its key type",
+    bad: (a) => {
+      a.hosts[0]!.hostKey = HOST_KEY.split(" ")[1]!;
+    },
+    field: "hosts[0].hostKey",
+    fix: /set hostKey to the key part of `ssh-keyscan -t ed25519 HOST`/,
+  },
+  {
+    desc: "KES port 65536",
+    bad: (a) => {
+      a.port = 65536;
+    },
+    field: "port",
+    fix: /from 1 to 65535 \(got 65536\); use a free TCP port/,
+  },
+  {
+    desc: "binary sha256 in uppercase hex",
+    bad: (a) => {
+      a.binary.sha256 = "A".repeat(64);
+    },
+    field: "binary.sha256",
+    fix: /set sha256 to the 64 lowercase hex characters that `sha256sum FILE` prints/,
+  },
+  {
+    desc: "binary sha256 'abc' (too short)",
+    bad: (a) => {
+      a.binary.sha256 = "abc";
+    },
+    field: "binary.sha256",
+    fix: /set sha256 to the 64 lowercase hex characters/,
+  },
+  {
+    desc: "kms missing",
+    bad: (a) => {
+      delete (a as Partial<KesServerArgs>).kms;
+    },
+    field: "kms",
+    fix: /pass a KmsTarget resource: kms: new KmsTarget\(/,
+  },
+  {
+    desc: "kms given as plain KmsTargetArgs instead of a KmsTarget",
+    bad: (a) => {
+      a.kms = { filesystem: { acknowledgeDevelopmentOnly: true } } as never;
+    },
+    field: "kms",
+    fix: /pass a KmsTarget resource.*not its plain arguments/,
+  },
+  {
+    desc: "minioAuth 'mtls'",
+    bad: (a) => {
+      a.minioAuth = "mtls" as never;
+    },
+    field: "minioAuth",
+    fix: /set it to "apiKey" or "certificate"/,
+  },
+  {
+    desc: "tls.validityHours 1",
+    bad: (a) => {
+      a.tls = { validityHours: 1 };
+    },
+    field: "tls.validityHours",
+    fix: /set validityHours to a whole number of hours, at least 24/,
+  },
+  {
+    desc: "bring-your-own certificate for an unknown host 'kes9'",
+    bad: (a) => {
+      a.tls = {
+        ca: { certPem: certs.ca, keyPem: certs.caKey },
+        certificates: { kes9: { certPem: certs.good, keyPem: "key" } },
+      };
+    },
+    field: "tls.certificates.kes9",
+    fix: /no host is named "kes9"; use host names as keys \(kes1, kes2\)/,
+  },
+  {
+    desc: "bring-your-own certPem that is not PEM",
+    bad: (a) => {
+      a.tls = {
+        ca: { certPem: certs.ca, keyPem: certs.caKey },
+        certificates: { kes1: { certPem: "garbage", keyPem: "key" } },
+      };
+    },
+    field: "tls.certificates.kes1.certPem",
+    fix: /pass it in PEM form \(-----BEGIN CERTIFICATE-----\)/,
+  },
+  {
+    desc: "client policy named 'minio' (reserved)",
+    bad: (a) => {
+      a.clients = [{ name: "minio", identities: ["a".repeat(64)], allow: ["/v1/key/generate/app-*"] }];
+    },
+    field: "clients[0].name",
+    fix: /rename the policy.*"minio" is reserved/,
+  },
+  {
+    desc: "client allow entry without a leading '/'",
+    bad: (a) => {
+      a.clients = [{ name: "app", identities: ["a".repeat(64)], allow: ["v1/key"] }];
+    },
+    field: "clients[0].allow[0]",
+    fix: /write allow entries as API paths, like \/v1\/key\/generate\/app-\*/,
+  },
 ];
 
 const minioRows: Row<MinioDeploymentArgs>[] = [
+  {
+    desc: "external KES endpoint with a path",
+    bad: (a) => {
+      ext(a).endpoints = ["https://kes1.example.net:7373/v1"];
+    },
+    field: "kes.endpoints[0]",
+    fix: /remove them and write only https:\/\/host:port/,
+  },
+  {
+    desc: "defaultKeyName of 81 characters",
+    bad: (a) => {
+      a.defaultKeyName = "x".repeat(81);
+    },
+    field: "defaultKeyName",
+    fix: /rename it to at most 80 characters/,
+  },
   {
     desc: "kes without defaultKeyName",
     bad: (a) => {
@@ -834,9 +1208,349 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
     field: "tls.certificates.minio2.certPem",
     fix: /Add minio2\.example\.net as a SAN/,
   },
+  {
+    desc: "defaultKeyName 'minio.key' (dot)",
+    bad: (a) => {
+      a.defaultKeyName = "minio.key";
+    },
+    field: "defaultKeyName",
+    fix: /rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "defaultKeyName 'mi*nio' ('*' in a name)",
+    bad: (a) => {
+      a.defaultKeyName = "mi*nio";
+    },
+    field: "defaultKeyName",
+    fix: /rename it, e\.g\. to "mi-nio"/,
+  },
+  {
+    desc: "defaultKeyName '-minio' (leading '-')",
+    bad: (a) => {
+      a.defaultKeyName = "-minio";
+    },
+    field: "defaultKeyName",
+    fix: /remove the leading or trailing '-'/,
+  },
+  {
+    desc: "defaultKeyName ''",
+    bad: (a) => {
+      a.defaultKeyName = "";
+    },
+    field: "defaultKeyName",
+    fix: /set a KES key name, e\.g\. `minio-default`/,
+  },
+  {
+    desc: "nodeDrives gives minio2 fewer drives than the others",
+    bad: (a) => {
+      a.nodeDrives = { minio2: ["/mnt/disk1"] };
+    },
+    field: "drives",
+    fix: /give every node the same number/,
+  },
+  {
+    desc: "relative drive path",
+    bad: (a) => {
+      a.drives = ["mnt/disk1", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /write it from the root, e\.g\. \/mnt\/disk1/,
+  },
+  {
+    desc: "nodeDrives for an unknown node",
+    bad: (a) => {
+      a.nodeDrives = { minio3: ["/mnt/disk1", "/mnt/disk2"] };
+    },
+    field: "nodeDrives.minio3",
+    fix: /use node names as keys of nodeDrives \(minio1, minio2\)/,
+  },
+  {
+    desc: "the same drive twice, once with a trailing slash",
+    bad: (a) => {
+      a.drives = ["/mnt/disk1", "/mnt/disk1/"];
+    },
+    field: "drives[1]",
+    fix: /list each drive once/,
+  },
+  {
+    desc: "two nodes with the same address",
+    bad: (a) => {
+      a.nodes[1]!.address = "minio1.example.net";
+    },
+    field: "nodes[1].address",
+    fix: /list each host once/,
+  },
+  {
+    desc: "two nodes whose addresses differ only in case",
+    bad: (a) => {
+      a.nodes[1]!.address = "MINIO1.Example.NET";
+    },
+    field: "nodes[1].address",
+    fix: /list each host once/,
+  },
+  {
+    desc: "node name with uppercase and '_'",
+    bad: (a) => {
+      a.nodes[0]!.name = "Minio_1";
+    },
+    field: "nodes[0].name",
+    fix: /rename it to 1–32 lowercase letters, digits or '-'/,
+  },
+  {
+    desc: "hostKey given as a full known_hosts line (with the host name)",
+    bad: (a) => {
+      a.nodes[0]!.hostKey = `minio1 ${HOST_KEY}`;
+    },
+    field: "nodes[0].hostKey",
+    fix: /set hostKey to the key part of `ssh-keyscan.*without the host name/,
+  },
+  {
+    desc: "node SSH port 0",
+    bad: (a) => {
+      a.nodes[0]!.port = 0;
+    },
+    field: "nodes[0].port",
+    fix: /use a free TCP port/,
+  },
+  {
+    desc: "port 0",
+    bad: (a) => {
+      a.port = 0;
+    },
+    field: "port",
+    fix: /from 1 to 65535 \(got 0\); use a free TCP port/,
+  },
+  {
+    desc: "port 70000",
+    bad: (a) => {
+      a.port = 70000;
+    },
+    field: "port",
+    fix: /from 1 to 65535 \(got 70000\); use a free TCP port/,
+  },
+  {
+    desc: "port equal to consolePort",
+    bad: (a) => {
+      a.port = 9100;
+      a.consolePort = 9100;
+    },
+    field: "consolePort",
+    fix: /both 9100; use two different ports/,
+  },
+  {
+    desc: "consolePort 9000 with the default port",
+    bad: (a) => {
+      delete a.port;
+      a.consolePort = 9000;
+    },
+    field: "consolePort",
+    fix: /both 9000; use two different ports/,
+  },
+  {
+    desc: "port 9001 with the default consolePort",
+    bad: (a) => {
+      delete a.consolePort;
+      a.port = 9001;
+    },
+    field: "port",
+    fix: /both 9001; use two different ports/,
+  },
+  {
+    desc: "KES on a MinIO node listening on MinIO's port",
+    bad: (a) => {
+      a.kes = inst.kesOnMinioPort;
+      delete a.port;
+    },
+    field: "port",
+    fix: /KES listens on 9000 on minio1, which MinIO shares; use different ports for KES and MinIO/,
+  },
+  {
+    desc: "rootUser shorter than 3 characters",
+    bad: (a) => {
+      a.rootUser = "ab";
+    },
+    field: "rootUser",
+    fix: /use at least 3/,
+  },
+  {
+    desc: "rootUser missing",
+    bad: (a) => {
+      delete (a as Partial<MinioDeploymentArgs>).rootUser;
+    },
+    field: "rootUser",
+    fix: /set rootUser \(at least 3 characters\)/,
+  },
+  {
+    desc: "rootPassword missing",
+    bad: (a) => {
+      delete (a as Partial<MinioDeploymentArgs>).rootPassword;
+    },
+    field: "rootPassword",
+    fix: /set rootPassword from a secret \(at least 8 characters\)/,
+  },
+  {
+    desc: "rootPassword with a newline",
+    bad: (a) => {
+      a.rootPassword = "correct-horse\nbattery";
+    },
+    field: "rootPassword",
+    fix: /contains a newline; remove it/,
+  },
+  {
+    desc: "rootPassword with ':'",
+    bad: (a) => {
+      a.rootPassword = "correct:horse-battery";
+    },
+    field: "rootPassword",
+    fix: /contains ':'; remove it/,
+  },
+  {
+    desc: "rootUser with ':'",
+    bad: (a) => {
+      a.rootUser = "ad:min";
+    },
+    field: "rootUser",
+    fix: /contains ':'; remove it/,
+  },
+  {
+    desc: "extraEnv sets MINIO_KMS_KES_CA_PATH (misspelt CAPATH)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_KMS_KES_CA_PATH: "/etc/minio/kes-ca.crt" };
+    },
+    field: "extraEnv.MINIO_KMS_KES_CA_PATH",
+    fix: /is not a MinIO variable and is ignored; remove it/,
+  },
+  {
+    desc: "extraEnv name 'MINIO-BROWSER' (not a variable name)",
+    bad: (a) => {
+      a.extraEnv = { "MINIO-BROWSER": "off" };
+    },
+    field: "extraEnv.MINIO-BROWSER",
+    fix: /rename it with letters, digits and '_' only/,
+  },
+  {
+    desc: "extraEnv value with a newline",
+    bad: (a) => {
+      a.extraEnv = { MINIO_BROWSER: "off\non" };
+    },
+    field: "extraEnv.MINIO_BROWSER",
+    fix: /the value contains a newline; remove it/,
+  },
+  {
+    desc: "extraEnv sets MINIO_ROOT_USER_FILE",
+    bad: (a) => {
+      a.extraEnv = { MINIO_ROOT_USER_FILE: "/run/secrets/user" };
+    },
+    field: "extraEnv.MINIO_ROOT_USER_FILE",
+    fix: /override the root credentials.*remove it and set rootUser\/rootPassword instead/,
+  },
+  {
+    desc: "extraEnv sets MINIO_ROOT_PASSWORD_FILE",
+    bad: (a) => {
+      a.extraEnv = { MINIO_ROOT_PASSWORD_FILE: "/run/secrets/password" };
+    },
+    field: "extraEnv.MINIO_ROOT_PASSWORD_FILE",
+    fix: /remove it and set rootUser\/rootPassword instead/,
+  },
+  {
+    desc: "extraEnv sets MINIO_ACCESS_KEY (legacy root user)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_ACCESS_KEY: "admin2" };
+    },
+    field: "extraEnv.MINIO_ACCESS_KEY",
+    fix: /remove it and set rootUser\/rootPassword instead/,
+  },
+  {
+    desc: "extraEnv sets MINIO_SECRET_KEY (legacy root password)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_SECRET_KEY: "another-password" };
+    },
+    field: "extraEnv.MINIO_SECRET_KEY",
+    fix: /remove it and set rootUser\/rootPassword instead/,
+  },
+  {
+    desc: "extraEnv sets MINIO_KMS_KES_ENCLAVE (removed)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_KMS_KES_ENCLAVE: "tenant-1" };
+    },
+    field: "extraEnv.MINIO_KMS_KES_ENCLAVE",
+    fix: /removed from MinIO.*is ignored; remove it/,
+  },
+  {
+    desc: "binary url over ftp",
+    bad: (a) => {
+      a.binary!.url = "ftp://mirror.example.net/minio";
+    },
+    field: "binary.url",
+    fix: /use an http\(s\) URL without spaces or quotes/,
+  },
+  {
+    desc: "binary url that is not a URL",
+    bad: (a) => {
+      a.binary!.url = "not a url";
+    },
+    field: "binary.url",
+    fix: /use an http\(s\) URL without spaces or quotes/,
+  },
+  {
+    desc: "binary name '../minio' (path traversal)",
+    bad: (a) => {
+      a.binary!.name = "../minio";
+    },
+    field: "binary.name",
+    fix: /is not a plain file name; use one like "minio"/,
+  },
+  {
+    desc: "binary name 'bin/minio' (a path)",
+    bad: (a) => {
+      a.binary!.name = "bin/minio";
+    },
+    field: "binary.name",
+    fix: /is not a plain file name; use one like "minio"/,
+  },
+  {
+    desc: "binary localPath relative",
+    bad: (a) => {
+      a.binary = { localPath: "build/minio", sha256: "a".repeat(64) };
+    },
+    field: "binary.localPath",
+    fix: /write it from the root, e\.g\. \/srv\/binaries\/minio/,
+  },
+  {
+    desc: "binary preinstalledPath relative",
+    bad: (a) => {
+      a.binary = { preinstalledPath: "minio" };
+    },
+    field: "binary.preinstalledPath",
+    fix: /write it from the root, e\.g\. \/usr\/local\/bin\/minio/,
+  },
+  {
+    desc: "mc sha256 in uppercase hex",
+    bad: (a) => {
+      a.mc!.sha256 = "A".repeat(64);
+    },
+    field: "mc.sha256",
+    fix: /set sha256 to the 64 lowercase hex characters/,
+  },
+  {
+    desc: "healthTimeoutSeconds 1",
+    bad: (a) => {
+      a.healthTimeoutSeconds = 1;
+    },
+    field: "healthTimeoutSeconds",
+    fix: /set healthTimeoutSeconds to a whole number of seconds, at least 5/,
+  },
 ];
 
 const bucketRows: Row<EncryptedBucketArgs>[] = [
+  {
+    desc: "bucket keyName of 81 characters",
+    bad: (a) => {
+      a.keyName = `minio-${"x".repeat(75)}`;
+    },
+    field: "keyName",
+    fix: /rename it to at most 80 characters/,
+  },
   {
     desc: "sse-kms key not allowed by the KesServer",
     bad: (a) => {
@@ -886,6 +1600,151 @@ const bucketRows: Row<EncryptedBucketArgs>[] = [
     field: "keyName",
     fix: /choose another name/,
   },
+  {
+    desc: "keyName 'minio/key' (slash)",
+    bad: (a) => {
+      a.keyName = "minio/key";
+    },
+    field: "keyName",
+    fix: /rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "keyName 'minio key' (space)",
+    bad: (a) => {
+      a.keyName = "minio key";
+    },
+    field: "keyName",
+    fix: /rename it, e\.g\. to "minio-key"/,
+  },
+  {
+    desc: "keyName 'minio-' (trailing '-')",
+    bad: (a) => {
+      a.keyName = "minio-";
+    },
+    field: "keyName",
+    fix: /remove the leading or trailing '-'/,
+  },
+  {
+    desc: "keyName ''",
+    bad: (a) => {
+      a.keyName = "";
+    },
+    field: "keyName",
+    fix: /set a KES key name, e\.g\. `minio-default`/,
+  },
+  {
+    desc: "bucket 'Invoices' (uppercase)",
+    bad: (a) => {
+      a.bucket = "Invoices";
+    },
+    field: "bucket",
+    fix: /rename it with lowercase letters, digits, '\.' and '-'/,
+  },
+  {
+    desc: "bucket '-invoices' (leading '-')",
+    bad: (a) => {
+      a.bucket = "-invoices";
+    },
+    field: "bucket",
+    fix: /starting and ending with a letter or digit/,
+  },
+  {
+    desc: "bucket 'in_voices' (underscore)",
+    bad: (a) => {
+      a.bucket = "in_voices";
+    },
+    field: "bucket",
+    fix: /rename it with lowercase letters, digits, '\.' and '-'/,
+  },
+  {
+    desc: "bucket 'ab' (too short)",
+    bad: (a) => {
+      a.bucket = "ab";
+    },
+    field: "bucket",
+    fix: /has 2 characters; use 3–63/,
+  },
+  {
+    desc: "bucket of 64 characters",
+    bad: (a) => {
+      a.bucket = "b".repeat(64);
+    },
+    field: "bucket",
+    fix: /has 64 characters; use 3–63/,
+  },
+  {
+    desc: "bucket 'in..voices'",
+    bad: (a) => {
+      a.bucket = "in..voices";
+    },
+    field: "bucket",
+    fix: /has '\.\.', '\.-' or '-\.'; rename it/,
+  },
+  {
+    desc: "bucket '192.168.1.10' (an IP address)",
+    bad: (a) => {
+      a.bucket = "192.168.1.10";
+    },
+    field: "bucket",
+    fix: /looks like an IP address.*rename it/,
+  },
+  {
+    desc: "bucket ''",
+    bad: (a) => {
+      a.bucket = "";
+    },
+    field: "bucket",
+    fix: /set a bucket name, e\.g\. "invoices"/,
+  },
+  {
+    desc: "bucket 'xn--invoices' (reserved prefix)",
+    bad: (a) => {
+      a.bucket = "xn--invoices";
+    },
+    field: "bucket",
+    fix: /uses a prefix or suffix S3 reserves.*; rename it/,
+  },
+  {
+    desc: "bucket 'sthree-invoices' (reserved prefix)",
+    bad: (a) => {
+      a.bucket = "sthree-invoices";
+    },
+    field: "bucket",
+    fix: /uses a prefix or suffix S3 reserves.*; rename it/,
+  },
+  {
+    desc: "bucket 'invoices-s3alias' (reserved suffix)",
+    bad: (a) => {
+      a.bucket = "invoices-s3alias";
+    },
+    field: "bucket",
+    fix: /uses a prefix or suffix S3 reserves.*; rename it/,
+  },
+  {
+    desc: "bucket 'invoices--ol-s3' (reserved suffix)",
+    bad: (a) => {
+      a.bucket = "invoices--ol-s3";
+    },
+    field: "bucket",
+    fix: /uses a prefix or suffix S3 reserves.*; rename it/,
+  },
+  {
+    desc: "algorithm 'aes' (reported once, not also as a keyName problem)",
+    bad: (a) => {
+      a.algorithm = "aes" as never;
+    },
+    field: "algorithm",
+    fix: /set it to "sse-kms" or "sse-s3"/,
+    absent: ["keyName"],
+  },
+  {
+    desc: "sse-s3 with a keyName",
+    bad: (a) => {
+      a.algorithm = "sse-s3";
+    },
+    field: "keyName",
+    fix: /keyName only applies to sse-kms; remove it/,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -906,6 +1765,10 @@ function table<T>(component: string, baseline: () => T, validate: (a: T) => Issu
       const hit = onField.find((i) => row.fix.test(i.message));
       expect(hit, `no message on ${row.field} matches ${row.fix}: ${JSON.stringify(onField)}`).toBeDefined();
       expect(isActionable(hit!.message), `not actionable: ${hit!.message}`).toBe(true);
+      for (const f of row.absent ?? []) {
+        const extra = issues.filter((i) => i.field === f);
+        expect(extra, `unexpected issue on ${f}: ${JSON.stringify(extra)}`).toEqual([]);
+      }
     });
   });
 }
