@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
+import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import { KES_DEFAULT_PORT, minioKesPolicy, renderKesConfig, renderKesSecretEnvFile } from "../core/kesConfig";
 import {
@@ -386,6 +386,20 @@ export class KesServer extends pulumi.ComponentResource {
           KES_PATHS.user,
         ),
       );
+      // The filesystem keystore's directory, owned by kes (KES creates it only when it may).
+      if (kms.fsPath !== undefined) {
+        kmsFiles.push(
+          hostStep(this, name, host, "keystore-dir", {
+            create: ensureDirectoriesScript({
+              paths: [kms.fsPath],
+              owner: KES_PATHS.user,
+              group: KES_PATHS.user,
+              mode: "0700",
+            }),
+            dependsOn: [user],
+          }),
+        );
+      }
       const configStep = hostStep(this, name, host, "config", {
         create: writeFileScript({
           path: KES_PATHS.config,

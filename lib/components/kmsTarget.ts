@@ -154,6 +154,8 @@ export class KmsTarget extends pulumi.ComponentResource {
   readonly keystore: pulumi.Output<Keystore>;
   /** Files the keystore needs on each KES host. */
   readonly files: KeystoreFile[];
+  /** The filesystem keystore's directory on each KES host (filesystem keystore only). */
+  readonly fsPath?: string;
   /** True for the filesystem keystore, which is for development only. */
   readonly developmentOnly: boolean;
   /** For AWS: the ARN of the KMS key in use (created or given). */
@@ -179,7 +181,8 @@ export class KmsTarget extends pulumi.ComponentResource {
     let keystore: pulumi.Output<Keystore>;
     if (args.filesystem) {
       this.kind = "fs";
-      keystore = pulumi.output({ kind: "fs", path: args.filesystem.path ?? "/var/lib/kes/keys" } as Keystore);
+      this.fsPath = args.filesystem.path ?? "/var/lib/kes/keys";
+      keystore = pulumi.output({ kind: "fs", path: this.fsPath } as Keystore);
     } else if (args.vault) {
       const v = args.vault;
       this.kind = "vault";

@@ -63,6 +63,7 @@ describe("quickstart: resources, names and parents", () => {
         "kes-node1-ca-cert",
         "kes-node1-config",
         "kes-node1-kes-binary",
+        "kes-node1-keystore-dir",
         "kes-node1-prereqs",
         "kes-node1-reload",
         "kes-node1-secrets",

@@ -73,6 +73,19 @@ const stable = (v: unknown): string =>
     x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** The SDK hands mocks secret values wrapped; the provider side sees plain values. */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
 function loadState(path: string): HarnessState {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as HarnessState) : { resources: {} };
 }
@@ -137,73 +150,20 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
   const steps: StepRecord[] = [];
   const failures: Error[] = [];
   let order = 0;
+  let inFlight = 0;
 
   await pulumi.runtime.setMocks(
     {
       newResource: async (a) => {
-        const key = `${a.type}::${a.name}`;
-        const prev = previous.resources[key];
-        const inputs = a.inputs as Record<string, unknown>;
-        if (a.type === "tls:index/privateKey:PrivateKey") {
-          let outputs = prev && stable(prev.inputs) === stable(inputs) ? prev.outputs : undefined;
-          if (!outputs) {
-            const k =
-              inputs.algorithm === "ED25519"
-                ? generateKeyPairSync("ed25519")
-                : generateKeyPairSync("ec", { namedCurve: "P-256" });
-            outputs = { ...inputs, privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }) };
-          }
-          next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
-          return { id: a.name, state: outputs };
+        inFlight++;
+        try {
+          return await provide(a);
+        } catch (e) {
+          failures.push(e as Error);
+          throw e;
+        } finally {
+          inFlight--;
         }
-        if (a.type.startsWith("tls:")) {
-          throw new Error(
-            `e2e: ${a.name}: ${a.type} is not available here; give the components bring-your-own certificates`,
-          );
-        }
-        if (a.type !== "command:remote:Command") {
-          throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);
-        }
-        let op: StepRecord["op"];
-        if (!prev) op = "create";
-        else if (stable(prev.inputs.triggers) !== stable(inputs.triggers)) op = "replace";
-        else if (stable(prev.inputs) !== stable(inputs)) op = "update";
-        else op = "same";
-        const conn = inputs.connection as {
-          host: string;
-          port?: number;
-          user?: string;
-          privateKey: string;
-          hostKey?: string;
-        };
-        const record: StepRecord = { name: a.name, type: a.type, op, host: conn.host };
-        steps.push(record);
-        if (op === "same" || opts.preview) {
-          const outputs = op === "same" ? prev!.outputs : { ...inputs, stdout: "", stderr: "" };
-          next.resources[key] = {
-            type: a.type,
-            name: a.name,
-            order: order++,
-            inputs,
-            outputs: op === "same" ? outputs : (prev?.outputs ?? outputs),
-          };
-          return { id: a.name, state: outputs };
-        }
-        const script = String(op === "update" ? (inputs.update ?? inputs.create) : inputs.create);
-        record.startedAt = Date.now();
-        const r = await sshRun(conn, script, inputs.stdin as string | undefined);
-        record.finishedAt = Date.now();
-        record.stdout = inputs.logging === "none" ? "[hidden]" : r.stdout;
-        if (r.code !== 0) {
-          const err = new Error(
-            `${a.name} (${op}) on ${conn.host} exited ${r.code}:\n${inputs.logging === "none" ? "[output hidden]" : `${r.stdout}\n${r.stderr}`}`,
-          );
-          failures.push(err);
-          throw err;
-        }
-        const outputs = { ...inputs, stdout: r.stdout, stderr: r.stderr };
-        next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
-        return { id: a.name, state: outputs };
       },
       call: (a) => a.inputs,
     },
@@ -211,8 +171,90 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
     "e2e",
     !!opts.preview,
   );
+
+  async function provide(
+    a: pulumi.runtime.MockResourceArgs,
+  ): Promise<{ id: string; state: Record<string, unknown> }> {
+    const key = `${a.type}::${a.name}`;
+    const prev = previous.resources[key];
+    const inputs = unwrapSecrets(a.inputs) as Record<string, unknown>;
+    // Component resources have no provider: nothing to do.
+    if (!a.custom) return { id: `${a.name}-component`, state: inputs };
+    if (a.type === "tls:index/privateKey:PrivateKey") {
+      let outputs = prev && stable(prev.inputs) === stable(inputs) ? prev.outputs : undefined;
+      if (!outputs) {
+        const k =
+          inputs.algorithm === "ED25519"
+            ? generateKeyPairSync("ed25519")
+            : generateKeyPairSync("ec", { namedCurve: "P-256" });
+        outputs = { ...inputs, privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }) };
+      }
+      next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
+      return { id: a.name, state: outputs };
+    }
+    if (a.type.startsWith("tls:")) {
+      throw new Error(
+        `e2e: ${a.name}: ${a.type} is not available here; give the components bring-your-own certificates`,
+      );
+    }
+    if (a.type !== "command:remote:Command") {
+      throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);
+    }
+    let op: StepRecord["op"];
+    if (!prev) op = "create";
+    else if (stable(prev.inputs.triggers) !== stable(inputs.triggers)) op = "replace";
+    else if (stable(prev.inputs) !== stable(inputs)) op = "update";
+    else op = "same";
+    const conn = inputs.connection as {
+      host: string;
+      port?: number;
+      user?: string;
+      privateKey: string;
+      hostKey?: string;
+    };
+    const record: StepRecord = { name: a.name, type: a.type, op, host: conn.host };
+    steps.push(record);
+    if (op === "same" || opts.preview) {
+      const outputs = op === "same" ? prev!.outputs : { ...inputs, stdout: "", stderr: "" };
+      next.resources[key] = {
+        type: a.type,
+        name: a.name,
+        order: order++,
+        inputs,
+        outputs: op === "same" ? outputs : (prev?.outputs ?? outputs),
+      };
+      return { id: a.name, state: outputs };
+    }
+    const script = String(op === "update" ? (inputs.update ?? inputs.create) : inputs.create);
+    record.startedAt = Date.now();
+    const r = await sshRun(conn, script, inputs.stdin as string | undefined);
+    record.finishedAt = Date.now();
+    record.stdout = inputs.logging === "none" ? "[hidden]" : r.stdout;
+    if (r.code !== 0) {
+      const err = new Error(
+        `${a.name} (${op}) on ${conn.host} exited ${r.code}:\n${inputs.logging === "none" ? "[output hidden]" : `${r.stdout}\n${r.stderr}`}`,
+      );
+      failures.push(err);
+      throw err;
+    }
+    const outputs = { ...inputs, stdout: r.stdout, stderr: r.stderr };
+    next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
+    return { id: a.name, state: outputs };
+  }
+
   await program();
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs().catch(() => undefined);
+  // Wait until every registration (and so every step) has finished; a failed step or program
+  // error rejects it, as it fails `pulumi up`.
+  try {
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (e) {
+    failures.push(e as Error);
+  }
+  // A failed registration can end waitForRPCs early; wait until no step is running any more.
+  for (let quiet = 0; quiet < 5; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    quiet = inFlight === 0 ? quiet + 1 : 0;
+  }
   if (failures.length > 0) throw failures[0];
   // Resources gone from the program are deleted in reverse creation order, running their
   // `delete` script when they have one (as the engine and @pulumi/command do on destroy).

@@ -1,0 +1,388 @@
+/**
+ * End-to-end scenarios on real Debian hosts with systemd (test/hosts), with the library's real
+ * program and the real Pulumi SDK, driven by the harness in ./harness.ts (NOT the Pulumi engine:
+ * the command and tls provider plugins cannot be had on this machine; see docs/testing.md).
+ *
+ * MinIO, KES and mc are the project's stand-ins (test/standins, written from kes-minio.md), or
+ * real binaries when E2E_MINIO_BINARY, E2E_KES_BINARY and E2E_MC_BINARY name them.
+ *
+ * Layout: kes1, kes2 (KES, filesystem keystore on one directory both mount, as shared storage),
+ * minio1..minio3 (MinIO, 2 drives each), one encrypted bucket with verification.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { load } from "js-yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BinarySourceArgs,
+  EncryptedBucket,
+  type HostArgs,
+  KesServer,
+  KmsTarget,
+  kesIdentityFromApiKey,
+  MinioDeployment,
+} from "../../lib";
+import { bootTestbed, shq, type Testbed, type TestHost, testbedSkipReason } from "../hosts/testbed";
+import { type RunResult, runProgram, sha256File } from "./harness";
+
+// Outside CI a machine that cannot boot hosts skips with the reason; in CI this throws instead.
+const skip = testbedSkipReason();
+if (skip !== undefined) console.warn(`e2e scenarios skipped: ${skip}`);
+const ROOT_PASSWORD = "e2e-Root-Password-7f3a";
+const SHARED_KEYS = "/var/lib/kes-shared";
+const work = mkdtempSync(join(tmpdir(), "mkt-e2e-"));
+const statePath = join(work, "harness-state.json");
+
+let tb: Testbed;
+let server: Server;
+let kesHosts: TestHost[];
+let minioHosts: TestHost[];
+let binaries: Record<"minio" | "kes" | "mc", BinarySourceArgs>;
+let certs: { ca: string; kes: Record<string, { certPem: string; keyPem: string }> };
+
+function buildBinaries(): Record<"minio" | "kes" | "mc", string> {
+  const real = {
+    minio: process.env.E2E_MINIO_BINARY,
+    kes: process.env.E2E_KES_BINARY,
+    mc: process.env.E2E_MC_BINARY,
+  };
+  if (real.minio && real.kes && real.mc) {
+    console.log("e2e: using the real binaries from E2E_*_BINARY");
+    return real as Record<"minio" | "kes" | "mc", string>;
+  }
+  const out = join(process.env.PULUMI_MINIO_KES_CACHE ?? "/var/cache/pulumi-minio-kes", "standins");
+  execFileSync("bash", [join(__dirname, "..", "standins", "build.sh"), out], { stdio: "inherit" });
+  console.log(`e2e: using the project's STAND-INS for MinIO, KES and mc (${out})`);
+  return { minio: join(out, "minio"), kes: join(out, "kes"), mc: join(out, "mc") };
+}
+
+/** Serve the binaries on the bridge address, so hosts install them from a URL with a sha256. */
+async function serveBinaries(
+  paths: Record<string, string>,
+): Promise<Record<"minio" | "kes" | "mc", BinarySourceArgs>> {
+  const files = new Map(Object.values(paths).map((p) => [`/${basename(p)}`, p]));
+  server = createServer((req, res) => {
+    const p = files.get(req.url ?? "");
+    if (!p) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream" }).end(readFileSync(p));
+  });
+  await new Promise<void>((r) => server.listen(8799, "198.18.0.1", r));
+  const src = (k: string): BinarySourceArgs => ({
+    url: `http://198.18.0.1:8799/${basename(paths[k]!)}`,
+    sha256: sha256File(paths[k]!),
+    name: k,
+  });
+  return { minio: src("minio"), kes: src("kes"), mc: src("mc") };
+}
+
+/** The test setup's own CA and KES server certificates (bring-your-own input; no tls provider here). */
+function makeCertificates(): typeof certs {
+  const dir = join(work, "pki");
+  mkdirSync(dir);
+  const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  ossl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "30",
+    "-subj",
+    "/CN=e2e CA",
+  );
+  const kes: Record<string, { certPem: string; keyPem: string }> = {};
+  for (const h of kesHosts) {
+    ossl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${h.name}.key`,
+      "-out",
+      `${h.name}.csr`,
+      "-subj",
+      `/CN=${h.address}`,
+    );
+    writeFileSync(
+      join(dir, `${h.name}.ext`),
+      `subjectAltName=IP:${h.address}\nextendedKeyUsage=serverAuth\n`,
+    );
+    ossl(
+      "x509",
+      "-req",
+      "-in",
+      `${h.name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${h.name}.crt`,
+      "-days",
+      "30",
+      "-extfile",
+      `${h.name}.ext`,
+    );
+    kes[h.name] = {
+      certPem: readFileSync(join(dir, `${h.name}.crt`), "utf8"),
+      keyPem: readFileSync(join(dir, `${h.name}.key`), "utf8"),
+    };
+  }
+  return { ca: readFileSync(join(dir, "ca.crt"), "utf8"), kes };
+}
+
+const hostArgs = (h: TestHost, name: string): HostArgs => ({
+  name,
+  address: h.address,
+  hostKey: h.hostKey,
+  privateKey: tb.privateKeyPem,
+});
+
+/** The stack: the same components a user writes. `change` adds a bucket and an env variable. */
+function program(change = false) {
+  return () => {
+    const kms = new KmsTarget("kms", {
+      filesystem: { path: `${SHARED_KEYS}/keys`, acknowledgeDevelopmentOnly: true },
+    });
+    const kes = new KesServer("kes", {
+      hosts: kesHosts.map((h, i) => hostArgs(h, `kes${i + 1}`)),
+      kms,
+      binary: binaries.kes,
+      minioKeyNames: ["minio-*"],
+      tls: {
+        caCertPem: certs.ca,
+        certificates: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, certs.kes[h.name]!])),
+      },
+    });
+    const minio = new MinioDeployment("minio", {
+      nodes: minioHosts.map((h, i) => hostArgs(h, `minio${i + 1}`)),
+      drives: ["/var/lib/minio/d1", "/var/lib/minio/d2"],
+      rootUser: "e2e-admin",
+      rootPassword: ROOT_PASSWORD,
+      kes,
+      defaultKeyName: "minio-default",
+      binary: binaries.minio,
+      mc: binaries.mc,
+      extraEnv: change ? { MINIO_BROWSER: "off" } : undefined,
+    });
+    new EncryptedBucket("invoices", { deployment: minio, bucket: "invoices", keyName: "minio-invoices" });
+    if (change)
+      new EncryptedBucket("backups", { deployment: minio, bucket: "backups", keyName: "minio-backups" });
+  };
+}
+
+/** Timestamps (ms) of the lines in a unit's journal matching `re`. */
+async function journalTimes(h: TestHost, unit: string, re: RegExp): Promise<number[]> {
+  const j = await tb.journal(h, unit);
+  return j
+    .split("\n")
+    .filter((l) => re.test(l))
+    .map((l) => Date.parse(l.split(" ")[0]!));
+}
+
+/** Successful SSH logins recorded by a host's sshd. */
+async function sshLogins(h: TestHost): Promise<number> {
+  const r = await tb.exec(h, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true");
+  return Number(r.stdout.trim());
+}
+
+/** Run mc on minio1 with the alias from MinIO's env file (as the library's scripts do). */
+async function mc(args: string): Promise<string> {
+  const script = `set -a; . /etc/default/minio; set +a; export MC_HOST_e2e="http://\${MINIO_ROOT_USER}:\${MINIO_ROOT_PASSWORD}@127.0.0.1:9000"; /usr/local/bin/mc --config-dir /tmp/mc-e2e ${args}`;
+  return (await tb.exec(minioHosts[0]!, `bash -c ${shq(script)}`, { timeoutMs: 60_000 })).stdout;
+}
+
+const ops = (r: RunResult) => Object.fromEntries(r.steps.map((s) => [s.name, s.op]));
+
+describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the engine)", () => {
+  let first: RunResult;
+  let deployedAt: number;
+
+  beforeAll(async () => {
+    tb = await bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
+    kesHosts = tb.hosts.slice(0, 2);
+    minioHosts = tb.hosts.slice(2);
+    binaries = await serveBinaries(buildBinaries());
+    certs = makeCertificates();
+  }, 900_000);
+
+  afterAll(async () => {
+    server?.close();
+    await tb?.teardown();
+    rmSync(work, { recursive: true, force: true });
+  }, 300_000);
+
+  it("a. a fresh run deploys KES, then MinIO on 3 nodes, then an encrypted bucket", async () => {
+    first = await runProgram(program(), { statePath });
+    deployedAt = Date.now();
+    expect(first.steps.every((s) => s.op === "create")).toBe(true);
+
+    for (const h of kesHosts)
+      expect((await tb.exec(h, "systemctl is-active kes")).stdout.trim()).toBe("active");
+    for (const h of minioHosts)
+      expect((await tb.exec(h, "systemctl is-active minio")).stdout.trim()).toBe("active");
+
+    // Every MinIO restart began only after every KES gate (/v1/ready) had passed.
+    const at = (name: string) => first.steps.find((s) => s.name === name)!;
+    const kesGatesDone = Math.max(
+      ...["kes1", "kes2"].flatMap((k) => [
+        at(`kes-${k}-service`).finishedAt!,
+        at(`kes-${k}-reload`).finishedAt!,
+      ]),
+    );
+    for (const m of ["minio1", "minio2", "minio3"])
+      expect(at(`minio-${m}-service`).startedAt!).toBeGreaterThanOrEqual(kesGatesDone);
+    // And systemd started KES before any MinIO (journal timestamps; the hosts share one clock).
+    const kesStarted = Math.max(
+      ...(await Promise.all(
+        kesHosts.map(async (h) => Math.min(...(await journalTimes(h, "kes", /Started kes\.service/)))),
+      )),
+    );
+    const minioStarting = Math.min(
+      ...(await Promise.all(
+        minioHosts.map(async (h) => Math.min(...(await journalTimes(h, "minio", /Starting minio\.service/)))),
+      )),
+    );
+    expect(kesStarted).toBeLessThan(minioStarting);
+
+    // The env file: content, mode, owner, identical on every node.
+    const envs = await Promise.all(minioHosts.map((h) => tb.readFile(h, "/etc/default/minio")));
+    for (const e of envs) expect(e).toBe(envs[0]);
+    const env = envs[0]!;
+    expect(env).toContain("MINIO_KMS_KES_ENDPOINT='https://198.18.0.11:7373,https://198.18.0.12:7373'");
+    expect(env).toContain("MINIO_KMS_KES_KEY_NAME='minio-default'");
+    expect(env).toContain("MINIO_VOLUMES='http://198.18.0.{13...15}:9000/var/lib/minio/d{1...2}'");
+    for (const h of minioHosts)
+      expect(await tb.stat(h, "/etc/default/minio")).toEqual({
+        mode: "0600",
+        owner: "minio-user",
+        group: "minio-user",
+      });
+
+    // MinIO's identity (from the API key on the hosts) is the one KES's policy names.
+    const apiKey = /MINIO_KMS_KES_API_KEY='([^']+)'/.exec(env)![1]!;
+    for (const h of kesHosts) {
+      const config = load(await tb.readFile(h, "/etc/kes/config.yaml")) as {
+        policy: { minio: { identities: string[]; deny: string[] } };
+      };
+      expect(config.policy.minio.identities).toEqual([kesIdentityFromApiKey(apiKey)]);
+      expect(config.policy.minio.deny).toContain("/v1/key/delete/*");
+      expect(await tb.stat(h, "/etc/kes/config.yaml")).toEqual({ mode: "0600", owner: "kes", group: "kes" });
+    }
+
+    // The bucket's default encryption, and an object written to it.
+    expect(await mc("encrypt info e2e/invoices")).toMatch(
+      /Auto encryption 'sse-kms' is enabled with KeyID: minio-invoices/,
+    );
+    await mc("cp /etc/hostname e2e/invoices/check.txt");
+    expect(await mc("stat e2e/invoices/check.txt")).toMatch(
+      /Encryption: SSE-KMS \(arn:aws:kms:minio-invoices\)/,
+    );
+    const keys = (await tb.exec(kesHosts[1]!, `ls ${SHARED_KEYS}/keys`)).stdout.split("\n");
+    expect(keys).toEqual(expect.arrayContaining(["minio-default", "minio-invoices"]));
+  }, 900_000);
+
+  it("b. a second run changes nothing and opens no SSH session on any host", async () => {
+    const before = await Promise.all(tb.hosts.map(sshLogins));
+    const second = await runProgram(program(), { statePath });
+    expect(second.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`)).toEqual([]);
+    expect(second.deleted).toEqual([]);
+    expect(await Promise.all(tb.hosts.map(sshLogins))).toEqual(before);
+  }, 300_000);
+
+  it("c. a new bucket and a new env variable change exactly what they should, and all nodes restart together", async () => {
+    const preview = await runProgram(program(true), { statePath, preview: true });
+    const changed = Object.entries(ops(preview))
+      .filter(([, op]) => op !== "same")
+      .sort();
+    expect(changed).toEqual(
+      [
+        ["backups-minio1-bucket", "create"],
+        ["backups-minio1-key", "create"],
+        ["minio-minio1-env", "update"],
+        ["minio-minio2-env", "update"],
+        ["minio-minio3-env", "update"],
+        ["minio-minio1-ready", "replace"],
+        ["minio-minio1-service", "replace"],
+        ["minio-minio2-service", "replace"],
+        ["minio-minio3-service", "replace"],
+      ].sort(),
+    );
+    const changeAt = Date.now();
+    await runProgram(program(true), { statePath });
+    const restarts = await Promise.all(
+      minioHosts.map(async (h) =>
+        (await journalTimes(h, "minio", /Starting minio\.service/)).filter((t) => t >= changeAt - 1000),
+      ),
+    );
+    for (const r of restarts) expect(r.length).toBe(1);
+    const starts = restarts.map((r) => r[0]!);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(15_000);
+    for (const h of minioHosts)
+      expect(await tb.readFile(h, "/etc/default/minio")).toContain("MINIO_BROWSER='off'");
+    expect(await mc("encrypt info e2e/backups")).toMatch(/KeyID: minio-backups/);
+    expect(deployedAt).toBeLessThan(changeAt);
+  }, 600_000);
+
+  it("d. no secret reaches a process argv, a journal, or the KES config on any host", async () => {
+    const env = await tb.readFile(minioHosts[0]!, "/etc/default/minio");
+    const apiKey = /MINIO_KMS_KES_API_KEY='([^']+)'/.exec(env)![1]!;
+    const kesKey = certs.kes[kesHosts[0]!.name]!.keyPem.split("\n")[1]!;
+    for (const h of tb.hosts) {
+      const argv = (await tb.exec(h, "ps -eo args --no-headers")).stdout;
+      const journal = (await tb.exec(h, "journalctl --no-pager -o cat")).stdout;
+      for (const secret of [ROOT_PASSWORD, apiKey, kesKey]) {
+        expect(argv.includes(secret), `${h.name}: secret in a process argv`).toBe(false);
+        expect(journal.includes(secret), `${h.name}: secret in the journal`).toBe(false);
+      }
+    }
+    for (const h of kesHosts) {
+      const config = await tb.readFile(h, "/etc/kes/config.yaml");
+      expect(config.includes(apiKey)).toBe(false);
+      expect(await tb.stat(h, "/etc/kes/kes.env")).toEqual({ mode: "0600", owner: "root", group: "root" });
+      expect(await tb.stat(h, "/etc/kes/server.key")).toEqual({ mode: "0600", owner: "kes", group: "kes" });
+    }
+  }, 120_000);
+
+  it("e. destroy stops the services and keeps binaries, configuration, data, keys and the keystore", async () => {
+    const destroyed = await runProgram(() => undefined, { statePath });
+    expect(destroyed.steps.every((s) => s.op === "delete")).toBe(true);
+    for (const h of minioHosts) {
+      expect((await tb.exec(h, "systemctl is-active minio", { check: false })).stdout.trim()).not.toBe(
+        "active",
+      );
+      await tb.exec(
+        h,
+        "test ! -e /etc/systemd/system/minio.service && test -x /usr/local/bin/minio && test -s /etc/default/minio",
+      );
+      await tb.exec(h, "test -d /var/lib/minio/d1 && test -d /var/lib/minio/d2");
+    }
+    // The stand-in keeps objects on the first drive of the node that received them (minio1).
+    await tb.exec(minioHosts[0]!, 'test -n "$(ls -A /var/lib/minio/d1)"');
+    for (const h of kesHosts) {
+      expect((await tb.exec(h, "systemctl is-active kes", { check: false })).stdout.trim()).not.toBe(
+        "active",
+      );
+      await tb.exec(h, "test -s /etc/kes/config.yaml && test -x /usr/local/bin/kes");
+    }
+    const keys = (await tb.exec(kesHosts[0]!, `ls ${SHARED_KEYS}/keys`)).stdout.split("\n");
+    expect(keys).toEqual(expect.arrayContaining(["minio-default", "minio-invoices", "minio-backups"]));
+  }, 300_000);
+});
