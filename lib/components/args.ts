@@ -349,8 +349,6 @@ export interface MinioDeploymentArgs {
     envFile?: string;
     /** The unit. Default `minio.service`. */
     unitName?: string;
-    /** Where `minio` is installed, for the health checks' sake. Default `/usr/local/bin/minio`. */
-    binaryPath?: string;
   };
   /**
    * Once KES is configured, MinIO cannot start without the keys that encrypted its data.

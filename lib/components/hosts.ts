@@ -22,7 +22,7 @@ export interface BastionArgs {
 export interface HostArgs {
   /**
    * Short name of the host, used in resource names, e.g. `minio1`. Plain, because it decides
-   * resource names: letters, digits and `-`.
+   * resource names: 1–32 lowercase letters, digits and `-`.
    */
   name: string;
   /** Address the deploying machine connects to over SSH (IP or DNS name). */
@@ -35,7 +35,10 @@ export interface HostArgs {
   internalAddress?: string;
   /** SSH port. Default 22. */
   port?: pulumi.Input<number>;
-  /** SSH user; it must be root or have passwordless sudo. Default `root`. */
+  /**
+   * SSH user. Default `root`. Another user needs passwordless sudo: every step then runs as
+   * `sudo -n bash -c '…'`.
+   */
   user?: pulumi.Input<string>;
   /** SSH private key (OpenSSH or PEM). Wrapped in `pulumi.secret`. */
   privateKey: pulumi.Input<string>;

@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { shQuote } from "../core/shell";
 import type { Issues } from "../core/validate";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
@@ -38,6 +39,24 @@ export interface StepArgs {
 }
 
 /**
+ * What an action step (one with `triggers`) runs when only its other inputs change, e.g. the
+ * SSH connection or a timeout: nothing. Actions (restart, reload, health gates) run only when
+ * their triggers change, which replaces the step and runs `create`.
+ */
+export const ACTION_UPDATE_SCRIPT =
+  "#!/usr/bin/env bash\n# pulumi-minio-kes: this action runs again only when its triggers change\ntrue\n";
+
+/** Run a script as root: directly for root, through `sudo -n bash -c` for other users. */
+export function asRoot(
+  user: pulumi.Input<string> | undefined,
+  script: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi
+    .all([user ?? "root", script])
+    .apply(([u, text]) => (u === "root" ? text : `sudo -n bash -c ${shQuote(text)}`));
+}
+
+/**
  * One `remote.Command` on one host. Every step is named `<component>-<host>-<concern>`,
  * parented to its component, uses the one connection factory, never puts previous output in
  * the environment (landscape.md §5.1: E2BIG), and hides output of steps that touch secrets.
@@ -56,9 +75,9 @@ export function hostStep(
     `${componentName}-${host.name}-${concern}`,
     {
       connection: hostConnection(host),
-      create: a.create,
-      update: a.update ?? a.create,
-      delete: a.delete,
+      create: asRoot(host.user, a.create),
+      update: asRoot(host.user, a.update ?? (a.triggers ? ACTION_UPDATE_SCRIPT : a.create)),
+      delete: a.delete === undefined ? undefined : asRoot(host.user, a.delete),
       stdin: a.stdin === undefined ? undefined : a.secret ? pulumi.secret(a.stdin) : a.stdin,
       triggers: a.triggers,
       addPreviousOutputInEnv: false,

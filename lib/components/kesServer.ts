@@ -219,6 +219,8 @@ export class KesServer extends pulumi.ComponentResource {
   readonly port: number;
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
+  /** The policies' names and allow/deny paths, known at preview time (for policy packs). */
+  readonly policyRules: Array<{ name: string; allow: string[]; deny: string[] }>;
   /** The KES policies as rendered (names, allow/deny paths, identities): no secrets. */
   readonly policies: pulumi.Output<KesPolicy[]>;
 
@@ -230,7 +232,15 @@ export class KesServer extends pulumi.ComponentResource {
     const kms: KmsTarget = args.kms;
     this.keystoreKind = kms.kind;
     this.hostNames = args.hosts.map((h) => h.name);
-    this.unpinnedHosts = args.hosts.filter((h) => h.hostKey === undefined).map((h) => h.name);
+    this.unpinnedHosts = args.hosts
+      .filter((h) => h.hostKey === undefined || (h.bastion !== undefined && h.bastion.hostKey === undefined))
+      .map((h) => h.name);
+    if (kms.kind === "fs" && args.hosts.length > 1) {
+      pulumi.log.warn(
+        `KesServer ${name}: the filesystem keystore with ${args.hosts.length} replicas: every replica must see the same directory (${kms.fsPath}) on shared storage, or they disagree about which keys exist.`,
+        this,
+      );
+    }
     this.minioKeyNames = [...args.minioKeyNames];
     const validityHours = args.tls?.validityHours ?? 8760;
     const rotation = args.tls?.rotation;
@@ -302,6 +312,12 @@ export class KesServer extends pulumi.ComponentResource {
       ]);
 
     this.policies = policies;
+    // The same policies without identities: known at preview time (identities derive from keys
+    // created in the same update), for policy packs.
+    this.policyRules = [
+      minioKesPolicy({ keyNames: this.minioKeyNames, identities: [] }),
+      ...(args.clients ?? []).map((c) => ({ name: c.name, allow: c.allow, deny: c.deny, identities: [] })),
+    ].map(({ name: n, allow, deny }) => ({ name: n, allow, deny: deny ?? [] }));
     const rendered = pulumi.all([kms.keystore, policies]).apply(([keystore, pol]) =>
       renderKesConfig({
         address: `0.0.0.0:${port}`,
@@ -319,6 +335,7 @@ export class KesServer extends pulumi.ComponentResource {
     const endpoints: pulumi.Output<string>[] = [];
     const notAfter: Record<string, pulumi.Output<string>> = {};
     const gates: pulumi.Resource[] = [];
+    let previousGates: pulumi.Resource[] = [];
     for (const host of args.hosts) {
       const addr = pulumi.output(host.internalAddress ?? host.address);
       const endpoint = pulumi.interpolate`https://${addr}:${port}`;
@@ -457,7 +474,19 @@ export class KesServer extends pulumi.ComponentResource {
           }),
         ),
         triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256)],
-        dependsOn: [binary.step, unit, configStep, secretStep, certStep, keyStep, caStep, ...kmsFiles],
+        // One replica after the other (rolling): the previous replica's gates passed first, so
+        // MinIO always has a KES to talk to while a change rolls through.
+        dependsOn: [
+          binary.step,
+          unit,
+          configStep,
+          secretStep,
+          certStep,
+          keyStep,
+          caStep,
+          ...kmsFiles,
+          ...previousGates,
+        ],
       });
       // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.
       const reload = hostStep(this, name, host, "reload", {
@@ -474,6 +503,7 @@ export class KesServer extends pulumi.ComponentResource {
         dependsOn: [service],
       });
       gates.push(service, reload);
+      previousGates = [reload];
     }
     this.endpoints = pulumi.all(endpoints);
     this.readyGates = gates;
@@ -488,6 +518,7 @@ export class KesServer extends pulumi.ComponentResource {
       certificateNotAfter: this.certificateNotAfter,
       unpinnedHosts: this.unpinnedHosts,
       policies: this.policies,
+      policyRules: this.policyRules,
     });
   }
 }

@@ -101,6 +101,13 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
         });
       }
     }
+    const keyId = known(a.kmsKeyId as string | undefined);
+    if (typeof keyId === "string" && createsAwsCredentials(a) && !keyId.startsWith("arn:")) {
+      issues.add(
+        "aws.kmsKeyId",
+        "give the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID): the generated IAM policy is scoped to it.",
+      );
+    }
     if (a.kmsKeyId !== undefined && a.createKey === true) {
       issues.add(
         "aws.createKey",
@@ -320,7 +327,9 @@ export class KmsTarget extends pulumi.ComponentResource {
           enableKeyRotation: true,
           deletionWindowInDays: 30,
         },
-        { parent: this, protect: false },
+        // Deleting this key would make every KES key it wraps unreadable, and MinIO's data with
+        // them: the key outlives `pulumi destroy` (delete it in AWS yourself, deliberately).
+        { parent: this, retainOnDelete: true },
       );
       new aws.kms.Alias(`${name}-alias`, { name: `alias/${name}`, targetKeyId: key.keyId }, { parent: this });
       keyArn = key.arn;

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEnvFile } from "../core/envfile";
 import {
@@ -96,6 +97,12 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       "existing deployments keep their own binary: remove binary, or drop existing to let the library install MinIO.",
     );
   }
+  if (args?.existing !== undefined && args.tls !== undefined && args.tls !== false) {
+    issues.add(
+      "tls",
+      "existing deployments keep their own TLS setup; remove tls (the library's health checks and mc then use http://127.0.0.1:<port> on the nodes).",
+    );
+  }
   if (args?.mc !== undefined) checkBinarySource(issues, "mc", args.mc, "mc");
   if (args?.adminHost !== undefined && !names.includes(args.adminHost)) {
     issues.add(
@@ -169,6 +176,17 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
           pair.certPem,
           known(node.internalAddress ?? (node.address as string)),
         );
+      // mc and the ready gate on the admin node connect to https://localhost:<port>.
+      if (node?.name === (args.adminHost ?? args.nodes?.[0]?.name)) {
+        checkCertificateForHost(issues, `tls.certificates.${hostName}.certPem`, pair.certPem, "localhost");
+      }
+    }
+    const missing = names.filter((n) => !(n in (t.certificates ?? {})));
+    if (missing.length > 0 && t.ca === undefined) {
+      issues.add(
+        "tls.certificates",
+        `nodes ${missing.join(", ")} have no certificate; give one for every node, or give tls.ca to generate the rest.`,
+      );
     }
     if (t.caCertPem === undefined && t.ca === undefined) {
       issues.add(
@@ -176,6 +194,14 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
         "with your own certificates, give the CA certificate that signed them (caCertPem): nodes and mc verify each other with it.",
       );
     }
+  }
+  if (
+    t !== undefined &&
+    typeof t === "object" &&
+    t.validityHours !== undefined &&
+    (!Number.isInteger(t.validityHours) || t.validityHours < 24)
+  ) {
+    issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
   }
   if (
     args?.healthTimeoutSeconds !== undefined &&
@@ -235,7 +261,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
     this.adminNode = nodes.find((n) => n.name === this.adminHost)!;
     this.defaultKeyName = args.defaultKeyName;
     this.sseEnabled = args.kes !== undefined;
-    this.unpinnedHosts = args.nodes.filter((h) => h.hostKey === undefined).map((h) => h.name);
+    this.unpinnedHosts = args.nodes
+      .filter((h) => h.hostKey === undefined || (h.bastion !== undefined && h.bastion.hostKey === undefined))
+      .map((h) => h.name);
 
     // Topology → MINIO_VOLUMES.
     const addrs = nodes.map((n) => pulumi.output(n.internalAddress ?? n.address));
@@ -310,6 +338,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
             certPem: pulumi.output(byo[n.name]!.certPem),
             keyPem: pulumi.secret(byo[n.name]!.keyPem),
           };
+          notAfter[n.name] = serverCerts[n.name]!.certPem.apply((p) =>
+            new X509Certificate(p).validToDate.toISOString(),
+          );
         } else {
           const c = issueCertificate(this, `${name}-${n.name}-server`, {
             ca: ca!,
@@ -368,7 +399,17 @@ export class MinioDeployment extends pulumi.ComponentResource {
       existing ? managedEntries.apply((m) => sha256(m.text)) : envText.apply(sha256),
     );
 
+    // Without kes, refuse to touch a node whose env file configures KES (unless overridden).
+    const kesGuard = (node: HostArgs, after: pulumi.Resource[]) =>
+      kes || args.allowKesRemoval
+        ? undefined
+        : hostStep(this, name, node, "kes-guard", {
+            create: kesRemovalGuardScript({ envFile }),
+            dependsOn: after,
+          });
+
     // Per-node files.
+    let adminPrereqs: pulumi.Resource | undefined;
     const mcSrc = args.mc;
     const fileSteps: pulumi.Resource[] = [];
     const revisions: pulumi.Input<unknown>[] = [];
@@ -381,7 +422,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
     for (const node of nodes) {
       const deps: pulumi.Resource[] = [];
       const triggers: pulumi.Input<unknown>[] = [envRevision];
-      let binaryPath = existing?.binaryPath ?? "/usr/local/bin/minio";
+      let binaryPath = "/usr/local/bin/minio";
       const write = (
         concern: string,
         path: string,
@@ -407,6 +448,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       };
       if (!existing) {
         const prereqs = hostStep(this, name, node, "prereqs", { create: ensurePrerequisitesScript() });
+        if (node.name === this.adminHost) adminPrereqs = prereqs;
         const user = hostStep(this, name, node, "user", {
           dependsOn: [prereqs],
           create: ensureServiceUserScript({
@@ -427,14 +469,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         binaryPath = binary.path;
         triggers.push(binary.revision);
         deps.push(drives, binary.step);
-        const guard = kes
-          ? undefined
-          : args.allowKesRemoval
-            ? undefined
-            : hostStep(this, name, node, "kes-guard", {
-                create: kesRemovalGuardScript({ envFile }),
-                dependsOn: [user],
-              });
+        const guard = kesGuard(node, [user]);
         write("env", envFile, envText, true, guard ? [user, guard] : [user]);
         const kesColocated = isKesServer(kes) && kes.hostNames.includes(node.name);
         const unitText = renderMinioUnit({
@@ -469,10 +504,12 @@ export class MinioDeployment extends pulumi.ComponentResource {
           write("tls-ca", `${MINIO_PATHS.certsDir}/CAs/ca.crt`, minioCa!, false, [user]);
         }
       } else {
+        const guard = kesGuard(node, []);
         const merge = hostStep(this, name, node, "env-merge", {
           create: managedEntries.apply((m) => envMergeScript({ envFile, managedNames: m.names })),
           stdin: managedEntries.apply((m) => m.text),
           secret: true,
+          dependsOn: guard ? [guard] : [],
         });
         deps.push(merge);
         if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, []);
@@ -488,18 +525,22 @@ export class MinioDeployment extends pulumi.ComponentResource {
 
     // Start or restart every node together, after every node's files and every KES gate.
     const timeout = args.healthTimeoutSeconds ?? 120;
-    const healthFor = (i: number) =>
+    // Per-node gates of a distributed deployment check liveness only: readiness needs a quorum,
+    // which one node's gate must not wait for (engine parallelism may run them in batches). The
+    // single `ready` gate checks readiness once every node restarted.
+    const healthFor = (i: number, liveOnly: boolean) =>
       tlsArgs
         ? addrs[i]!.apply((a) => ({
             kind: "minio" as const,
             baseUrl: `https://${a}:${port}`,
             caFile: `${MINIO_PATHS.certsDir}/CAs/ca.crt`,
             connectTo: `127.0.0.1:${port}`,
+            liveOnly,
           }))
-        : pulumi.output({ kind: "minio" as const, baseUrl: `http://127.0.0.1:${port}` });
+        : pulumi.output({ kind: "minio" as const, baseUrl: `http://127.0.0.1:${port}`, liveOnly });
     const services = perNode.map(({ node }, i) =>
       hostStep(this, name, node, "service", {
-        create: healthFor(i).apply((health) =>
+        create: healthFor(i, nodes.length > 1).apply((health) =>
           serviceActionScript({ unit: unitName, action: "restart", health, timeoutSeconds: timeout }),
         ),
         // Any node's change restarts all nodes: MinIO does not support rolling restarts for
@@ -512,12 +553,14 @@ export class MinioDeployment extends pulumi.ComponentResource {
     const deps: pulumi.Resource[] = [...services];
     let mcPath: string | undefined;
     if (mcSrc) {
-      const mc = installBinarySteps(this, name, this.adminNode, mcSrc, "mc", []);
+      const mc = installBinarySteps(this, name, this.adminNode, mcSrc, "mc", [
+        ...(adminPrereqs ? [adminPrereqs] : []),
+      ]);
       mcPath = mc.path;
       deps.push(mc.step);
     }
     this.ready = hostStep(this, name, this.adminNode, "ready", {
-      create: healthFor(adminIndex).apply((health) =>
+      create: healthFor(adminIndex, false).apply((health) =>
         serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
       ),
       triggers: revisions,

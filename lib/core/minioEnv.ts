@@ -14,7 +14,7 @@ export const MINIO_DEFAULT_PORT = 9000;
 
 /** Header written at the top of every file we own on a host. */
 export const MANAGED_HEADER =
-  "Managed by pulumi-minio-kes. Changes made here by hand are replaced on the next `pulumi up`.";
+  "Managed by pulumi-minio-kes: do not edit. `pulumi up` rewrites this file whenever its content changes in the program.";
 
 /**
  * Try to write a list of strings as one MinIO ellipsis pattern `prefix{a...b}suffix`

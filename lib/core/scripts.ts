@@ -567,6 +567,12 @@ export type HealthCheck =
       caFile?: string;
       /** `host:port` to actually connect to (curl `--connect-to`). */
       connectTo?: string;
+      /**
+       * Check only `/minio/health/live`. For each node of a distributed deployment during a
+       * restart: readiness needs a quorum of nodes, which a per-node gate must not wait for
+       * (the deployment's single `ready` gate checks it once all nodes restarted).
+       */
+      liveOnly?: boolean;
     };
 
 /** Arguments of {@link serviceActionScript}. */
@@ -597,7 +603,7 @@ function healthProbe(
     curlOpts.push('--cacert "$ca_file"');
   } else if (h.kind === "minio") {
     const u = assertBaseUrl(ctx, "health.baseUrl", h.baseUrl);
-    vars.push(["base_url", `${u.protocol}//${u.host}`]);
+    vars.push(["base_url", `${u.protocol}//${u.host}`], ["live_only", h.liveOnly ? "1" : "0"]);
     if (optional(h.caFile)) {
       vars.push(["ca_file", assertAbsolutePath(ctx, "health.caFile", h.caFile)]);
       curlOpts.push('--cacert "$ca_file"');
@@ -668,6 +674,7 @@ function healthProbe(
             problem="MinIO answers HTTP $http_code on $base_url/minio/health/live"
             return 1
           fi
+          if [ "$live_only" = 1 ]; then return 0; fi
           http_get "$base_url/minio/health/ready"
           if [ "$http_code" != 200 ]; then
             problem="MinIO is running but not ready (HTTP $http_code on $base_url/minio/health/ready). The readiness check runs a KES generate with the default key, so MinIO cannot use KES: check that KES is healthy, that the KES policy lets MinIO's identity create, generate and decrypt that key, and the MINIO_KMS_KES_* settings (endpoint, key name, API key, CA) in MinIO's env file; with several nodes, also that enough nodes are up"

@@ -12,8 +12,9 @@ fi
 if command -v curl >/dev/null 2>&1 && [ -e /etc/ssl/certs/ca-certificates.crt ]; then echo unchanged; exit 0; fi
 if command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq curl ca-certificates >/dev/null
+  # Another step on this host may be installing too: wait for dpkg's lock.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq curl ca-certificates >/dev/null
 elif command -v dnf >/dev/null 2>&1; then
   dnf install -y -q curl ca-certificates >/dev/null
 elif command -v yum >/dev/null 2>&1; then

@@ -1,0 +1,160 @@
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { configured, type PolicyContext, plain } from "./context";
+import { POLICY_NAMES, TYPES } from "./types";
+import { Deferred, label, libraryAncestor, read, stringArray } from "./util";
+
+interface HostKeyConfig {
+  checkCommands: boolean;
+}
+
+const HOST_OWNERS: Record<string, string> = {
+  [TYPES.kesServer]: "hosts",
+  [TYPES.minioDeployment]: "nodes",
+};
+
+const KEYSCAN =
+  "`ssh-keyscan -t ed25519 <address>` run over a trusted path (or the key from your provisioning)";
+
+/**
+ * Every host is reached with a pinned SSH host key. Without `hostKey`, `@pulumi/command`
+ * accepts any server key (it uses `ssh.InsecureIgnoreHostKey`), so a machine in the middle gets root's commands
+ * and the secrets on their stdin.
+ *
+ * Checks the `unpinnedHosts` output of KesServer and MinioDeployment and, as a second line,
+ * the `connection` of every remote command (a secret output, which `@pulumi/policy` hands to
+ * policies in plaintext) unless that command's host was already reported by its component.
+ */
+export function sshHostKeyPolicy(ctx: PolicyContext): StackValidationPolicy {
+  const o = ctx.options.sshHostKeys ?? {};
+  const defaults: HostKeyConfig = { checkCommands: o.checkCommands ?? true };
+  return {
+    name: POLICY_NAMES.sshHostKeys,
+    description:
+      "Every host is reached over SSH with a pinned host key (hosts[].hostKey / connection.hostKey), also for bastions.",
+    enforcementLevel: o.enforcementLevel ?? ctx.enforcementLevel,
+    configSchema: {
+      properties: {
+        checkCommands: {
+          type: "boolean",
+          default: defaults.checkCommands,
+          description: "Also check connection.hostKey of every command:remote:Command and CopyToRemote.",
+        },
+      },
+    },
+    remediationSteps: `Set hostKey on every host (and bastion.hostKey) to the output of ${KEYSCAN}.`,
+    validateStack: (args, reportViolation) => {
+      const cfg = configured(defaults, args);
+      const deferred = new Deferred();
+      // Host names already reported, per component URN, so commands below them are not reported again.
+      const reported = new Map<string, { name: string; hosts: Set<string> }>();
+      for (const r of args.resources) {
+        const field = HOST_OWNERS[r.type];
+        if (!field) continue;
+        const facts = read(() => plain(r.props.unpinnedHosts));
+        if (!facts.known) {
+          deferred.add(facts.error, `${label(r)} (unpinnedHosts)`);
+          continue;
+        }
+        const hosts = stringArray(facts.value);
+        if (hosts === undefined) {
+          reportViolation(
+            `${label(r)} does not expose unpinnedHosts, so pinned SSH host keys cannot be verified. ` +
+              "Fix: upgrade pulumi-minio-kes to a version whose components register the output unpinnedHosts.",
+            r.urn,
+          );
+          continue;
+        }
+        if (hosts.length === 0) continue;
+        reported.set(r.urn, { name: r.name, hosts: new Set(hosts) });
+        reportViolation(
+          `${label(r)} reaches ${hosts.length === 1 ? "host" : "hosts"} ${hosts.join(", ")} without a pinned SSH host key, ` +
+            "so @pulumi/command accepts any server key there. " +
+            `Fix: set ${field}[].hostKey for ${hosts.join(", ")} to the output of ${KEYSCAN}.`,
+          r.urn,
+        );
+      }
+      if (cfg.checkCommands) {
+        for (const r of args.resources) {
+          if (r.type !== TYPES.remoteCommand && r.type !== TYPES.copyToRemote) continue;
+          checkCommand(r, reported, deferred, reportViolation);
+        }
+      }
+      deferred.finish();
+    },
+  };
+}
+
+function checkCommand(
+  r: PolicyResource,
+  reported: Map<string, { name: string; hosts: Set<string> }>,
+  deferred: Deferred,
+  reportViolation: (message: string, urn?: string) => void,
+): void {
+  // Presence checks only ("in"), so a hostKey that is set but unknown during preview counts as set.
+  const conn = read(() => {
+    const c = r.props.connection as Record<string, unknown> | undefined;
+    if (c === undefined || c === null || typeof c !== "object") return undefined;
+    const proxy = c.proxy as Record<string, unknown> | undefined;
+    return {
+      hostKey: hasValue(c, "hostKey"),
+      host: readString(c, "host"),
+      proxy:
+        proxy && typeof proxy === "object"
+          ? { hostKey: hasValue(proxy, "hostKey"), host: readString(proxy, "host") }
+          : undefined,
+    };
+  });
+  if (!conn.known) {
+    deferred.add(conn.error, `${label(r)} (connection)`);
+    return;
+  }
+  if (conn.value === undefined) return; // connection not visible: nothing to check
+  const { hostKey, host, proxy } = conn.value;
+  const where = host ? ` to ${host}` : "";
+  if (!hostKey && !coveredByComponent(r, reported)) {
+    reportViolation(
+      `${label(r)} connects${where} without connection.hostKey, so @pulumi/command accepts any server key. ` +
+        `Fix: set hostKey on the host this command runs on (HostArgs.hostKey, or connection.hostKey) to the output of ${KEYSCAN}.`,
+      r.urn,
+    );
+  }
+  if (proxy && !proxy.hostKey) {
+    reportViolation(
+      `${label(r)} connects through the bastion${proxy.host ? ` ${proxy.host}` : ""} without connection.proxy.hostKey, so the bastion's key is not checked. ` +
+        `Fix: set bastion.hostKey on the host (or connection.proxy.hostKey) to the output of ${KEYSCAN} for the bastion.`,
+      r.urn,
+    );
+  }
+}
+
+/** A set, non-empty value (an unknown value counts as set). */
+function hasValue(o: Record<string, unknown>, key: string): boolean {
+  if (!(key in o)) return false;
+  const v = read(() => o[key]);
+  if (!v.known) return true;
+  return typeof v.value === "string" ? v.value.trim() !== "" : v.value !== undefined && v.value !== null;
+}
+
+function readString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = read(() => o[key]);
+  return v.known && typeof v.value === "string" ? v.value : undefined;
+}
+
+/**
+ * The library names commands `<component>-<host>-<concern>`: a command below a component that
+ * was reported for host h, or below a component of this library whose name-prefixed host h was
+ * reported anywhere (EncryptedBucket runs on a MinioDeployment node), is already covered.
+ */
+function coveredByComponent(
+  r: PolicyResource,
+  reported: Map<string, { name: string; hosts: Set<string> }>,
+): boolean {
+  const owner = libraryAncestor(r);
+  if (!owner) return false;
+  const all = new Set<string>();
+  for (const v of reported.values()) for (const h of v.hosts) all.add(h);
+  for (const h of all) {
+    if (r.name.startsWith(`${owner.name}-${h}-`)) return true;
+  }
+  return false;
+}
