@@ -6,6 +6,7 @@ import {
   KesServer,
   KmsTarget,
   MinioDeployment,
+  type TlsArgs,
 } from "pulumi-minio-kes";
 
 /** What the quickstart needs: one host, three binaries, root credentials. */
@@ -20,6 +21,8 @@ export interface QuickstartConfig {
   rootPassword: pulumi.Input<string>;
   /** Drives on the host. Default one drive at /var/lib/minio/data. */
   drives?: string[];
+  /** KES TLS; by default a CA and certificate are generated with @pulumi/tls. */
+  kesTls?: TlsArgs;
 }
 
 /**
@@ -33,6 +36,7 @@ export function deployQuickstart(c: QuickstartConfig) {
     kms,
     binary: c.kesBinary,
     minioKeyNames: ["minio-*"],
+    tls: c.kesTls,
   });
   const minio = new MinioDeployment("minio", {
     nodes: [c.host],

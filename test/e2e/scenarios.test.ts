@@ -9,11 +9,10 @@
  * Layout: kes1, kes2 (KES, filesystem keystore on one directory both mount, as shared storage),
  * minio1..minio3 (MinIO, 2 drives each), one encrypted bucket with verification.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -26,7 +25,8 @@ import {
   MinioDeployment,
 } from "../../lib";
 import { bootTestbed, shq, type Testbed, type TestHost, testbedSkipReason } from "../hosts/testbed";
-import { type RunResult, runProgram, sha256File } from "./harness";
+import { type RunResult, runProgram } from "./harness";
+import { locateBinaries, makeCertificates, serveBinaries } from "./support";
 
 // Outside CI a machine that cannot boot hosts skips with the reason; in CI this throws instead.
 const skip = testbedSkipReason();
@@ -37,116 +37,11 @@ const work = mkdtempSync(join(tmpdir(), "mkt-e2e-"));
 const statePath = join(work, "harness-state.json");
 
 let tb: Testbed;
-let server: Server;
+let server: Server | undefined;
 let kesHosts: TestHost[];
 let minioHosts: TestHost[];
 let binaries: Record<"minio" | "kes" | "mc", BinarySourceArgs>;
 let certs: { ca: string; kes: Record<string, { certPem: string; keyPem: string }> };
-
-function buildBinaries(): Record<"minio" | "kes" | "mc", string> {
-  const real = {
-    minio: process.env.E2E_MINIO_BINARY,
-    kes: process.env.E2E_KES_BINARY,
-    mc: process.env.E2E_MC_BINARY,
-  };
-  if (real.minio && real.kes && real.mc) {
-    console.log("e2e: using the real binaries from E2E_*_BINARY");
-    return real as Record<"minio" | "kes" | "mc", string>;
-  }
-  const out = join(process.env.PULUMI_MINIO_KES_CACHE ?? "/var/cache/pulumi-minio-kes", "standins");
-  execFileSync("bash", [join(__dirname, "..", "standins", "build.sh"), out], { stdio: "inherit" });
-  console.log(`e2e: using the project's STAND-INS for MinIO, KES and mc (${out})`);
-  return { minio: join(out, "minio"), kes: join(out, "kes"), mc: join(out, "mc") };
-}
-
-/** Serve the binaries on the bridge address, so hosts install them from a URL with a sha256. */
-async function serveBinaries(
-  paths: Record<string, string>,
-): Promise<Record<"minio" | "kes" | "mc", BinarySourceArgs>> {
-  const files = new Map(Object.values(paths).map((p) => [`/${basename(p)}`, p]));
-  server = createServer((req, res) => {
-    const p = files.get(req.url ?? "");
-    if (!p) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": "application/octet-stream" }).end(readFileSync(p));
-  });
-  await new Promise<void>((r) => server.listen(8799, "198.18.0.1", r));
-  const src = (k: string): BinarySourceArgs => ({
-    url: `http://198.18.0.1:8799/${basename(paths[k]!)}`,
-    sha256: sha256File(paths[k]!),
-    name: k,
-  });
-  return { minio: src("minio"), kes: src("kes"), mc: src("mc") };
-}
-
-/** The test setup's own CA and KES server certificates (bring-your-own input; no tls provider here). */
-function makeCertificates(): typeof certs {
-  const dir = join(work, "pki");
-  mkdirSync(dir);
-  const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  ossl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "30",
-    "-subj",
-    "/CN=e2e CA",
-  );
-  const kes: Record<string, { certPem: string; keyPem: string }> = {};
-  for (const h of kesHosts) {
-    ossl(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${h.name}.key`,
-      "-out",
-      `${h.name}.csr`,
-      "-subj",
-      `/CN=${h.address}`,
-    );
-    writeFileSync(
-      join(dir, `${h.name}.ext`),
-      `subjectAltName=IP:${h.address}\nextendedKeyUsage=serverAuth\n`,
-    );
-    ossl(
-      "x509",
-      "-req",
-      "-in",
-      `${h.name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${h.name}.crt`,
-      "-days",
-      "30",
-      "-extfile",
-      `${h.name}.ext`,
-    );
-    kes[h.name] = {
-      certPem: readFileSync(join(dir, `${h.name}.crt`), "utf8"),
-      keyPem: readFileSync(join(dir, `${h.name}.key`), "utf8"),
-    };
-  }
-  return { ca: readFileSync(join(dir, "ca.crt"), "utf8"), kes };
-}
 
 const hostArgs = (h: TestHost, name: string): HostArgs => ({
   name,
@@ -219,8 +114,17 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
     tb = await bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
     kesHosts = tb.hosts.slice(0, 2);
     minioHosts = tb.hosts.slice(2);
-    binaries = await serveBinaries(buildBinaries());
-    certs = makeCertificates();
+    const located = locateBinaries({
+      minio: process.env.E2E_MINIO_BINARY,
+      kes: process.env.E2E_KES_BINARY,
+      mc: process.env.E2E_MC_BINARY,
+    });
+    console.log(`e2e: using ${located.description}`);
+    const served = await serveBinaries(located.paths);
+    server = served.server;
+    binaries = served.sources;
+    const made = makeCertificates(join(work, "pki"), kesHosts);
+    certs = { ca: made.ca, kes: made.certs };
   }, 900_000);
 
   afterAll(async () => {

@@ -1,0 +1,134 @@
+/**
+ * `npm run sandbox [up|down|status]`: boot one local Debian host (systemd-nspawn, 198.18.0.11 on
+ * a private bridge), deploy the quickstart into it (KES with the filesystem keystore, MinIO, one
+ * SSE-KMS bucket checked with `mc stat`), and print how to reach it and how to tear it down.
+ *
+ * Binaries: yours when MINIO_BINARY, KES_BINARY and MC_BINARY name files, else the project's
+ * stand-ins (it says which). Deployment: the Pulumi engine cannot run the library on machines that
+ * lack the `command` and `tls` provider plugins (see docs/toolchain.md), so the sandbox applies the
+ * quickstart with the test harness (the real program under the SDK's mocks, every step's exact
+ * script run over SSH in dependency order) and prints the `pulumi up` configuration for a machine
+ * that has the plugins. Needs Linux and root.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { deployQuickstart } from "../examples/quickstart/deploy";
+import { runProgram } from "../test/e2e/harness";
+import { locateBinaries, makeCertificates, serveBinaries } from "../test/e2e/support";
+
+const ROOT = process.env.SANDBOX_DIR ?? "/var/lib/pulumi-minio-kes/sandbox";
+const HOSTS = join(ROOT, "hosts");
+const TESTBED = join(__dirname, "..", "test", "hosts", "testbed.sh");
+const say = (s = "") => process.stdout.write(`${s}\n`);
+
+function requireRootLinux(): void {
+  if (process.platform !== "linux") throw new Error(`the sandbox needs Linux (this is ${process.platform})`);
+  if (process.getuid?.() !== 0)
+    throw new Error("the sandbox needs root (systemd-nspawn, a bridge); run it as root");
+}
+
+function hostsJson(): Array<{ name: string; address: string; hostKey: string }> {
+  return JSON.parse(readFileSync(join(HOSTS, "hosts.json"), "utf8"));
+}
+
+async function up(): Promise<void> {
+  requireRootLinux();
+  mkdirSync(ROOT, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(HOSTS, "hosts.json"))) {
+    say("booting one sandbox host (Debian bookworm, systemd) at 198.18.0.11 …");
+    // The test hosts share one bridge: wait (up to 5 minutes) while another run holds it.
+    for (let waited = 0; ; waited += 5) {
+      const r = spawnSync("bash", [TESTBED, "up", HOSTS, "1"], { stdio: "inherit" });
+      if (r.status === 0) break;
+      if (r.status !== 75 || waited >= 300) throw new Error("booting the sandbox host failed (see above)");
+      await new Promise((res) => setTimeout(res, 5000));
+    }
+  } else {
+    say(`the sandbox host is already up (${HOSTS})`);
+  }
+  const host = hostsJson()[0]!;
+  const privateKey = readFileSync(join(HOSTS, "id_ed25519"), "utf8");
+  const passwordFile = join(ROOT, "root-password");
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, randomBytes(18).toString("base64url"), { mode: 0o600 });
+  const rootPassword = readFileSync(passwordFile, "utf8").trim();
+
+  const binaries = locateBinaries({
+    minio: process.env.MINIO_BINARY,
+    kes: process.env.KES_BINARY,
+    mc: process.env.MC_BINARY,
+  });
+  say(`binaries: ${binaries.description}`);
+  say(
+    "engine: the Pulumi engine cannot run the library here (no command/tls provider plugins, docs/toolchain.md);",
+  );
+  say(
+    "        applying the quickstart with the test harness: the real program, each step's script over SSH.",
+  );
+  const { sources, server } = await serveBinaries(binaries.paths);
+  const pki = makeCertificates(join(ROOT, "pki"), [{ name: "node1", address: host.address }]);
+  try {
+    const result = await runProgram(
+      () =>
+        void deployQuickstart({
+          host: { name: "node1", address: host.address, hostKey: host.hostKey, privateKey },
+          kesBinary: sources.kes,
+          minioBinary: sources.minio,
+          mcBinary: sources.mc,
+          rootUser: "minioadmin",
+          rootPassword,
+          kesTls: { caCertPem: pki.ca, certificates: { node1: pki.certs.node1! } },
+        }),
+      { statePath: join(ROOT, "state.json") },
+    );
+    const ran = result.steps.filter((s) => s.op !== "same");
+    say(`applied: ${ran.length} step(s) ran, ${result.steps.length - ran.length} unchanged`);
+  } finally {
+    server.close();
+  }
+  say();
+  say("MinIO is up, with server-side encryption through KES:");
+  say(`  S3 API       http://${host.address}:9000   (console http://${host.address}:9001)`);
+  say(`  user         minioadmin`);
+  say(`  password     in ${passwordFile}`);
+  say(
+    `  mc           MC_HOST_sandbox="http://minioadmin:$(cat ${passwordFile})@${host.address}:9000" mc encrypt info sandbox/invoices`,
+  );
+  say(
+    `  shell        ssh -i ${join(HOSTS, "id_ed25519")} -o UserKnownHostsFile=${join(HOSTS, "known_hosts")} root@${host.address}`,
+  );
+  say(`  bucket       invoices (SSE-KMS, key minio-invoices)`);
+  say();
+  say("With the Pulumi CLI and the command/tls plugins, the same program deploys with the real engine:");
+  say(`  cd examples/quickstart && npm install && pulumi config set --path 'host.address' ${host.address} …`);
+  say();
+  say("Tear everything down:  npm run sandbox -- down");
+}
+
+function down(): void {
+  requireRootLinux();
+  if (existsSync(HOSTS)) execFileSync("bash", [TESTBED, "down", HOSTS], { stdio: "inherit" });
+  rmSync(ROOT, { recursive: true, force: true });
+  say("sandbox removed (host, bridge, keys, state)");
+}
+
+function status(): void {
+  if (!existsSync(join(HOSTS, "hosts.json"))) {
+    say("no sandbox (run: npm run sandbox)");
+    return;
+  }
+  for (const h of hostsJson()) say(`${h.name} ${h.address} up (${HOSTS})`);
+}
+
+const cmd = process.argv[2] ?? "up";
+(async () => {
+  if (cmd === "up") await up();
+  else if (cmd === "down") down();
+  else if (cmd === "status") status();
+  else throw new Error(`unknown command ${cmd}: use up, down or status`);
+})().catch((e: Error) => {
+  process.stderr.write(`sandbox: ${e.message}\n`);
+  process.exit(1);
+});
