@@ -27,6 +27,7 @@ export { EncryptedBucket } from "./components/encryptedBucket";
 export type { BastionArgs, HostArgs } from "./components/hosts";
 export { CertificateAuthority } from "./components/internal";
 export { type KesClientCredentials, KesServer } from "./components/kesServer";
+export type { KeystoreFile } from "./components/kmsTarget";
 export { KmsTarget } from "./components/kmsTarget";
 export { MinioDeployment } from "./components/minioDeployment";
 export {

@@ -47,7 +47,9 @@ export interface TlsArgs {
   ca?: CertificatePairArgs;
   /**
    * Bring-your-own server certificates, keyed by host name (`HostArgs.name`). When given for a
-   * host, nothing is generated for it. The certificate must carry a SAN for the host's endpoint.
+   * host, nothing is generated for it. The certificate must carry a SAN for the host's endpoint;
+   * for a {@link MinioDeployment}, the admin node's certificate must also cover `localhost`
+   * (`mc` and the ready gate connect there).
    */
   certificates?: Record<string, CertificatePairArgs>;
   /**
@@ -55,7 +57,7 @@ export interface TlsArgs {
    * (MinIO's `MINIO_KMS_KES_CAPATH`, mc). Required with `certificates` unless `ca` is given.
    */
   caCertPem?: pulumi.Input<string>;
-  /** Validity of generated server certificates, in hours. Default 8760 (one year). */
+  /** Validity of generated server certificates, in whole hours (at least 24). Default 8760 (one year). */
   validityHours?: number;
   /**
    * Change this value (any string, e.g. a date) to replace every generated key and
@@ -121,7 +123,10 @@ export interface VaultKmsArgs {
   caCertPem?: pulumi.Input<string>;
   /** Client certificate for mTLS to Vault; written to each KES host. */
   clientCertificate?: CertificatePairArgs;
-  /** Status ping interval, e.g. `10s`. */
+  /**
+   * Status ping interval, e.g. `10s` (KES `keystore.vault.status.ping`; KES's code default is
+   * 15s, kes-minio.md §1.2).
+   */
   statusPing?: string;
 }
 
@@ -133,10 +138,14 @@ export interface AwsKmsArgs {
   endpoint?: string;
   /**
    * KMS key that encrypts the secrets. When absent and `createKey` is true, a key with an
-   * alias is created with `@pulumi/aws`.
+   * alias is created with `@pulumi/aws`. With generated credentials it must be the key's ARN
+   * (the IAM policy is scoped to it).
    */
   kmsKeyId?: pulumi.Input<string>;
-  /** Create a KMS key (and alias `alias/<name>`). Default true when `kmsKeyId` is absent. */
+  /**
+   * Create a KMS key (and alias `alias/<name>`). Default true when `kmsKeyId` is absent. The key
+   * is kept on `pulumi destroy` (deleting it would make every KES key it wraps unreadable).
+   */
   createKey?: boolean;
   /**
    * Create a least-privilege IAM user and access key for KES (default true when `credentials`
@@ -145,8 +154,11 @@ export interface AwsKmsArgs {
   createCredentials?: boolean;
   /** Use existing credentials. Secret. */
   credentials?: {
+    /** AWS access key ID (KES `credentials.accesskey`, kes-minio.md §1.2). Secret. */
     accessKey: pulumi.Input<string>;
+    /** AWS secret access key (KES `credentials.secretkey`, kes-minio.md §1.2). Secret. */
     secretKey: pulumi.Input<string>;
+    /** AWS session token of temporary credentials (KES `credentials.token`, kes-minio.md §1.2). Secret. */
     sessionToken?: pulumi.Input<string>;
   };
   /** Use the AWS SDK default chain on the KES hosts (instance role); no credentials are written. */
@@ -163,16 +175,22 @@ export interface AwsKmsArgs {
 export interface GcpKmsArgs {
   /** GCP project id. */
   projectId: string;
-  /** Endpoint. Default `secretmanager.googleapis.com:443`. */
+  /**
+   * Endpoint. Default `secretmanager.googleapis.com:443`. Leave unset unless tested: setting it
+   * is likely to break KES's startup status check (inferred from KES's code, see `kesConfig.ts`).
+   */
   endpoint?: string;
   /** OAuth scopes. */
   scopes?: string[];
   /** Service account credentials; omit inside GCP. */
   credentials?: {
+    /** Service account e-mail (KES `credentials.client_email`, kes-minio.md §1.2). */
     clientEmail: pulumi.Input<string>;
+    /** Service account client id (KES `credentials.client_id`). */
     clientId: pulumi.Input<string>;
+    /** Id of the service account's private key (KES `credentials.private_key_id`). */
     privateKeyId: pulumi.Input<string>;
-    /** Secret. */
+    /** Service account private key (PEM, as in the JSON key file; KES `credentials.private_key`). Secret. */
     privateKey: pulumi.Input<string>;
   };
 }
@@ -183,44 +201,54 @@ export interface AzureKmsArgs {
   endpoint: string;
   /** Client credentials (exactly one of `credentials` and `managedIdentityClientId`). */
   credentials?: {
+    /** Tenant (directory) id (KES `keystore.azure.keyvault.credentials.tenant_id`, kes-minio.md §1.2). */
     tenantId: pulumi.Input<string>;
+    /** Client (application) id of the service principal (KES `credentials.client_id`). */
     clientId: pulumi.Input<string>;
-    /** Secret. */
+    /** Client secret of the service principal (KES `credentials.client_secret`). Secret. */
     clientSecret: pulumi.Input<string>;
   };
-  /** Client id of a managed identity. */
+  /** Client id of a managed identity (KES `managed_identity.client_id`, kes-minio.md §1.2). */
   managedIdentityClientId?: pulumi.Input<string>;
 }
 
-/** Entrust KeyControl. */
+/** Entrust KeyControl (kes-minio.md §1.2: everything but the CA is required). */
 export interface EntrustKmsArgs {
+  /** KeyControl URL, `https://host[:port]` without a path (KES `keystore.entrust.keycontrol.endpoint`). */
   endpoint: string;
+  /** KeyControl vault id (KES `vault_id`). */
   vaultId: string;
+  /** KeyControl box id (KES `box_id`). */
   boxId: string;
+  /** KeyControl user KES logs in as (KES `credentials.username`). */
   username: pulumi.Input<string>;
-  /** Secret. */
+  /** Password of that user (KES `credentials.password`). Secret. */
   password: pulumi.Input<string>;
-  /** CA certificate (PEM) of the KeyControl endpoint. */
+  /** CA certificate (PEM) of the KeyControl endpoint; written to each KES host as `tls.ca`. */
   caCertPem?: pulumi.Input<string>;
 }
 
-/** Fortanix SDKMS. */
+/** Fortanix SDKMS (kes-minio.md §1.2). */
 export interface FortanixKmsArgs {
+  /** SDKMS URL, `https://host[:port]` without a path (KES `keystore.fortanix.sdkms.endpoint`). */
   endpoint: string;
+  /** SDKMS group id (KES `group_id`). Optional. */
   groupId?: string;
-  /** API key. Secret. */
+  /** SDKMS API key (KES `credentials.key`). Secret. */
   apiKey: pulumi.Input<string>;
-  /** CA certificate (PEM). */
+  /** CA certificate (PEM) of the SDKMS endpoint; written to each KES host as `tls.ca`. */
   caCertPem?: pulumi.Input<string>;
 }
 
-/** Thales CipherTrust Manager / Gemalto KeySecure. */
+/** Thales CipherTrust Manager / Gemalto KeySecure (KES `keystore.gemalto.keysecure`, kes-minio.md §1.2). */
 export interface ThalesKmsArgs {
+  /** CipherTrust Manager / KeySecure URL, `https://host[:port]` without a path (KES `endpoint`). */
   endpoint: string;
-  /** Refresh token. Secret. */
+  /** Refresh token (KES `credentials.token`). Secret. */
   token: pulumi.Input<string>;
+  /** CipherTrust domain of the token (KES `credentials.domain`). Optional. */
   domain?: string;
-  /** CA certificate (PEM). */
+  /** CA certificate (PEM) of the endpoint; written to each KES host as `tls.ca`. */
   caCertPem?: pulumi.Input<string>;
 }
 
@@ -246,7 +274,7 @@ export interface KmsTargetArgs {
 
 /** Another client of KES besides MinIO, with its own policy. */
 export interface KesClientPolicyArgs {
-  /** Policy name. */
+  /** Policy name: letters, digits, `_` and `-`; `minio` is reserved for MinIO's own policy. */
   name: string;
   /** Identities (SHA-256 hex) bound to the policy. */
   identities: pulumi.Input<string>[];
@@ -281,15 +309,28 @@ export interface KesServerArgs {
   clients?: KesClientPolicyArgs[];
   /** TLS: generated by default. */
   tls?: TlsArgs;
-  /** Cache expiry (`any`, `unused`, `offline`). Defaults 5m / 30s / 0s. */
-  cache?: { any?: string; unused?: string; offline?: string };
+  /**
+   * Cache expiry (KES `cache.expiry`, kes-minio.md §1.1), as Go durations (`30s`, `5m`).
+   * All three are always written (kes-minio.md §6 pitfall 9).
+   */
+  cache?: {
+    /** KES `cache.expiry.any`: the longest any key stays cached. Default `5m`. */
+    any?: string;
+    /** KES `cache.expiry.unused`: how long a key nobody uses stays cached. Default `30s`. */
+    unused?: string;
+    /**
+     * KES `cache.expiry.offline`: how long keys stay cached while the keystore is unreachable.
+     * Default `0s` (offline cache off).
+     */
+    offline?: string;
+  };
   /** Turn on the audit log. Default off. */
   auditLog?: boolean;
   /** Seconds to wait for `/v1/ready`. Default 60. */
   healthTimeoutSeconds?: number;
 }
 
-/** KES that was deployed by other means, for {@link MinioDeployment.kes}. */
+/** KES that was deployed by other means, for {@link MinioDeploymentArgs.kes}. */
 export interface ExternalKesArgs {
   /** KES endpoints, `https://kes1.example.net:7373`. */
   endpoints: string[];
@@ -323,7 +364,7 @@ export interface MinioDeploymentArgs {
    * a key id. Required with `kes`. Must stay forever once used (kes-minio.md §6 pitfall 5).
    */
   defaultKeyName?: string;
-  /** Where the MinIO binary comes from. Not used with `existing`. */
+  /** Where the MinIO binary comes from. Required unless `existing`; must be absent with `existing`. */
   binary?: BinarySourceArgs;
   /** Where the `mc` binary comes from (installed on `adminHost`, for buckets and checks). */
   mc?: BinarySourceArgs;

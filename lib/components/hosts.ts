@@ -17,7 +17,8 @@ export interface BastionArgs {
 
 /**
  * One host reached over SSH. Every remote step the library runs goes through a connection
- * built from this by {@link hostConnection}; credentials are never copied elsewhere.
+ * built from this by the library's one connection factory (`hostConnection`); credentials are
+ * never copied elsewhere.
  */
 export interface HostArgs {
   /**

@@ -95,7 +95,8 @@ export interface CaPair {
 
 /**
  * A private CA made with `@pulumi/tls`: ECDSA P-256 (never the provider's P-224 default,
- * landscape.md §5.2), 10 years, `certSigning` only. Used when the user brings no CA.
+ * landscape.md §5.2), 10 years, uses `certSigning`, `crlSigning` and `digitalSignature`.
+ * Used when the user brings no CA.
  */
 export class CertificateAuthority extends pulumi.ComponentResource {
   /** CA certificate (PEM). */

@@ -220,7 +220,14 @@ export class KesServer extends pulumi.ComponentResource {
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
   /** The policies' names and allow/deny paths, known at preview time (for policy packs). */
-  readonly policyRules: Array<{ name: string; allow: string[]; deny: string[] }>;
+  readonly policyRules: Array<{
+    /** Policy name: `minio` for MinIO's own, else `KesServerArgs.clients[].name`. */
+    name: string;
+    /** Allowed API path patterns (`*` at the end = prefix match, kes-minio.md §1.1). */
+    allow: string[];
+    /** Denied API path patterns; a match wins over any allow. Empty when there are none. */
+    deny: string[];
+  }>;
   /** The KES policies as rendered (names, allow/deny paths, identities): no secrets. */
   readonly policies: pulumi.Output<KesPolicy[]>;
 

@@ -165,7 +165,7 @@ export class KmsTarget extends pulumi.ComponentResource {
   readonly fsPath?: string;
   /** True for the filesystem keystore, which is for development only. */
   readonly developmentOnly: boolean;
-  /** For AWS: the ARN of the KMS key in use (created or given). */
+  /** For AWS: the KMS key in use: the created key's ARN, or `AwsKmsArgs.kmsKeyId` as given. */
   readonly awsKmsKeyArn?: pulumi.Output<string>;
   /** For AWS with generated credentials: the IAM user KES uses. */
   readonly awsIamUserName?: pulumi.Output<string>;

@@ -53,12 +53,17 @@ export function renderEnvFile(entries: ReadonlyArray<readonly [string, string]>,
 }
 
 /**
- * Parse the subset of env-file syntax that upstream examples and our renderer use:
- * `NAME=value`, `NAME="value"`, `NAME='value'`, optional `export ` prefix, `#` comments and
- * blank lines. Returns entries in file order; unparseable lines are returned as `null` names
- * so that a merge can keep them verbatim.
+ * Parse one line in the subset of env-file syntax that upstream examples and our renderer use:
+ * `NAME=value`, `NAME="value"`, `NAME='value'`, optional `export ` prefix. Returns `null` for
+ * anything else (`#` comments, blank or unparseable lines), so that a merge can keep such lines
+ * verbatim.
  */
-export function parseEnvLine(line: string): { name: string; value: string } | null {
+export function parseEnvLine(line: string): {
+  /** The variable name. */
+  name: string;
+  /** The value: surrounding quotes removed, and backslash escapes undone inside double quotes. */
+  value: string;
+} | null {
   const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
   if (!m) return null;
   const name = m[1]!;

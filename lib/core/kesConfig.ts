@@ -56,10 +56,22 @@ export const KES_ADMIN_DISABLED = "disabled";
  * `configureCache` bug (§6 pitfall 9). `0s` keeps the offline cache off; it is spelled
  * with a unit so that Go's `time.ParseDuration` accepts it.
  */
-export const KES_DEFAULT_CACHE = { any: "5m", unused: "30s", offline: "0s" } as const;
+export const KES_DEFAULT_CACHE = {
+  /** `cache.expiry.any`: the longest any key stays cached. */
+  any: "5m",
+  /** `cache.expiry.unused`: how long a key nobody uses stays cached. */
+  unused: "30s",
+  /** `cache.expiry.offline`: `0s`, the offline cache is off. */
+  offline: "0s",
+} as const;
 
 /** Log levels written when {@link KesConfigInput.log} leaves them unset (kes-minio.md §1.1). */
-export const KES_DEFAULT_LOG = { error: "on", audit: "off" } as const;
+export const KES_DEFAULT_LOG = {
+  /** `log.error`: the error log is on. */
+  error: "on",
+  /** `log.audit`: the audit log is off. */
+  audit: "off",
+} as const;
 
 /**
  * The readiness route, opened to unauthenticated callers (`skip_auth: true`) so that

@@ -126,16 +126,20 @@ export const MINIO_CONFLICTING_KMS_VARIABLES = [
 export interface EnvMergeResult {
   /** The merged file text. */
   text: string;
-  /** Names replaced in place, added at the end, and removed. */
+  /** Names whose first setting line was replaced in place (later duplicates are dropped). */
   replaced: string[];
+  /** Names that were not in the file and were appended at the end. */
   added: string[];
+  /** Names from the `remove` list whose lines were dropped. */
   removed: string[];
 }
 
 /** Raised when an existing env file configures a KMS that cannot coexist with KES. */
 export class EnvMergeConflictError extends Error {
   constructor(
+    /** The conflicting variable, e.g. `MINIO_KMS_SECRET_KEY`. */
     readonly variable: string,
+    /** Path of the env file that sets it. */
     readonly file: string,
   ) {
     super(

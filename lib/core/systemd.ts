@@ -26,8 +26,9 @@ function unitText(sections: Array<[string, Array<string | [string, string]>]>): 
 export interface MinioUnitInput {
   /** Absolute path of the MinIO binary (`/usr/local/bin/minio`). */
   binaryPath: string;
-  /** Service user and group (`minio-user`). */
+  /** Service user, `User=` (`minio-user`). */
   user: string;
+  /** Service group, `Group=` (`minio-user`). */
   group: string;
   /** MinIO's environment file (`/etc/default/minio`). */
   envFile: string;
@@ -87,8 +88,9 @@ export function renderMinioUnit(u: MinioUnitInput): string {
 export interface KesUnitInput {
   /** Absolute path of the KES binary (`/usr/local/bin/kes`). */
   binaryPath: string;
-  /** Service user and group (`kes`). */
+  /** Service user, `User=` (`kes`). */
   user: string;
+  /** Service group, `Group=` (`kes`). */
   group: string;
   /** The config file (`/etc/kes/config.yaml`). */
   configPath: string;

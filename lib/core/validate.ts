@@ -22,10 +22,13 @@ export interface ValidationIssue {
 
 /** Collects issues. */
 export class Issues {
+  /** The issues found so far, in the order they were added. */
   readonly list: ValidationIssue[] = [];
+  /** Record one issue for the argument at path `field`. */
   add(field: string, message: string): void {
     this.list.push({ field, message });
   }
+  /** True when no issue was recorded. */
   get ok(): boolean {
     return this.list.length === 0;
   }
@@ -197,11 +200,17 @@ export function checkDuration(issues: Issues, field: string, d: unknown): void {
 
 /** Shape of a host as the validator sees it (a subset of HostArgs). */
 export interface HostLike {
+  /** `HostArgs.name`: 1–32 lowercase letters, digits and `-`, unique in the list. */
   name?: unknown;
+  /** `HostArgs.address`: host name or IP the deploying machine reaches over SSH. */
   address?: unknown;
+  /** `HostArgs.internalAddress`: host name or IP other hosts use. */
   internalAddress?: unknown;
+  /** `HostArgs.port`: SSH port. */
   port?: unknown;
+  /** `HostArgs.privateKey`: SSH private key; must be set. */
   privateKey?: unknown;
+  /** `HostArgs.hostKey`: pinned SSH host key, `ssh-ed25519 AAAA…`. */
   hostKey?: unknown;
 }
 
@@ -335,7 +344,14 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
 }
 
 /** SANs of a PEM certificate (DNS names and IPs), or undefined if it cannot be parsed. */
-export function certificateSans(pem: string): { dns: string[]; ip: string[] } | undefined {
+export function certificateSans(pem: string):
+  | {
+      /** DNS names (`DNS:` entries of subjectAltName). */
+      dns: string[];
+      /** IP addresses (`IP Address:` entries of subjectAltName). */
+      ip: string[];
+    }
+  | undefined {
   try {
     const c = new X509Certificate(pem);
     const dns: string[] = [];
