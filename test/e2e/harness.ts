@@ -151,6 +151,7 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
   const failures: Error[] = [];
   let order = 0;
   let inFlight = 0;
+  let hanging = 0;
 
   await pulumi.runtime.setMocks(
     {
@@ -159,8 +160,11 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
         try {
           return await provide(a);
         } catch (e) {
+          // Like a failed step under the engine: nothing that depends on it runs. The
+          // registration stays pending (a rejection would surface as unhandled errors).
           failures.push(e as Error);
-          throw e;
+          hanging++;
+          return new Promise<never>(() => {});
         } finally {
           inFlight--;
         }
@@ -243,17 +247,18 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
   }
 
   await program();
-  // Wait until every registration (and so every step) has finished; a failed step or program
-  // error rejects it, as it fails `pulumi up`.
-  try {
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  } catch (e) {
-    failures.push(e as Error);
-  }
-  // A failed registration can end waitForRPCs early; wait until no step is running any more.
-  for (let quiet = 0; quiet < 5; ) {
+  // Wait until every registration (and so every step) has finished. After a failure the failed
+  // step's registration never finishes: wait instead until nothing else is running.
+  let settled = false;
+  (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> })
+    .waitForRPCs()
+    .catch((e: Error) => failures.push(e))
+    .finally(() => {
+      settled = true;
+    });
+  for (let quiet = 0; !settled && quiet < 5; ) {
     await new Promise((r) => setTimeout(r, 100));
-    quiet = inFlight === 0 ? quiet + 1 : 0;
+    quiet = failures.length > 0 && inFlight === 0 ? quiet + 1 : 0;
   }
   if (failures.length > 0) throw failures[0];
   // Resources gone from the program are deleted in reverse creation order, running their

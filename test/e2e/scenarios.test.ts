@@ -51,7 +51,8 @@ const hostArgs = (h: TestHost, name: string): HostArgs => ({
 });
 
 /** The stack: the same components a user writes. `change` adds a bucket and an env variable. */
-function program(change = false) {
+/** An extra KES client policy (a config-only change for KES), named by `clientPolicy`. */
+function program(change = false, clientPolicy?: string) {
   return () => {
     const kms = new KmsTarget("kms", {
       filesystem: { path: `${SHARED_KEYS}/keys`, acknowledgeDevelopmentOnly: true },
@@ -61,6 +62,10 @@ function program(change = false) {
       kms,
       binary: binaries.kes,
       minioKeyNames: ["minio-*"],
+      healthTimeoutSeconds: 15,
+      clients: clientPolicy
+        ? [{ name: clientPolicy, identities: ["a".repeat(64)], allow: ["/v1/key/generate/app-*"] }]
+        : undefined,
       tls: {
         caCertPem: certs.ca,
         certificates: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, certs.kes[h.name]!])),
@@ -265,7 +270,55 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
     }
   }, 120_000);
 
-  it("e. destroy stops the services and keeps binaries, configuration, data, keys and the keystore", async () => {
+  it("e. a KES config change reloads KES (SIGHUP, same process); a sealed keystore fails the gate and says what to do", async () => {
+    const mainPid = async (h: TestHost) =>
+      (await tb.exec(h, "systemctl show -p MainPID --value kes")).stdout.trim();
+    const pidsBefore = await Promise.all(kesHosts.map(mainPid));
+    const preview = await runProgram(program(true, "app"), { statePath, preview: true });
+    expect(
+      Object.entries(ops(preview))
+        .filter(([, op]) => op !== "same")
+        .sort(),
+    ).toEqual(
+      [
+        ["kes-kes1-config", "update"],
+        ["kes-kes1-reload", "replace"],
+        ["kes-kes2-config", "update"],
+        ["kes-kes2-reload", "replace"],
+      ].sort(),
+    );
+    const reloadAt = Date.now();
+    await runProgram(program(true, "app"), { statePath });
+    expect(await Promise.all(kesHosts.map(mainPid))).toEqual(pidsBefore);
+    for (const h of kesHosts) {
+      expect(await journalTimes(h, "kes", /Reloading kes\.service|Reloaded kes\.service/)).toEqual(
+        expect.arrayContaining([expect.any(Number)]),
+      );
+      expect((await journalTimes(h, "kes", /Reloaded kes\.service/)).some((t) => t >= reloadAt - 1000)).toBe(
+        true,
+      );
+      expect(await tb.readFile(h, "/etc/kes/config.yaml")).toContain("/v1/key/generate/app-*");
+    }
+
+    // Seal the keystore (a stand-in knob: a .sealed file makes /v1/ready answer 504, as a sealed
+    // Vault does) and change the config again: the reload gate fails with the fix in words.
+    await tb.exec(kesHosts[0]!, `touch ${SHARED_KEYS}/keys/.sealed`);
+    await expect(
+      runProgram(program(true, "app2"), { statePath }).catch((e: Error) => {
+        throw new Error(e.message.split("\n").slice(0, 3).join("\n"));
+      }),
+    ).rejects.toThrow(
+      /the keystore is unreachable or sealed \(for Vault: unseal it, then run 'pulumi up' again\)/,
+    );
+    await tb.exec(kesHosts[0]!, `rm -f ${SHARED_KEYS}/keys/.sealed`);
+    const recovered = await runProgram(program(true, "app2"), { statePath });
+    expect(recovered.steps.filter((x) => x.op !== "same").map((x) => x.name)).toEqual(
+      expect.arrayContaining(["kes-kes1-reload", "kes-kes2-reload"]),
+    );
+    expect(await mc("encrypt info e2e/invoices")).toMatch(/KeyID: minio-invoices/);
+  }, 600_000);
+
+  it("f. destroy stops the services and keeps binaries, configuration, data, keys and the keystore", async () => {
     const destroyed = await runProgram(() => undefined, { statePath });
     expect(destroyed.steps.every((s) => s.op === "delete")).toBe(true);
     for (const h of minioHosts) {
