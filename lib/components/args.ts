@@ -346,17 +346,23 @@ export interface ExternalKesArgs {
 export interface MinioDeploymentArgs {
   /** MinIO nodes. One host = single node; several = distributed (all restart together). */
   nodes: HostArgs[];
-  /** Drive paths on every node, e.g. `["/mnt/disk1", "/mnt/disk2"]`. */
-  drives: string[];
+  /**
+   * Drive paths on every node, e.g. `["/mnt/disk1", "/mnt/disk2"]`. Required, except with
+   * `existing` (the deployment keeps its own `MINIO_VOLUMES`).
+   */
+  drives?: string[];
   /**
    * Per-node drive lists, keyed by host name, when nodes differ. Every node must have the
    * same number of drives.
    */
   nodeDrives?: Record<string, string[]>;
-  /** Root user (≥ 3 characters). Secret. */
-  rootUser: pulumi.Input<string>;
-  /** Root password (≥ 8 characters). Secret. */
-  rootPassword: pulumi.Input<string>;
+  /**
+   * Root user (≥ 3 characters). Secret. Required, except with `existing` (the deployment keeps
+   * its own credentials, which `mc` reads from its env file).
+   */
+  rootUser?: pulumi.Input<string>;
+  /** Root password (≥ 8 characters). Secret. Required, except with `existing`. */
+  rootPassword?: pulumi.Input<string>;
   /** The KES this deployment uses: a {@link KesServer} of this stack, or an external one. */
   kes?: import("./kesServer").KesServer | ExternalKesArgs;
   /**

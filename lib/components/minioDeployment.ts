@@ -65,10 +65,21 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   const issues = new Issues();
   checkHosts(issues, "nodes", args?.nodes);
   const names = (args?.nodes ?? []).map((n) => n?.name).filter((n): n is string => typeof n === "string");
-  checkDrives(issues, "drives", args?.drives, args?.nodeDrives, names);
-  checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
-  // checkRootCredentials prefixes fields with ".": strip it for top-level args.
-  for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
+  if (args?.existing === undefined) {
+    checkDrives(issues, "drives", args?.drives, args?.nodeDrives, names);
+    checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
+    // checkRootCredentials prefixes fields with ".": strip it for top-level args.
+    for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
+  } else {
+    for (const f of ["drives", "nodeDrives", "rootUser", "rootPassword", "consolePort", "serviceType"] as const) {
+      if (args[f] !== undefined) {
+        issues.add(
+          f,
+          `existing deployments keep their own ${f === "drives" || f === "nodeDrives" ? "MINIO_VOLUMES" : f === "consolePort" ? "MINIO_OPTS" : f === "serviceType" ? "unit" : "root credentials"}; remove ${f} (the library only merges the KES variables and extraEnv into the env file).`,
+        );
+      }
+    }
+  }
   checkPort(issues, "port", args?.port);
   checkPort(issues, "consolePort", args?.consolePort);
   const port = args?.port ?? MINIO_DEFAULT_PORT;
@@ -223,7 +234,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
 export class MinioDeployment extends pulumi.ComponentResource {
   /** S3 endpoint of each node, `http(s)://<internalAddress>:<port>`. */
   readonly endpoints: pulumi.Output<string[]>;
-  /** The rendered `MINIO_VOLUMES`. */
+  /** The rendered `MINIO_VOLUMES` (empty with `existing`, which keeps its own). */
   readonly volumes: pulumi.Output<string>;
   /** `MINIO_KMS_KES_KEY_NAME`, when KES is used. */
   readonly defaultKeyName?: string;
@@ -267,15 +278,19 @@ export class MinioDeployment extends pulumi.ComponentResource {
 
     // Topology → MINIO_VOLUMES.
     const addrs = nodes.map((n) => pulumi.output(n.internalAddress ?? n.address));
-    const drivesOf = (n: HostArgs) => args.nodeDrives?.[n.name] ?? args.drives;
-    const sameDrives = nodes.every((n) => JSON.stringify(drivesOf(n)) === JSON.stringify(args.drives));
-    this.volumes = pulumi
-      .all(addrs)
-      .apply((hosts) =>
-        sameDrives
-          ? renderMinioVolumes({ scheme, port, hosts, drives: args.drives })
-          : nodes.flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`)).join(" "),
-      );
+    const drives = args.drives ?? [];
+    const drivesOf = (n: HostArgs) => args.nodeDrives?.[n.name] ?? drives;
+    const sameDrives = nodes.every((n) => JSON.stringify(drivesOf(n)) === JSON.stringify(drives));
+    // Existing deployments keep their own MINIO_VOLUMES: nothing to render.
+    this.volumes = existing
+      ? pulumi.output("")
+      : pulumi
+          .all(addrs)
+          .apply((hosts) =>
+            sameDrives
+              ? renderMinioVolumes({ scheme, port, hosts, drives })
+              : nodes.flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`)).join(" "),
+          );
     this.endpoints = pulumi.all(addrs.map((a) => pulumi.interpolate`${scheme}://${a}:${port}`));
 
     // KES settings.
@@ -363,8 +378,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
     const extra = pulumi.all(args.extraEnv ?? {});
     const envInput: pulumi.Output<MinioEnvInput> = pulumi
       .all([
-        args.rootUser,
-        args.rootPassword,
+        args.rootUser ?? "",
+        args.rootPassword ?? "",
         this.volumes,
         this.kesEndpoints,
         kesAuth ?? pulumi.output(undefined),

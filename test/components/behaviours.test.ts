@@ -3,6 +3,7 @@ import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { ACTION_UPDATE_SCRIPT } from "../../lib/components/internal";
+import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import { captureGraph } from "../helpers/mockGraph";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
@@ -124,9 +125,6 @@ describe("existing deployments", () => {
       });
       new MinioDeployment("legacy", {
         nodes: [node],
-        drives: ["/data"],
-        rootUser: "admin",
-        rootPassword: "a-long-root-password",
         kes,
         defaultKeyName: "minio-default",
         existing: { envFile: "/etc/default/minio", unitName: "minio.service" },
@@ -147,6 +145,17 @@ describe("existing deployments", () => {
     expect(merge.secretPaths).toContain("stdin");
     expect(String(merge.inputs.stdin)).toMatch(/^MINIO_KMS_KES_ENDPOINT='https:\/\/203\.0\.113\.6:7373'$/m);
     expect(String(merge.inputs.stdin)).not.toMatch(/MINIO_ROOT_PASSWORD|MINIO_VOLUMES/);
+    expect(
+      () => validateMinioDeploymentArgs({ nodes: [node], existing: {}, rootUser: "x", drives: ["/d"] }).list,
+    ).not.toThrow();
+    expect(
+      validateMinioDeploymentArgs({
+        nodes: [node],
+        existing: {},
+        rootUser: "admin",
+        drives: ["/d"],
+      }).list.map((i) => i.field),
+    ).toEqual(["drives", "rootUser"]);
     expect(g.dependsOn(g.byName("legacy-old1-service"), g.byName("kes-kes1-reload"))).toBe(true);
   });
 
@@ -154,9 +163,191 @@ describe("existing deployments", () => {
     const mk = (existing: boolean, allow: boolean) => () =>
       void new MinioDeployment("m", {
         nodes: [node],
-        drives: ["/data"],
+        drives: existing ? undefined : ["/data"],
+        rootUser: existing ? undefined : "admin",
+        rootPassword: existing ? undefined : "a-long-root-password",
+        binary: existing ? undefined : bin("minio"),
+        existing: existing ? {} : undefined,
+        allowKesRemoval: allow,
+      });
+    for (const existing of [true, false]) {
+      const g = await captureGraph(mk(existing, false));
+      const guard = g.byName("m-old1-kes-guard");
+      const next = g.byName(existing ? "m-old1-env-merge" : "m-old1-env");
+      expect(g.dependsOn(next, guard)).toBe(true);
+      const allowed = await captureGraph(mk(existing, true));
+      expect(allowed.nodes.some((n) => n.name === "m-old1-kes-guard")).toBe(false);
+    }
+  });
+});
+import { describe, expect, it } from "vitest";
+import { deployProduction } from "../../examples/production/deploy";
+import { deployQuickstart } from "../../examples/quickstart/deploy";
+import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
+import { ACTION_UPDATE_SCRIPT } from "../../lib/components/internal";
+import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
+import { captureGraph } from "../helpers/mockGraph";
+
+const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
+const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
+const quick = (user?: string) => () =>
+  void deployQuickstart({
+    host: { name: "node1", address: "198.18.0.11", privateKey: "k", hostKey, user },
+    kesBinary: bin("kes"),
+    minioBinary: bin("minio"),
+    mcBinary: bin("mc"),
+    rootUser: "admin",
+    rootPassword: "a-long-root-password",
+  });
+
+describe("action steps", () => {
+  it("run again only when their triggers change: an update (e.g. a new SSH connection) runs nothing", async () => {
+    const g = await captureGraph(quick());
+    for (const name of [
+      "kes-node1-service",
+      "kes-node1-reload",
+      "minio-node1-service",
+      "minio-node1-ready",
+    ]) {
+      const n = g.byName(name);
+      expect(n.inputs.triggers, name).toBeDefined();
+      expect(n.inputs.update, name).toBe(ACTION_UPDATE_SCRIPT);
+    }
+    // File steps re-run their (idempotent) write script on update.
+    const env = g.byName("minio-node1-env");
+    expect(env.inputs.update).toBe(env.inputs.create);
+  });
+});
+
+describe("non-root SSH users", () => {
+  it("run every step through sudo -n bash -c, with stdin passed through", async () => {
+    const g = await captureGraph(quick("deploy"));
+    for (const n of g.ofType("command:remote:Command")) {
+      expect(String(n.inputs.create), n.name).toMatch(/^sudo -n bash -c '#!\/usr\/bin\/env bash/);
+    }
+    const root = await captureGraph(quick());
+    expect(String(root.byName("minio-node1-env").inputs.create)).toMatch(/^#!\/usr\/bin\/env bash/);
+  });
+});
+
+describe("production: rolling KES, gates for a distributed MinIO", () => {
+  const h = (name: string, i: number) => ({
+    name,
+    address: `203.0.113.${i}`,
+    internalAddress: `${name}.example.net`,
+    privateKey: "k",
+    hostKey,
+  });
+  const prod = () =>
+    void deployProduction({
+      minioHosts: [1, 2, 3, 4].map((i) => h(`minio${i}`, 10 + i)),
+      kesHosts: [1, 2].map((i) => h(`kes${i}`, 20 + i)),
+      vault: { endpoint: "https://vault.example.net:8200", caCertPem: "CA", roleId: "r", secretId: "s" },
+      minioBinary: bin("minio"),
+      kesBinary: bin("kes"),
+      mcBinary: bin("mc"),
+      rootUser: "admin",
+      rootPassword: "production-password",
+      buckets: ["invoices"],
+    });
+
+  it("restarts KES replicas one after the other, so MinIO always has one", async () => {
+    const g = await captureGraph(prod);
+    expect(g.dependsOn(g.byName("kes-kes2-service"), g.byName("kes-kes1-reload"))).toBe(true);
+    expect(g.dependsOn(g.byName("kes-kes1-service"), g.byName("kes-kes2-reload"))).toBe(false);
+  });
+
+  it("checks only liveness per node and readiness (quorum, KES) once, on the admin node", async () => {
+    const g = await captureGraph(prod);
+    for (const i of [1, 2, 3, 4])
+      expect(String(g.byName(`minio-minio${i}-service`).inputs.create)).toContain("live_only='1'");
+    expect(String(g.byName("minio-minio1-ready").inputs.create)).toContain("live_only='0'");
+  });
+
+  it("exposes policy rules known at preview time, without identities", async () => {
+    let kes!: KesServer;
+    await captureGraph(() => {
+      const kms = new KmsTarget("k", { filesystem: { acknowledgeDevelopmentOnly: true } });
+      kes = new KesServer("kes", {
+        hosts: [h("kes1", 1)],
+        kms,
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+    });
+    expect(kes.policyRules).toEqual([
+      {
+        name: "minio",
+        allow: [
+          "/v1/key/create/minio-*",
+          "/v1/key/generate/minio-*",
+          "/v1/key/decrypt/minio-*",
+          "/v1/key/describe/minio-*",
+          "/v1/key/list/*",
+          "/v1/status",
+          "/v1/metrics",
+          "/v1/api",
+        ],
+        deny: ["/v1/key/delete/*"],
+      },
+    ]);
+  });
+});
+
+describe("existing deployments", () => {
+  const node = { name: "old1", address: "203.0.113.5", privateKey: "k", hostKey };
+  it("merge the KES variables into the existing env file and restart the existing unit, installing nothing", async () => {
+    const g = await captureGraph(() => {
+      const kms = new KmsTarget("k", { filesystem: { acknowledgeDevelopmentOnly: true } });
+      const kes = new KesServer("kes", {
+        hosts: [{ ...node, name: "kes1", address: "203.0.113.6" }],
+        kms,
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      new MinioDeployment("legacy", {
+        nodes: [node],
+        kes,
+        defaultKeyName: "minio-default",
+        existing: { envFile: "/etc/default/minio", unitName: "minio.service" },
+      });
+    });
+    const steps = g
+      .ofType("command:remote:Command")
+      .filter((n) => n.name.startsWith("legacy-"))
+      .map((n) => n.name)
+      .sort();
+    expect(steps).toEqual([
+      "legacy-old1-env-merge",
+      "legacy-old1-kes-ca",
+      "legacy-old1-ready",
+      "legacy-old1-service",
+    ]);
+    const merge = g.byName("legacy-old1-env-merge");
+    expect(merge.secretPaths).toContain("stdin");
+    expect(String(merge.inputs.stdin)).toMatch(/^MINIO_KMS_KES_ENDPOINT='https:\/\/203\.0\.113\.6:7373'$/m);
+    expect(String(merge.inputs.stdin)).not.toMatch(/MINIO_ROOT_PASSWORD|MINIO_VOLUMES/);
+    expect(
+      () => validateMinioDeploymentArgs({ nodes: [node], existing: {}, rootUser: "x", drives: ["/d"] }).list,
+    ).not.toThrow();
+    expect(
+      validateMinioDeploymentArgs({
+        nodes: [node],
+        existing: {},
         rootUser: "admin",
-        rootPassword: "a-long-root-password",
+        drives: ["/d"],
+      }).list.map((i) => i.field),
+    ).toEqual(["drives", "rootUser"]);
+    expect(g.dependsOn(g.byName("legacy-old1-service"), g.byName("kes-kes1-reload"))).toBe(true);
+  });
+
+  it("guard against dropping KES, in both modes, unless allowKesRemoval", async () => {
+    const mk = (existing: boolean, allow: boolean) => () =>
+      void new MinioDeployment("m", {
+        nodes: [node],
+        drives: existing ? undefined : ["/data"],
+        rootUser: existing ? undefined : "admin",
+        rootPassword: existing ? undefined : "a-long-root-password",
         binary: existing ? undefined : bin("minio"),
         existing: existing ? {} : undefined,
         allowKesRemoval: allow,
