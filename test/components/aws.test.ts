@@ -9,22 +9,23 @@ const host = (name: string, i: number) => ({
   hostKey: "ssh-ed25519 AAAAC3Nza",
 });
 const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "c".repeat(64) });
+const config = {
+  region: "eu-central-1",
+  kesHosts: [host("kes1", 1)],
+  minioHosts: [host("minio1", 2), host("minio2", 3)],
+  drives: ["/data1", "/data2"],
+  minioBinary: bin("minio"),
+  kesBinary: bin("kes"),
+  mcBinary: bin("mc"),
+  rootUser: "admin",
+  rootPassword: "aws-root-password",
+};
 
 describe("AWS KMS target", () => {
   it("creates the KMS key with an alias and a least-privilege IAM user for KES", async () => {
     let out!: ReturnType<typeof deployAws>;
     const g = await captureGraph(() => {
-      out = deployAws({
-        region: "eu-central-1",
-        kesHosts: [host("kes1", 1)],
-        minioHosts: [host("minio1", 2), host("minio2", 3)],
-        drives: ["/data1", "/data2"],
-        minioBinary: bin("minio"),
-        kesBinary: bin("kes"),
-        mcBinary: bin("mc"),
-        rootUser: "admin",
-        rootPassword: "aws-root-password",
-      });
+      out = deployAws(config);
     });
     const key = g.byName("aws-kms-key");
     expect(key.type).toBe("aws:kms/key:Key");
@@ -66,17 +67,7 @@ describe("AWS KMS target", () => {
   it("renders two nodes with two drives each in ellipsis notation", async () => {
     let out!: ReturnType<typeof deployAws>;
     await captureGraph(() => {
-      out = deployAws({
-        region: "eu-central-1",
-        kesHosts: [host("kes1", 1)],
-        minioHosts: [host("minio1", 2), host("minio2", 3)],
-        drives: ["/data1", "/data2"],
-        minioBinary: bin("minio"),
-        kesBinary: bin("kes"),
-        mcBinary: bin("mc"),
-        rootUser: "admin",
-        rootPassword: "aws-root-password",
-      });
+      out = deployAws(config);
     });
     expect(await resolved(out.minio.volumes)).toBe("http://203.0.113.{2...3}:9000/data{1...2}");
   });
