@@ -29,7 +29,7 @@ const minioFullPolicy = `policy:
 // §2 vector API key.
 func minioEnv(e *kesEnv, kesAddr string) []string {
 	return []string{
-		"MINIO_ROOT_USER=admin", "MINIO_ROOT_PASSWORD=pa@ss/word1",
+		"MINIO_ROOT_USER=admin", "MINIO_ROOT_PASSWORD=pa/ss%2Fword1",
 		"MINIO_KMS_KES_ENDPOINT= https://" + kesAddr + " ", // entries are trimmed (§4.1)
 		"MINIO_KMS_KES_KEY_NAME=minio-default",
 		"MINIO_KMS_KES_API_KEY=" + vectorAPIKey,

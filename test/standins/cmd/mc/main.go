@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,22 +116,34 @@ type s3Error struct {
 
 func (e *s3Error) Error() string { return e.Message }
 
-// lookupAlias reads MC_HOST_<alias>=http(s)://ACCESS:SECRET@host:port; the user and password
-// are percent-decoded (§5).
+// mc splits MC_HOST_<alias> with two regular expressions and uses the pieces as they are: no
+// percent-decoding (mc cmd/config.go parseEnvURLStr; a PR adding decoding, minio/mc#3456, was
+// closed unmerged). The access key ends at the first ':', the secret at the first '@', and a
+// third ':'-separated field is a session token.
+var (
+	hostKeyTokens = regexp.MustCompile(`^(https?://)(.*?):(.*?):(.*?)@(.*?)$`)
+	hostKeys      = regexp.MustCompile(`^(https?://)(.*?):(.*?)@(.*?)$`)
+)
+
+// lookupAlias reads MC_HOST_<alias>=http(s)://ACCESS:SECRET@host:port as mc does (§5).
 func lookupAlias(name string) (*alias, error) {
 	v, ok := os.LookupEnv("MC_HOST_" + name)
 	if !ok {
 		return nil, fmt.Errorf("alias `%s` not found: the stand-in supports only MC_HOST_<alias> aliases", name)
 	}
-	u, err := url.Parse(v)
+	var access, secret, rest string
+	if p := hostKeyTokens.FindStringSubmatch(v); p != nil {
+		access, secret, rest = p[2], p[3], p[1]+p[5]
+	} else if p := hostKeys.FindStringSubmatch(v); p != nil {
+		access, secret, rest = p[2], p[3], p[1]+p[4]
+	} else {
+		rest = v
+	}
+	u, err := url.Parse(rest)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("invalid MC_HOST_%s: want http(s)://ACCESS:SECRET@host:port", name)
 	}
-	a := &alias{name: name, scheme: u.Scheme, host: u.Host}
-	if u.User != nil {
-		a.access = u.User.Username()
-		a.secret, _ = u.User.Password()
-	}
+	a := &alias{name: name, scheme: u.Scheme, host: u.Host, access: access, secret: secret}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
