@@ -431,6 +431,12 @@ export function checkRootCredentials(issues: Issues, field: string, user: unknow
     ["rootUser", u],
     ["rootPassword", p],
   ] as const) {
+    if (f === "rootPassword" && typeof v === "string" && v.includes("@")) {
+      issues.add(
+        `${field}.${f}`,
+        "rootPassword contains '@'; remove it: mc reads the secret in MC_HOST_<alias> up to the first '@' (generate passwords without ':' and '@').",
+      );
+    }
     if (typeof v === "string" && v.includes(":")) {
       issues.add(
         `${field}.${f}`,

@@ -915,6 +915,14 @@ const kesRows: Row<KesServerArgs>[] = [
 
 const minioRows: Row<MinioDeploymentArgs>[] = [
   {
+    desc: "rootPassword with '@' (mc ends the secret at the first '@')",
+    bad: (a) => {
+      a.rootPassword = "pass@word-long";
+    },
+    field: "rootPassword",
+    fix: /remove it: mc reads the secret in MC_HOST_<alias> up to the first '@'/,
+  },
+  {
     desc: "external KES endpoint with a path",
     bad: (a) => {
       ext(a).endpoints = ["https://kes1.example.net:7373/v1"];
