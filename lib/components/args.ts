@@ -276,7 +276,10 @@ export interface KmsTargetArgs {
 export interface KesClientPolicyArgs {
   /** Policy name: letters, digits, `_` and `-`; `minio` is reserved for MinIO's own policy. */
   name: string;
-  /** Identities (SHA-256 hex) bound to the policy. */
+  /**
+   * Identities (lowercase hex SHA-256 of each client's public key) bound to the policy. They are
+   * public by nature and are written into the KES config, which previews show.
+   */
   identities: pulumi.Input<string>[];
   /** Allowed API paths (`/v1/key/generate/app-*`). */
   allow: string[];

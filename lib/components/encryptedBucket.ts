@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { bucketResultVerified } from "../core/hostScripts";
 import { mcBucketScript, mcKeyCreateScript } from "../core/scripts";
 import { checkBucketName, checkKeyName, Issues, keyAllowed } from "../core/validate";
 import type { EncryptedBucketArgs } from "./args";
@@ -104,7 +105,7 @@ export class EncryptedBucket extends pulumi.ComponentResource {
       }),
       dependsOn: deps,
     });
-    this.verified = bucketStep.stdout.apply((out) => /verified=true/.test(out ?? ""));
+    this.verified = bucketStep.stdout.apply(bucketResultVerified);
     this.registerOutputs({
       bucket: this.bucket,
       algorithm: this.algorithm,

@@ -89,8 +89,9 @@ const warned = new Set<string>();
 
 /** Warn once per host when no host key is pinned. */
 export function warnIfHostKeyMissing(h: HostArgs, resource: pulumi.Resource): void {
-  if (h.hostKey !== undefined || warned.has(h.name)) return;
-  warned.add(h.name);
+  const key = `${h.name}|${typeof h.address === "string" ? h.address : "?"}|${typeof h.port === "number" ? h.port : 22}`;
+  if (h.hostKey !== undefined || warned.has(key)) return;
+  warned.add(key);
   pulumi.log.warn(
     `host ${h.name}: no hostKey pinned, so SSH will accept any server key (@pulumi/command checks host keys only ` +
       `when hostKey is set). Set hosts[].hostKey to the output of \`ssh-keyscan -t ed25519 <address>\` taken over a trusted path.`,

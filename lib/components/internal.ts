@@ -25,7 +25,11 @@ export function throwIfInvalid(issues: Issues, component: string, parent: pulumi
 export interface StepArgs {
   /** The script run on create (and on update, unless `update` is given). */
   create: pulumi.Input<string>;
-  /** The script run when an input other than `triggers` changes. Default: `create`. */
+  /**
+   * The script run when an input other than `triggers` changes. Default: `create`. Required
+   * for action steps (with `triggers`): their create restarts or reloads, and an update (a new
+   * SSH connection, a new timeout) must not; it only makes sure the service runs and is healthy.
+   */
   update?: pulumi.Input<string>;
   /** The script run when the step is deleted. Default: nothing. */
   delete?: pulumi.Input<string>;
@@ -37,14 +41,6 @@ export interface StepArgs {
   secret?: boolean;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
-
-/**
- * What an action step (one with `triggers`) runs when only its other inputs change, e.g. the
- * SSH connection or a timeout: nothing. Actions (restart, reload, health gates) run only when
- * their triggers change, which replaces the step and runs `create`.
- */
-export const ACTION_UPDATE_SCRIPT =
-  "#!/usr/bin/env bash\n# pulumi-minio-kes: this action runs again only when its triggers change\ntrue\n";
 
 /** Run a script as root: directly for root, through `sudo -n bash -c` for other users. */
 export function asRoot(
@@ -69,6 +65,11 @@ export function hostStep(
   a: StepArgs,
 ): command.remote.Command {
   warnIfHostKeyMissing(host, parent);
+  if (a.triggers !== undefined && a.update === undefined) {
+    throw new Error(
+      `${componentName}-${host.name}-${concern}: an action step needs an explicit update script`,
+    );
+  }
   const opts: pulumi.CustomResourceOptions = { parent, dependsOn: a.dependsOn };
   if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
   return new command.remote.Command(
@@ -76,7 +77,7 @@ export function hostStep(
     {
       connection: hostConnection(host),
       create: asRoot(host.user, a.create),
-      update: asRoot(host.user, a.update ?? (a.triggers ? ACTION_UPDATE_SCRIPT : a.create)),
+      update: asRoot(host.user, a.update ?? a.create),
       delete: a.delete === undefined ? undefined : asRoot(host.user, a.delete),
       stdin: a.stdin === undefined ? undefined : a.secret ? pulumi.secret(a.stdin) : a.stdin,
       triggers: a.triggers,

@@ -22,6 +22,7 @@ import {
   checkHosts,
   checkKeyPattern,
   checkPort,
+  checkTimeout,
   Issues,
   known,
 } from "../core/validate";
@@ -71,6 +72,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
       `minioAuth ${JSON.stringify(args.minioAuth)} is unknown; set it to "apiKey" or "certificate".`,
     );
   }
+  checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
   checkDuration(issues, "cache.any", args?.cache?.any);
   checkDuration(issues, "cache.unused", args?.cache?.unused);
   checkDuration(issues, "cache.offline", args?.cache?.offline);
@@ -116,6 +118,15 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
         `clients[${i}].name`,
         "rename the policy with letters, digits, '_' and '-' only; \"minio\" is reserved for MinIO's own policy.",
       );
+    }
+    for (const [j, id] of (c.identities ?? []).entries()) {
+      const v = known(id as string | undefined);
+      if (v !== undefined && (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v))) {
+        issues.add(
+          `clients[${i}].identities[${j}]`,
+          "write the identity as 64 lowercase hex characters: the SHA-256 of the client's public key (kesIdentityFromCertificate or `kes identity of`).",
+        );
+      }
     }
     for (const [j, p] of (c.allow ?? []).entries()) {
       if (typeof p !== "string" || !p.startsWith("/"))
@@ -456,10 +467,11 @@ export class KesServer extends pulumi.ComponentResource {
         configPath: KES_PATHS.config,
         envFile: KES_PATHS.secretEnv,
         bindPrivilegedPort: port < 1024,
+        owner: `${name}-${host.name}-unit`,
       });
       const unit = hostStep(this, name, host, "unit", {
         create: installUnitScript({ unitName: KES_PATHS.unit }),
-        delete: removeUnitScript({ unitName: KES_PATHS.unit }),
+        delete: removeUnitScript({ unitName: KES_PATHS.unit, owner: `${name}-${host.name}-unit` }),
         stdin: unitText,
         dependsOn: [binary.step],
       });
@@ -480,7 +492,13 @@ export class KesServer extends pulumi.ComponentResource {
             timeoutSeconds: timeout,
           }),
         ),
-        triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256)],
+        // Not on a plain update (a new SSH connection, a new timeout): then only start KES if it
+        // is not running (a replaced machine, a unit stopped by hand) and check its health.
+        update: health.apply((h) =>
+          serviceActionScript({ unit: KES_PATHS.unit, action: "start", health: h, timeoutSeconds: timeout }),
+        ),
+        // The port too: a SIGHUP reload does not move KES to a new address.
+        triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256), String(port)],
         // One replica after the other (rolling): the previous replica's gates passed first, so
         // MinIO always has a KES to talk to while a change rolls through.
         dependsOn: [
@@ -499,6 +517,9 @@ export class KesServer extends pulumi.ComponentResource {
       const reload = hostStep(this, name, host, "reload", {
         create: health.apply((h) =>
           serviceActionScript({ unit: KES_PATHS.unit, action: "reload", health: h, timeoutSeconds: timeout }),
+        ),
+        update: health.apply((h) =>
+          serviceActionScript({ unit: KES_PATHS.unit, action: "none", health: h, timeoutSeconds: timeout }),
         ),
         triggers: [
           this.config.apply(sha256),

@@ -331,7 +331,15 @@ export class KmsTarget extends pulumi.ComponentResource {
         // them: the key outlives `pulumi destroy` (delete it in AWS yourself, deliberately).
         { parent: this, retainOnDelete: true },
       );
-      new aws.kms.Alias(`${name}-alias`, { name: `alias/${name}`, targetKeyId: key.keyId }, { parent: this });
+      // The stack in the alias: several stacks of one program share an account and region.
+      new aws.kms.Alias(
+        `${name}-alias`,
+        {
+          name: `alias/pulumi-minio-kes/${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+          targetKeyId: key.keyId,
+        },
+        { parent: this },
+      );
       keyArn = key.arn;
     }
     let creds: pulumi.Output<{ accessKey: string; secretKey: string; sessionToken?: string } | undefined> =
@@ -414,7 +422,10 @@ export function awsKesPolicyDocument(a: {
     statements.push({
       Sid: "KesKmsKey",
       Effect: "Allow",
-      Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+      // Secrets Manager calls GenerateDataKey (on create/put) and Decrypt (on get) with the
+      // caller's permissions; DescribeKey lets KES check the key. kes-docs lists kms:Encrypt
+      // instead of GenerateDataKey, which Secrets Manager does not use for secrets.
+      Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"],
       Resource: a.kmsKeyArn,
     });
   }

@@ -24,6 +24,7 @@ import {
 import { renderMinioUnit } from "../core/systemd";
 import type { MinioEnvInput, MinioKesAuth } from "../core/types";
 import {
+  checkAbsolutePath,
   checkBinarySource,
   checkCertificateForHost,
   checkDrives,
@@ -33,6 +34,7 @@ import {
   checkKeyName,
   checkPort,
   checkRootCredentials,
+  checkTimeout,
   Issues,
   keyAllowed,
   known,
@@ -71,7 +73,14 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     // checkRootCredentials prefixes fields with ".": strip it for top-level args.
     for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
   } else {
-    for (const f of ["drives", "nodeDrives", "rootUser", "rootPassword", "consolePort", "serviceType"] as const) {
+    for (const f of [
+      "drives",
+      "nodeDrives",
+      "rootUser",
+      "rootPassword",
+      "consolePort",
+      "serviceType",
+    ] as const) {
       if (args[f] !== undefined) {
         issues.add(
           f,
@@ -214,11 +223,15 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   ) {
     issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
   }
-  if (
-    args?.healthTimeoutSeconds !== undefined &&
-    (!Number.isInteger(args.healthTimeoutSeconds) || args.healthTimeoutSeconds < 5)
-  ) {
-    issues.add("healthTimeoutSeconds", "set healthTimeoutSeconds to a whole number of seconds, at least 5.");
+  checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
+  if (args?.existing?.envFile !== undefined) {
+    checkAbsolutePath(issues, "existing.envFile", args.existing.envFile, "envFile", "/etc/default/minio");
+  }
+  if (args?.existing?.unitName !== undefined && !/^[A-Za-z0-9@._-]+\.service$/.test(args.existing.unitName)) {
+    issues.add(
+      "existing.unitName",
+      `${JSON.stringify(args.existing.unitName)} is not a unit name; write it like "minio.service".`,
+    );
   }
   return issues;
 }
@@ -289,7 +302,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
           .apply((hosts) =>
             sameDrives
               ? renderMinioVolumes({ scheme, port, hosts, drives })
-              : nodes.flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`)).join(" "),
+              : nodes
+                  .flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`))
+                  .join(" "),
           );
     this.endpoints = pulumi.all(addrs.map((a) => pulumi.interpolate`${scheme}://${a}:${port}`));
 
@@ -494,12 +509,13 @@ export class MinioDeployment extends pulumi.ComponentResource {
           envFile,
           after: kesColocated ? ["kes.service"] : undefined,
           serviceType: args.serviceType,
+          owner: `${name}-${node.name}-unit`,
           bindPrivilegedPort: port < 1024 || consolePort < 1024,
         });
         triggers.push(sha256(unitText));
         const unit = hostStep(this, name, node, "unit", {
           create: installUnitScript({ unitName: MINIO_PATHS.unit }),
-          delete: removeUnitScript({ unitName: MINIO_PATHS.unit }),
+          delete: removeUnitScript({ unitName: MINIO_PATHS.unit, owner: `${name}-${node.name}-unit` }),
           stdin: unitText,
           dependsOn: [binary.step],
         });
@@ -538,6 +554,11 @@ export class MinioDeployment extends pulumi.ComponentResource {
       perNode.push({ node, deps, triggers, binaryPath });
     }
 
+    // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
+    // restarts every node, after the KES gates.
+    if (kesCa) revisions.push(kesCa.apply(sha256));
+    if (minioCa) revisions.push(minioCa.apply(sha256));
+
     // Start or restart every node together, after every node's files and every KES gate.
     const timeout = args.healthTimeoutSeconds ?? 120;
     // Per-node gates of a distributed deployment check liveness only: readiness needs a quorum,
@@ -558,6 +579,11 @@ export class MinioDeployment extends pulumi.ComponentResource {
         create: healthFor(i, nodes.length > 1).apply((health) =>
           serviceActionScript({ unit: unitName, action: "restart", health, timeoutSeconds: timeout }),
         ),
+        // A plain update (a new SSH connection, a new timeout) only starts MinIO if it is not
+        // running (a replaced machine, a unit stopped by hand) and checks its health.
+        update: healthFor(i, nodes.length > 1).apply((health) =>
+          serviceActionScript({ unit: unitName, action: "start", health, timeoutSeconds: timeout }),
+        ),
         // Any node's change restarts all nodes: MinIO does not support rolling restarts for
         // environment or binary changes (landscape.md §1.6).
         triggers: revisions,
@@ -576,6 +602,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
     }
     this.ready = hostStep(this, name, this.adminNode, "ready", {
       create: healthFor(adminIndex, false).apply((health) =>
+        serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
+      ),
+      update: healthFor(adminIndex, false).apply((health) =>
         serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
       ),
       triggers: revisions,

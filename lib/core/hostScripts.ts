@@ -5,6 +5,7 @@
  */
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
 import { assertAbsolutePath, assertAccountName, assertMode, assignments, bashScript, shQuote } from "./shell";
+import { unitOwnerLine } from "./systemd";
 
 const CTX = "hostScripts";
 
@@ -175,7 +176,7 @@ export function ensurePrerequisitesScript(): string {
  * environment files, certificates, data, keys and the keystore stay on the host: MinIO's data
  * cannot be read without KES's keys, so the library never deletes either.
  */
-export function removeUnitScript(a: { unitName: string; unitDir?: string }): string {
+export function removeUnitScript(a: { unitName: string; unitDir?: string; owner?: string }): string {
   const unit = a.unitName;
   if (!/^[A-Za-z0-9@._-]+\.service$/.test(unit)) throw new Error(`${CTX}: unitName must end in .service`);
   const dir = assertAbsolutePath(CTX, "unitDir", a.unitDir ?? "/etc/systemd/system");
@@ -185,9 +186,27 @@ export function removeUnitScript(a: { unitName: string; unitDir?: string }): str
       ["file", `${dir}/${unit}`],
     ]),
     'if [ ! -e "$file" ]; then echo absent; exit 0; fi',
+    ...(a.owner === undefined
+      ? []
+      : [
+          ...assignments([["owner_line", unitOwnerLine(a.owner)]]),
+          "# Another step (a renamed component, a moved host) wrote this unit since: leave it alone.",
+          'if ! grep -qxF "$owner_line" "$file"; then echo "kept: $unit belongs to another step"; exit 0; fi',
+        ]),
     'systemctl disable --now "$unit" >/dev/null 2>&1 || systemctl stop "$unit" || true',
     'rm -f "$file"',
     "systemctl daemon-reload",
     'echo "removed: $unit (data, keys and configuration kept)"',
   ]);
+}
+
+/**
+ * Read the last line `mcBucketScript` prints (`result: algorithm=… key=… verified=true|false`)
+ * and tell whether a probe object was verified. Anything else (no result line, garbled output,
+ * `verified=false`) is not a verification.
+ */
+export function bucketResultVerified(stdout: string | undefined): boolean {
+  const lines = (stdout ?? "").trimEnd().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  return /^result: algorithm=sse-(kms|s3)( key=[A-Za-z0-9_-]+)? verified=true$/.test(last);
 }

@@ -103,10 +103,24 @@ export const KES_SECRET_ENV = {
   awsSecretKey: "KES_AWS_SECRET_KEY",
   /** AWS session token. */
   awsSessionToken: "KES_AWS_SESSION_TOKEN",
+  /** GCP service account e-mail (an identifier, kept out of the config like every credential). */
+  gcpClientEmail: "KES_GCP_CLIENT_EMAIL",
+  /** GCP service account client id. */
+  gcpClientId: "KES_GCP_CLIENT_ID",
+  /** GCP service account private key id. */
+  gcpPrivateKeyId: "KES_GCP_PRIVATE_KEY_ID",
   /** GCP service account private key (PEM, newlines encoded as `\n`). */
   gcpPrivateKey: "KES_GCP_PRIVATE_KEY",
+  /** Azure tenant id (an identifier, kept out of the config like every credential). */
+  azureTenantId: "KES_AZURE_TENANT_ID",
+  /** Azure client id. */
+  azureClientId: "KES_AZURE_CLIENT_ID",
+  /** Azure managed identity client id. */
+  azureManagedIdentityClientId: "KES_AZURE_MANAGED_IDENTITY_CLIENT_ID",
   /** Azure client secret. */
   azureClientSecret: "KES_AZURE_CLIENT_SECRET",
+  /** Entrust KeyControl user name (an identifier, kept out of the config like every credential). */
+  entrustUsername: "KES_ENTRUST_USERNAME",
   /** Entrust KeyControl password. */
   entrustPassword: "KES_ENTRUST_PASSWORD",
   /** Fortanix SDKMS API key. */
@@ -319,9 +333,15 @@ function gcpKeystore(k: GcpKeystore, secrets: SecretSink): YamlMap {
   const c = k.credentials;
   const credentials = c
     ? ymap([
-        ["client_email", required(c.clientEmail, "keystore.credentials.clientEmail")],
-        ["client_id", required(c.clientId, "keystore.credentials.clientId")],
-        ["private_key_id", required(c.privateKeyId, "keystore.credentials.privateKeyId")],
+        [
+          "client_email",
+          secrets.ref(KES_SECRET_ENV.gcpClientEmail, c.clientEmail, "keystore.credentials.clientEmail"),
+        ],
+        ["client_id", secrets.ref(KES_SECRET_ENV.gcpClientId, c.clientId, "keystore.credentials.clientId")],
+        [
+          "private_key_id",
+          secrets.ref(KES_SECRET_ENV.gcpPrivateKeyId, c.privateKeyId, "keystore.credentials.privateKeyId"),
+        ],
         [
           "private_key",
           secrets.ref(
@@ -364,8 +384,8 @@ function azureKeystore(k: AzureKeystore, secrets: SecretSink): YamlMap {
     auth = [
       "credentials",
       ymap([
-        ["tenant_id", required(c.tenantId, "keystore.credentials.tenantId")],
-        ["client_id", required(c.clientId, "keystore.credentials.clientId")],
+        ["tenant_id", secrets.ref(KES_SECRET_ENV.azureTenantId, c.tenantId, "keystore.credentials.tenantId")],
+        ["client_id", secrets.ref(KES_SECRET_ENV.azureClientId, c.clientId, "keystore.credentials.clientId")],
         [
           "client_secret",
           secrets.ref(KES_SECRET_ENV.azureClientSecret, c.clientSecret, "keystore.credentials.clientSecret"),
@@ -375,7 +395,16 @@ function azureKeystore(k: AzureKeystore, secrets: SecretSink): YamlMap {
   } else if (k.managedIdentity) {
     auth = [
       "managed_identity",
-      ymap([["client_id", required(k.managedIdentity.clientId, "keystore.managedIdentity.clientId")]]),
+      ymap([
+        [
+          "client_id",
+          secrets.ref(
+            KES_SECRET_ENV.azureManagedIdentityClientId,
+            k.managedIdentity.clientId,
+            "keystore.managedIdentity.clientId",
+          ),
+        ],
+      ]),
     ];
   } else {
     throw new Error("KES config: Azure keystore needs keystore.credentials or keystore.managedIdentity");
@@ -400,7 +429,14 @@ function entrustKeystore(k: EntrustKeystore, secrets: SecretSink): YamlMap {
             [
               "credentials",
               ymap([
-                ["username", required(k.credentials?.username, "keystore.credentials.username")],
+                [
+                  "username",
+                  secrets.ref(
+                    KES_SECRET_ENV.entrustUsername,
+                    k.credentials?.username,
+                    "keystore.credentials.username",
+                  ),
+                ],
                 [
                   "password",
                   secrets.ref(

@@ -759,7 +759,8 @@ export function serviceActionScript(a: ServiceActionArgs): string {
     default:
       throw new Error(`${ctx}: action must be one of start, restart, reload, none`);
   }
-  return bashScript(`${a.action} ${unit} and wait until ${probe.hint} is healthy`, [
+  const verb = a.action === "none" ? "check" : a.action;
+  return bashScript(`${verb} ${unit} and wait until ${probe.hint} is healthy`, [
     ...assignments([
       ["unit", unit],
       ["timeout", String(timeout)],

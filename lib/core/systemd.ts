@@ -13,8 +13,16 @@
  */
 import { MANAGED_HEADER } from "./minioEnv";
 
-function unitText(sections: Array<[string, Array<string | [string, string]>]>): string {
+/** The line that records which step owns a unit file (see `removeUnitScript`). */
+export function unitOwnerLine(owner: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(owner))
+    throw new Error(`unit owner ${JSON.stringify(owner)} must be a resource name`);
+  return `# pulumi-minio-kes owner: ${owner}`;
+}
+
+function unitText(sections: Array<[string, Array<string | [string, string]>]>, owner?: string): string {
   const out: string[] = [`# ${MANAGED_HEADER}`];
+  if (owner !== undefined) out.push(unitOwnerLine(owner));
   for (const [name, entries] of sections) {
     out.push("", `[${name}]`);
     for (const e of entries) out.push(typeof e === "string" ? e : `${e[0]}=${e[1]}`);
@@ -40,6 +48,11 @@ export interface MinioUnitInput {
   serviceType?: "notify" | "simple";
   /** Grant CAP_NET_BIND_SERVICE (a port below 1024). */
   bindPrivilegedPort?: boolean;
+  /**
+   * The step that owns the file (its resource name). Destroy removes the unit only when this
+   * owner line still matches, so a renamed component does not stop what it just installed.
+   */
+  owner?: string;
 }
 
 /** Render `minio.service`. */
@@ -77,11 +90,14 @@ export function renderMinioUnit(u: MinioUnitInput): string {
     ["SendSIGKILL", "no"],
   ];
   if (u.bindPrivilegedPort) service.push(["AmbientCapabilities", "CAP_NET_BIND_SERVICE"]);
-  return unitText([
-    ["Unit", unit],
-    ["Service", service],
-    ["Install", [["WantedBy", "multi-user.target"]]],
-  ]);
+  return unitText(
+    [
+      ["Unit", unit],
+      ["Service", service],
+      ["Install", [["WantedBy", "multi-user.target"]]],
+    ],
+    u.owner,
+  );
 }
 
 /** Inputs of the KES unit. */
@@ -100,46 +116,51 @@ export interface KesUnitInput {
   workingDirectory?: string;
   /** Grant CAP_NET_BIND_SERVICE (a port below 1024). */
   bindPrivilegedPort?: boolean;
+  /** The step that owns the file (see {@link MinioUnitInput.owner}). */
+  owner?: string;
 }
 
 /** Render `kes.service`. */
 export function renderKesUnit(u: KesUnitInput): string {
   const caps = ["CAP_IPC_LOCK"];
   if (u.bindPrivilegedPort) caps.push("CAP_NET_BIND_SERVICE");
-  return unitText([
+  return unitText(
     [
-      "Unit",
       [
-        ["Description", "KES key management server for MinIO"],
-        ["Documentation", "https://github.com/minio/kes"],
-        ["Wants", "network-online.target"],
-        ["After", "network-online.target"],
-        ["AssertFileIsExecutable", u.binaryPath],
-        ["AssertFileNotEmpty", u.configPath],
+        "Unit",
+        [
+          ["Description", "KES key management server for MinIO"],
+          ["Documentation", "https://github.com/minio/kes"],
+          ["Wants", "network-online.target"],
+          ["After", "network-online.target"],
+          ["AssertFileIsExecutable", u.binaryPath],
+          ["AssertFileNotEmpty", u.configPath],
+        ],
       ],
-    ],
-    [
-      "Service",
       [
-        ["WorkingDirectory", u.workingDirectory ?? "/etc/kes"],
-        "# mlockall keeps keys out of swap (KES tries it on Linux and needs CAP_IPC_LOCK).",
-        ["AmbientCapabilities", caps.join(" ")],
-        ["User", u.user],
-        ["Group", u.group],
-        ["ProtectProc", "invisible"],
-        "# Secrets referenced as ${VAR} in the config; read by systemd as root, never by the kes user.",
-        ["EnvironmentFile", u.envFile],
-        ["ExecStart", `${u.binaryPath} server --config=${u.configPath}`],
-        "# KES re-reads its config on SIGHUP.",
-        ["ExecReload", "/bin/kill -HUP $MAINPID"],
-        ["Restart", "always"],
-        ["RestartSec", "5s"],
-        ["LimitNOFILE", "65536"],
-        ["TasksMax", "infinity"],
-        ["TimeoutStopSec", "infinity"],
-        ["SendSIGKILL", "no"],
+        "Service",
+        [
+          ["WorkingDirectory", u.workingDirectory ?? "/etc/kes"],
+          "# mlockall keeps keys out of swap (KES tries it on Linux and needs CAP_IPC_LOCK).",
+          ["AmbientCapabilities", caps.join(" ")],
+          ["User", u.user],
+          ["Group", u.group],
+          ["ProtectProc", "invisible"],
+          "# Secrets referenced as ${VAR} in the config; read by systemd as root, never by the kes user.",
+          ["EnvironmentFile", u.envFile],
+          ["ExecStart", `${u.binaryPath} server --config=${u.configPath}`],
+          "# KES re-reads its config on SIGHUP.",
+          ["ExecReload", "/bin/kill -HUP $MAINPID"],
+          ["Restart", "always"],
+          ["RestartSec", "5s"],
+          ["LimitNOFILE", "65536"],
+          ["TasksMax", "infinity"],
+          ["TimeoutStopSec", "infinity"],
+          ["SendSIGKILL", "no"],
+        ],
       ],
+      ["Install", [["WantedBy", "multi-user.target"]]],
     ],
-    ["Install", [["WantedBy", "multi-user.target"]]],
-  ]);
+    u.owner,
+  );
 }

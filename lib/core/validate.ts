@@ -190,6 +190,14 @@ export function checkPort(issues: Issues, field: string, port: unknown): void {
   }
 }
 
+/** A health timeout in seconds (the scripts accept 5 to 3600). */
+export function checkTimeout(issues: Issues, field: string, t: unknown): void {
+  if (t === undefined) return;
+  if (typeof t !== "number" || !Number.isInteger(t) || t < 5 || t > 3600) {
+    issues.add(field, `set ${field} to a whole number of seconds from 5 to 3600 (got ${JSON.stringify(t)}).`);
+  }
+}
+
 /** A KES duration (`30s`, `5m`, `1h`, `0s`). */
 export function checkDuration(issues: Issues, field: string, d: unknown): void {
   if (d === undefined) return;

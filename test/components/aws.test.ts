@@ -30,7 +30,7 @@ describe("AWS KMS target", () => {
     const key = g.byName("aws-kms-key");
     expect(key.type).toBe("aws:kms/key:Key");
     expect(key.inputs.enableKeyRotation).toBe(true);
-    expect(g.byName("aws-kms-alias").inputs.name).toBe("alias/aws-kms");
+    expect(g.byName("aws-kms-alias").inputs.name).toBe("alias/pulumi-minio-kes/project/stack/aws-kms");
     expect(g.byName("aws-kms-kes").type).toBe("aws:iam/user:User");
 
     const policy = JSON.parse(String(g.byName("aws-kms-kes-policy").inputs.policy));
@@ -39,7 +39,7 @@ describe("AWS KMS target", () => {
       [
         "kms:Decrypt",
         "kms:DescribeKey",
-        "kms:Encrypt",
+        "kms:GenerateDataKey",
         "secretsmanager:CreateSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:ListSecrets",

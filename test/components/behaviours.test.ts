@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
-import { ACTION_UPDATE_SCRIPT } from "../../lib/components/internal";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import { captureGraph } from "../helpers/mockGraph";
 
@@ -19,18 +18,38 @@ const quick = (user?: string) => () =>
   });
 
 describe("action steps", () => {
-  it("run again only when their triggers change: an update (e.g. a new SSH connection) runs nothing", async () => {
+  it("restart or reload only when their triggers change; an update only starts what is not running and checks health", async () => {
     const g = await captureGraph(quick());
-    for (const name of [
-      "kes-node1-service",
-      "kes-node1-reload",
-      "minio-node1-service",
-      "minio-node1-ready",
-    ]) {
+    const cases: Array<[string, RegExp, RegExp]> = [
+      [
+        "kes-node1-service",
+        /^# pulumi-minio-kes: restart kes\.service /m,
+        /^# pulumi-minio-kes: start kes\.service /m,
+      ],
+      [
+        "kes-node1-reload",
+        /^# pulumi-minio-kes: reload kes\.service /m,
+        /^# pulumi-minio-kes: check kes\.service /m,
+      ],
+      [
+        "minio-node1-service",
+        /^# pulumi-minio-kes: restart minio\.service /m,
+        /^# pulumi-minio-kes: start minio\.service /m,
+      ],
+      [
+        "minio-node1-ready",
+        /^# pulumi-minio-kes: check minio\.service /m,
+        /^# pulumi-minio-kes: check minio\.service /m,
+      ],
+    ];
+    for (const [name, create, update] of cases) {
       const n = g.byName(name);
       expect(n.inputs.triggers, name).toBeDefined();
-      expect(n.inputs.update, name).toBe(ACTION_UPDATE_SCRIPT);
+      expect(String(n.inputs.create), name).toMatch(create);
+      expect(String(n.inputs.update), name).toMatch(update);
     }
+    // The KES port is a restart trigger (a reload does not move KES to a new port).
+    expect(g.byName("kes-node1-service").inputs.triggers).toContain("7373");
     // File steps re-run their (idempotent) write script on update.
     const env = g.byName("minio-node1-env");
     expect(env.inputs.update).toBe(env.inputs.create);
@@ -175,5 +194,58 @@ describe("existing deployments", () => {
       const allowed = await captureGraph(mk(existing, true));
       expect(allowed.nodes.some((n) => n.name === "m-old1-kes-guard")).toBe(false);
     }
+  });
+});
+
+describe("certificate rotation", () => {
+  const host = { name: "kes1", address: "203.0.113.9", privateKey: "k", hostKey };
+  const mk = (rotation?: string) => () => {
+    const kms = new KmsTarget("k", { filesystem: { acknowledgeDevelopmentOnly: true } });
+    new KesServer("kes", {
+      hosts: [host],
+      kms,
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      tls: { rotation },
+    });
+  };
+  it("puts tls.rotation on every generated key and certificate as their replacement trigger", async () => {
+    const g = await captureGraph(mk("2026-11"));
+    const tls = g.nodes.filter(
+      (n) => n.type.startsWith("tls:index/") && n.type !== "tls:index/certRequest:CertRequest",
+    );
+    expect(tls.map((n) => n.name).sort()).toEqual(
+      [
+        "kes-ca-cert",
+        "kes-ca-key",
+        "kes-kes1-server-cert",
+        "kes-kes1-server-key",
+        "kes-minio-client-key",
+      ].sort(),
+    );
+    for (const n of tls) expect(n.replacementTrigger, n.name).toBe("2026-11");
+  });
+
+  it("sets no replacement trigger when rotation is not given", async () => {
+    const g = await captureGraph(mk());
+    for (const n of g.nodes.filter((x) => x.type.startsWith("tls:")))
+      expect(n.replacementTrigger, n.name).toBeUndefined();
+  });
+});
+
+describe("bucket verification result", () => {
+  it("counts only a final result line that says verified=true", async () => {
+    const { bucketResultVerified } = await import("../../lib/core/hostScripts");
+    expect(
+      bucketResultVerified("created\nresult: algorithm=sse-kms key=minio-invoices verified=true\n"),
+    ).toBe(true);
+    expect(bucketResultVerified("result: algorithm=sse-s3 verified=true")).toBe(true);
+    expect(bucketResultVerified("result: algorithm=sse-kms key=minio-invoices verified=false")).toBe(false);
+    expect(bucketResultVerified("result: algorithm=sse-kms key=k verified=true\nsomething after")).toBe(
+      false,
+    );
+    expect(bucketResultVerified("verified=true")).toBe(false);
+    expect(bucketResultVerified("")).toBe(false);
+    expect(bucketResultVerified(undefined)).toBe(false);
   });
 });

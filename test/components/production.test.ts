@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
+import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { captureGraph, type Graph, resolved } from "../helpers/mockGraph";
 
 const hk = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
@@ -125,10 +126,45 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
 });
 
 describe("two deployments in one stack", () => {
-  it("do not collide: every resource has its own URN", async () => {
+  it("do not collide: distinct URNs, every child named after its own component", async () => {
     const g2 = await captureGraph(() => {
-      deployProduction(config);
+      for (const p of ["blue", "green"]) {
+        const kms = new KmsTarget(`${p}-kms`, { filesystem: { acknowledgeDevelopmentOnly: true } });
+        const kes = new KesServer(`${p}-kes`, {
+          hosts: [mk("kes1", 21, `${p}-kes1.example.net`)],
+          kms,
+          binary: bin("kes"),
+          minioKeyNames: ["minio-*"],
+        });
+        const minio = new MinioDeployment(`${p}-minio`, {
+          nodes: [mk("minio1", 11, `${p}-minio1.example.net`)],
+          drives: ["/data"],
+          rootUser: "admin",
+          rootPassword: "production-password",
+          kes,
+          defaultKeyName: "minio-default",
+          binary: bin("minio"),
+          mc: bin("mc"),
+        });
+        new EncryptedBucket(`${p}-invoices`, {
+          deployment: minio,
+          bucket: "invoices",
+          keyName: "minio-invoices",
+        });
+      }
     });
     expect(new Set(g2.nodes.map((n) => n.urn)).size).toBe(g2.nodes.length);
+    expect(new Set(g2.nodes.map((n) => n.name)).size).toBe(g2.nodes.length);
+    const components = new Map(g2.nodes.filter((n) => !n.custom).map((n) => [n.urn, n.name] as const));
+    for (const n of g2.nodes.filter((x) => x.custom)) {
+      expect(n.name.startsWith(`${components.get(n.parent)}-`), n.name).toBe(true);
+    }
+    // Each MinIO waits for its own KES only.
+    expect(g2.dependsOn(g2.byName("blue-minio-minio1-service"), g2.byName("blue-kes-kes1-reload"))).toBe(
+      true,
+    );
+    expect(g2.dependsOn(g2.byName("blue-minio-minio1-service"), g2.byName("green-kes-kes1-reload"))).toBe(
+      false,
+    );
   });
 });

@@ -52,7 +52,7 @@ const hostArgs = (h: TestHost, name: string): HostArgs => ({
 
 /** The stack: the same components a user writes. `change` adds a bucket and an env variable. */
 /** An extra KES client policy (a config-only change for KES), named by `clientPolicy`. */
-function program(change = false, clientPolicy?: string) {
+function program(change = false, clientPolicy?: string, minioName = "minio") {
   return () => {
     const kms = new KmsTarget("kms", {
       filesystem: { path: `${SHARED_KEYS}/keys`, acknowledgeDevelopmentOnly: true },
@@ -71,7 +71,7 @@ function program(change = false, clientPolicy?: string) {
         certificates: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, certs.kes[h.name]!])),
       },
     });
-    const minio = new MinioDeployment("minio", {
+    const minio = new MinioDeployment(minioName, {
       nodes: minioHosts.map((h, i) => hostArgs(h, `minio${i + 1}`)),
       drives: ["/var/lib/minio/d1", "/var/lib/minio/d2"],
       rootUser: "e2e-admin",
@@ -139,8 +139,14 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
   }, 300_000);
 
   it("a. a fresh run deploys KES, then MinIO on 3 nodes, then an encrypted bucket", async () => {
+    // Sample every process's argv on every host, 10 times a second, while the first run works
+    // (scenario d reads the samples): short-lived processes are caught too.
+    const sampler =
+      "nohup bash -c 'while [ ! -e /run/stop-sampling ]; do ps -eo args --no-headers; sleep 0.1; done' >/var/tmp/argv-samples 2>&1 </dev/null &";
+    for (const h of tb.hosts) await tb.exec(h, sampler);
     first = await runProgram(program(), { statePath });
     deployedAt = Date.now();
+    for (const h of tb.hosts) await tb.exec(h, "touch /run/stop-sampling");
     expect(first.steps.every((s) => s.op === "create")).toBe(true);
 
     for (const h of kesHosts)
@@ -255,7 +261,11 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
     const apiKey = /MINIO_KMS_KES_API_KEY='([^']+)'/.exec(env)![1]!;
     const kesKey = certs.kes[kesHosts[0]!.name]!.keyPem.split("\n")[1]!;
     for (const h of tb.hosts) {
-      const argv = (await tb.exec(h, "ps -eo args --no-headers")).stdout;
+      // Every argv sampled during the first run, plus the processes running now.
+      const argv = (await tb.exec(h, "cat /var/tmp/argv-samples; ps -eo args --no-headers")).stdout;
+      expect(argv, `${h.name}: the sampler saw the deployment's scripts`).toMatch(
+        /pulumi-minio-kes|systemctl|curl/,
+      );
       const journal = (await tb.exec(h, "journalctl --no-pager -o cat")).stdout;
       for (const secret of [ROOT_PASSWORD, apiKey, kesKey]) {
         expect(argv.includes(secret), `${h.name}: secret in a process argv`).toBe(false);
@@ -288,7 +298,10 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
       ].sort(),
     );
     const reloadAt = Date.now();
-    await runProgram(program(true, "app"), { statePath });
+    const reloaded = await runProgram(program(true, "app"), { statePath });
+    const step = (n: string) => reloaded.steps.find((x) => x.name === n)!;
+    // Rolled: the second replica's reload began after the first one's gate passed.
+    expect(step("kes-kes2-reload").startedAt!).toBeGreaterThanOrEqual(step("kes-kes1-reload").finishedAt!);
     expect(await Promise.all(kesHosts.map(mainPid))).toEqual(pidsBefore);
     for (const h of kesHosts) {
       expect(await journalTimes(h, "kes", /Reloading kes\.service|Reloaded kes\.service/)).toEqual(
@@ -318,7 +331,26 @@ describe.skipIf(skip !== undefined)("end to end on real hosts (harness, not the 
     expect(await mc("encrypt info e2e/invoices")).toMatch(/KeyID: minio-invoices/);
   }, 600_000);
 
-  it("f. destroy stops the services and keeps binaries, configuration, data, keys and the keystore", async () => {
+  it("f. renaming the MinIO component re-creates its steps and keeps MinIO running (the old unit step leaves the new unit alone)", async () => {
+    const renamed = await runProgram(program(true, "app2", "objects"), { statePath });
+    const ops2 = ops(renamed);
+    expect(ops2["objects-minio1-unit"]).toBe("create");
+    expect(ops2["minio-minio1-unit"]).toBe("delete");
+    expect(renamed.deleted).toEqual(
+      expect.arrayContaining(["minio-minio1-unit", "minio-minio2-unit", "minio-minio3-unit"]),
+    );
+    for (const h of minioHosts) {
+      expect((await tb.exec(h, "systemctl is-active minio")).stdout.trim()).toBe("active");
+      expect(await tb.readFile(h, "/etc/systemd/system/minio.service")).toContain(
+        `# pulumi-minio-kes owner: objects-minio${minioHosts.indexOf(h) + 1}-unit`,
+      );
+    }
+    const deletes = renamed.steps.filter((x) => x.op === "delete" && x.name.endsWith("-unit"));
+    for (const d of deletes) expect(d.stdout, d.name).toMatch(/kept: minio\.service belongs to another step/);
+    expect(await mc("encrypt info e2e/invoices")).toMatch(/KeyID: minio-invoices/);
+  }, 600_000);
+
+  it("g. destroy stops the services and keeps binaries, configuration, data, keys and the keystore", async () => {
     const destroyed = await runProgram(() => undefined, { statePath });
     expect(destroyed.steps.every((s) => s.op === "delete")).toBe(true);
     for (const h of minioHosts) {

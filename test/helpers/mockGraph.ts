@@ -26,6 +26,8 @@ export interface GraphNode {
   inputs: Record<string, unknown>;
   /** Top-level input names (and nested paths) that were sent as secrets. */
   secretPaths: string[];
+  /** The `replacementTrigger` resource option, as sent (undefined when not set). */
+  replacementTrigger?: unknown;
 }
 
 /** The recorded graph. */
@@ -134,6 +136,7 @@ export async function captureGraph(program: () => void | Promise<void>): Promise
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
   };
   type Resp = { getUrn(): string };
   type Callback = (err: unknown, resp: Resp) => void;
@@ -158,6 +161,7 @@ export async function captureGraph(program: () => void | Promise<void>): Promise
           dependencies: [...deps],
           inputs,
           secretPaths: paths,
+          replacementTrigger: secretPaths(req.getReplacementTrigger()?.toJavaScript(), "", []),
         });
       }
       cb(err, resp);

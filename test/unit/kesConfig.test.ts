@@ -289,16 +289,23 @@ const CASES: Case[] = [
           project_id: "acme-kes-prod",
           scopes: ["https://www.googleapis.com/auth/cloud-platform"],
           credentials: {
-            client_email: "kes-server@acme-kes-prod.iam.gserviceaccount.com",
-            client_id: "103826472910384756123",
-            private_key_id: "3f1c9d2e4b5a69788c7d6e5f4a3b2c1d0e9f8a7b",
+            client_email: ref("KES_GCP_CLIENT_EMAIL"),
+            client_id: ref("KES_GCP_CLIENT_ID"),
+            private_key_id: ref("KES_GCP_PRIVATE_KEY_ID"),
             private_key: ref("KES_GCP_PRIVATE_KEY"),
           },
         },
       },
     },
     // KES turns the two characters "\n" back into newlines (internal/keystore/gcp/config.go).
-    secrets: [["KES_GCP_PRIVATE_KEY", GCP_PRIVATE_KEY.replace(/\n/g, "\\n")]],
+    // Every credential field goes through the env file, identifiers included: a user may pass
+    // them as Pulumi secrets, and the config file is shown in previews.
+    secrets: [
+      ["KES_GCP_CLIENT_EMAIL", "kes-server@acme-kes-prod.iam.gserviceaccount.com"],
+      ["KES_GCP_CLIENT_ID", "103826472910384756123"],
+      ["KES_GCP_PRIVATE_KEY_ID", "3f1c9d2e4b5a69788c7d6e5f4a3b2c1d0e9f8a7b"],
+      ["KES_GCP_PRIVATE_KEY", GCP_PRIVATE_KEY.replace(/\n/g, "\\n")],
+    ],
   },
   {
     golden: "kes/gcp-ambient.yaml",
@@ -314,14 +321,18 @@ const CASES: Case[] = [
         keyvault: {
           endpoint: "https://acme-kes.vault.azure.net",
           credentials: {
-            tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-            client_id: "5b1a9c1e-8d3f-4c0a-9b7e-2f6d4e8a1c3b",
+            tenant_id: ref("KES_AZURE_TENANT_ID"),
+            client_id: ref("KES_AZURE_CLIENT_ID"),
             client_secret: ref("KES_AZURE_CLIENT_SECRET"),
           },
         },
       },
     },
-    secrets: [["KES_AZURE_CLIENT_SECRET", "Xy8Q~fake.Secret_value-0123456789abcdefGHIJ"]],
+    secrets: [
+      ["KES_AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"],
+      ["KES_AZURE_CLIENT_ID", "5b1a9c1e-8d3f-4c0a-9b7e-2f6d4e8a1c3b"],
+      ["KES_AZURE_CLIENT_SECRET", "Xy8Q~fake.Secret_value-0123456789abcdefGHIJ"],
+    ],
   },
   {
     golden: "kes/azure-managed-identity.yaml",
@@ -330,11 +341,11 @@ const CASES: Case[] = [
       azure: {
         keyvault: {
           endpoint: "https://acme-kes.vault.azure.net",
-          managed_identity: { client_id: "9d2c6a4e-3b1f-4e8d-a7c5-0f1e2d3c4b5a" },
+          managed_identity: { client_id: ref("KES_AZURE_MANAGED_IDENTITY_CLIENT_ID") },
         },
       },
     },
-    secrets: [],
+    secrets: [["KES_AZURE_MANAGED_IDENTITY_CLIENT_ID", "9d2c6a4e-3b1f-4e8d-a7c5-0f1e2d3c4b5a"]],
   },
   {
     golden: "kes/entrust.yaml",
@@ -345,12 +356,15 @@ const CASES: Case[] = [
           endpoint: "https://keycontrol.example.net",
           vault_id: "e30497b5-5b3a-4b8c-9d6e-1f2a3b4c5d6e",
           box_id: "minio-sse-box",
-          credentials: { username: "kes-server", password: ref("KES_ENTRUST_PASSWORD") },
+          credentials: { username: ref("KES_ENTRUST_USERNAME"), password: ref("KES_ENTRUST_PASSWORD") },
           tls: { ca: "/etc/kes/certs/keycontrol-ca.crt" },
         },
       },
     },
-    secrets: [["KES_ENTRUST_PASSWORD", "c0rrect-h0rse-b@ttery-staple"]],
+    secrets: [
+      ["KES_ENTRUST_USERNAME", "kes-server"],
+      ["KES_ENTRUST_PASSWORD", "c0rrect-h0rse-b@ttery-staple"],
+    ],
   },
   {
     golden: "kes/fortanix.yaml",

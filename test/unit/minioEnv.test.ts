@@ -346,4 +346,28 @@ describe("removeUnitScript (destroy)", () => {
     expect(run.stdout.toString().trim()).toBe("absent");
     expect(() => removeUnitScript({ unitName: "minio" })).toThrow(/\.service/);
   });
+
+  it("leaves a unit alone that another step wrote since (a renamed component), and says so", async () => {
+    const { removeUnitScript } = await import("../../lib/core/hostScripts");
+    const { renderMinioUnit } = await import("../../lib/core/systemd");
+    const dir = mkdtempSync(join(tmpdir(), "units-"));
+    const unit = renderMinioUnit({
+      binaryPath: "/usr/local/bin/minio",
+      user: "minio-user",
+      group: "minio-user",
+      envFile: "/etc/default/minio",
+      owner: "renamed-minio-node1-unit",
+    });
+    expect(unit).toContain("# pulumi-minio-kes owner: renamed-minio-node1-unit\n");
+    writeFileSync(join(dir, "minio.service"), unit);
+    const s = removeUnitScript({ unitName: "minio.service", unitDir: dir, owner: "minio-node1-unit" });
+    expectGolden(
+      "scripts/remove-unit-owned.sh",
+      removeUnitScript({ unitName: "minio.service", owner: "minio-node1-unit" }),
+    );
+    expect(spawnSync("shellcheck", ["-s", "bash", "-"], { input: s }).stdout.toString()).toBe("");
+    const run = spawnSync("bash", ["-c", s]);
+    expect(run.stdout.toString().trim()).toBe("kept: minio.service belongs to another step");
+    expect(readFileSync(join(dir, "minio.service"), "utf8")).toBe(unit);
+  });
 });

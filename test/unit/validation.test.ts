@@ -567,6 +567,22 @@ const kmsRows: Row<KmsTargetArgs>[] = [
 
 const kesRows: Row<KesServerArgs>[] = [
   {
+    desc: "healthTimeoutSeconds above 3600",
+    bad: (a) => {
+      a.healthTimeoutSeconds = 7200;
+    },
+    field: "healthTimeoutSeconds",
+    fix: /set healthTimeoutSeconds to a whole number of seconds from 5 to 3600/,
+  },
+  {
+    desc: "client identity that is not a SHA-256 hex string",
+    bad: (a) => {
+      a.clients = [{ name: "app", identities: ["not-an-identity"], allow: ["/v1/key/generate/app-*"] }];
+    },
+    field: "clients[0].identities[0]",
+    fix: /write the identity as 64 lowercase hex characters/,
+  },
+  {
     desc: "key name of 81 characters",
     bad: (a) => {
       a.minioKeyNames = ["x".repeat(81)];
@@ -914,6 +930,30 @@ const kesRows: Row<KesServerArgs>[] = [
 ];
 
 const minioRows: Row<MinioDeploymentArgs>[] = [
+  {
+    desc: "existing deployment with a relative env file",
+    bad: (a) => {
+      delete a.binary;
+      delete a.drives;
+      delete a.rootUser;
+      delete a.rootPassword;
+      a.existing = { envFile: "default/minio" };
+    },
+    field: "existing.envFile",
+    fix: /write it from the root, e\.g\. \/etc\/default\/minio/,
+  },
+  {
+    desc: "existing deployment with a unit name that is not a unit",
+    bad: (a) => {
+      delete a.binary;
+      delete a.drives;
+      delete a.rootUser;
+      delete a.rootPassword;
+      a.existing = { unitName: "minio; rm -rf /" };
+    },
+    field: "existing.unitName",
+    fix: /write it like "minio\.service"/,
+  },
   {
     desc: "rootPassword with '@' (mc ends the secret at the first '@')",
     bad: (a) => {
@@ -1546,7 +1586,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.healthTimeoutSeconds = 1;
     },
     field: "healthTimeoutSeconds",
-    fix: /set healthTimeoutSeconds to a whole number of seconds, at least 5/,
+    fix: /set healthTimeoutSeconds to a whole number of seconds from 5 to 3600/,
   },
 ];
 
