@@ -49,7 +49,7 @@ export interface TlsArgs {
    * Bring-your-own server certificates, keyed by host name (`HostArgs.name`). When given for a
    * host, nothing is generated for it. The certificate must carry a SAN for the host's endpoint;
    * for a {@link MinioDeployment}, the admin node's certificate must also cover `localhost`
-   * (`mc` and the ready gate connect there).
+   * (`mc` connects there).
    */
   certificates?: Record<string, CertificatePairArgs>;
   /**

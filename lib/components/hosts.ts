@@ -90,6 +90,13 @@ const warned = new Set<string>();
 /** Warn once per host when no host key is pinned. */
 export function warnIfHostKeyMissing(h: HostArgs, resource: pulumi.Resource): void {
   const key = `${h.name}|${typeof h.address === "string" ? h.address : "?"}|${typeof h.port === "number" ? h.port : 22}`;
+  if (h.bastion !== undefined && h.bastion.hostKey === undefined && !warned.has(`bastion|${key}`)) {
+    warned.add(`bastion|${key}`);
+    pulumi.log.warn(
+      `host ${h.name}: its bastion has no hostKey pinned, so SSH to the bastion accepts any server key. Set hosts[].bastion.hostKey (the key part of \`ssh-keyscan -t ed25519 <bastion>\`).`,
+      resource,
+    );
+  }
   if (h.hostKey !== undefined || warned.has(key)) return;
   warned.add(key);
   pulumi.log.warn(

@@ -547,6 +547,7 @@ export class KesServer extends pulumi.ComponentResource {
       unpinnedHosts: this.unpinnedHosts,
       policies: this.policies,
       policyRules: this.policyRules,
+      port: this.port,
     });
   }
 }

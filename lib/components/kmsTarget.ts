@@ -295,6 +295,8 @@ export class KmsTarget extends pulumi.ComponentResource {
     this.files = files;
     this.registerOutputs({
       kind: this.kind,
+      developmentOnly: this.developmentOnly,
+      fsPath: this.fsPath,
       awsKmsKeyArn: this.awsKmsKeyArn,
       awsIamUserName: this.awsIamUserName,
     });

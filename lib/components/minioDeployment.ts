@@ -196,7 +196,8 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
           pair.certPem,
           known(node.internalAddress ?? (node.address as string)),
         );
-      // mc and the ready gate on the admin node connect to https://localhost:<port>.
+      // mc on the admin node connects to https://localhost:<port> (the gates use the node's
+      // address through 127.0.0.1).
       if (node?.name === (args.adminHost ?? args.nodes?.[0]?.name)) {
         checkCertificateForHost(issues, `tls.certificates.${hostName}.certPem`, pair.certPem, "localhost");
       }

@@ -582,7 +582,7 @@ function policyMap(policies: readonly KesPolicy[], admin: string): YamlMap | und
 
 /** First line(s) of every rendered config file. */
 const CONFIG_HEADER = [
-  "KES server configuration, rendered by pulumi-minio-kes. Do not edit: it is overwritten.",
+  "KES server configuration, rendered by pulumi-minio-kes. Do not edit: `pulumi up` rewrites it whenever its content changes in the program.",
   `Secrets are \${VAR} references, resolved from the EnvironmentFile of the KES unit.`,
 ].join("\n");
 
@@ -668,7 +668,7 @@ export function renderKesConfig(input: KesConfigInput): RenderedKesConfig {
 
 /** Header comment of the secret env file. */
 const SECRET_ENV_HEADER = [
-  "KES keystore secrets, rendered by pulumi-minio-kes. Do not edit: it is overwritten.",
+  "KES keystore secrets, rendered by pulumi-minio-kes. Do not edit: `pulumi up` rewrites it whenever its content changes in the program.",
   `Referenced as \${NAME} from the KES config file; loaded by systemd EnvironmentFile=.`,
   "Install as root:root, mode 0600.",
 ].join("\n");

@@ -11,7 +11,8 @@ interface KesConfig {
 /**
  * No KES policy allows deleting keys, and every KES policy denies it. A deleted key cannot be
  * brought back, and every object encrypted with it is lost (MinIO docs on SSE with KES), so no
- * identity should be able to call `/v1/key/delete/…`. Reads the KesServer `policies` output.
+ * identity should be able to call `/v1/key/delete/…`. Reads the KesServer `policyRules` output
+ * (known at preview time), or `policies` from versions without it.
  *
  * Patterns are matched as KES matches them: `/v1/key/*`, `/v1/*` and `*` allow deletion too.
  */
@@ -41,7 +42,9 @@ export function kesKeyDeletionPolicy(ctx: PolicyContext): StackValidationPolicy 
       const deferred = new Deferred();
       for (const r of args.resources) {
         if (r.type !== TYPES.kesServer) continue;
-        const facts = read(() => plain(r.props.policies));
+        // policyRules (names, allow, deny) is known at preview time; policies (with identities)
+        // is not on a stack's first preview. Older versions only have policies.
+        const facts = read(() => plain(r.props.policyRules ?? r.props.policies));
         if (!facts.known) {
           deferred.add(facts.error, `${label(r)} (policies)`);
           continue;

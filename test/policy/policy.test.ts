@@ -268,6 +268,23 @@ describe(`${POLICY_NAMES.kesKeyDeletion}`, () => {
     );
   });
 
+  it("reads policyRules, known at preview time, even while policies is still unknown", () => {
+    const bad = kesServer({
+      policies: UNKNOWN.array,
+      policyRules: [{ name: "app", allow: ["/v1/key/*"], deny: ["/v1/key/delete/*"] }],
+    });
+    const out = run(P, [bad]);
+    expect(out.deferred).toBeUndefined();
+    expect(out.violations.map((v) => v.message)).toEqual([
+      expect.stringContaining('KES policy "app" allows "/v1/key/*"'),
+    ]);
+    const good = kesServer({
+      policies: UNKNOWN.array,
+      policyRules: [{ name: "minio", allow: ["/v1/key/generate/minio-*"], deny: ["/v1/key/delete/*"] }],
+    });
+    expect(run(P, [good]).violations).toEqual([]);
+  });
+
   it("matches KES path patterns as KES does", () => {
     const d = "/v1/key/delete/";
     expect(allowsUnder("/v1/key/describe/*", d)).toBe(false);
