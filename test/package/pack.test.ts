@@ -231,17 +231,19 @@ describe("npm package", () => {
     const readme = readFileSync(join(repoRoot, "README.md"), "utf8").replace(/\s+/g, " ");
     expect(pkg.engines).toEqual({ node: ">=22" });
     expect(readme).toContain("Node.js ≥ 22");
-    // README: "Peer dependencies: `@pulumi/pulumi` 3, `@pulumi/command` 1 (…), `@pulumi/tls` 5,
-    // and optionally `@pulumi/aws` 7 and `@pulumi/policy` 1."
-    const claims: Record<string, { major: number; optional: boolean }> = {
-      "@pulumi/pulumi": { major: 3, optional: false },
-      "@pulumi/command": { major: 1, optional: false },
+    // README: "Peer dependencies: `@pulumi/pulumi` 3 (3.212 or later), `@pulumi/command` 1 (1.1 or
+    // later; …), `@pulumi/tls` 5, and optionally `@pulumi/aws` 7 and `@pulumi/policy` 1."
+    // The floors: 3.212 is the first @pulumi/pulumi with `replacementTrigger` (rotation), 1.1 the
+    // first @pulumi/command with `connection.hostKey` (pinning).
+    const claims: Record<string, { major: number; optional: boolean; floor?: string }> = {
+      "@pulumi/pulumi": { major: 3, optional: false, floor: "3.212.0" },
+      "@pulumi/command": { major: 1, optional: false, floor: "1.1.0" },
       "@pulumi/tls": { major: 5, optional: false },
       "@pulumi/aws": { major: 7, optional: true },
       "@pulumi/policy": { major: 1, optional: true },
     };
     expect(readme).toMatch(
-      /Peer dependencies: `@pulumi\/pulumi` 3, `@pulumi\/command` 1 .*?`@pulumi\/tls` 5, and optionally `@pulumi\/aws` 7 and `@pulumi\/policy` 1\./,
+      /Peer dependencies: `@pulumi\/pulumi` 3 \(3\.212 or later\), `@pulumi\/command` 1 \(1\.1 or later; .*?`@pulumi\/tls` 5, and optionally `@pulumi\/aws` 7 and `@pulumi\/policy` 1\./,
     );
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(Object.keys(claims).sort());
     for (const [name, c] of Object.entries(claims)) {
@@ -255,6 +257,7 @@ describe("npm package", () => {
         true,
       );
       expect(pkg.peerDependenciesMeta?.[name]?.optional === true, `${name} optional`).toBe(c.optional);
+      if (c.floor) expect(semver.minVersion(range)?.version, `${name} floor`).toBe(c.floor);
     }
   });
 });
