@@ -482,21 +482,16 @@ export class KesServer extends pulumi.ComponentResource {
         connectTo: `127.0.0.1:${port}`,
       }));
       const timeout = args.healthTimeoutSeconds ?? 60;
+      const gate = (action: "restart" | "reload" | "start" | "none") =>
+        health.apply((h) =>
+          serviceActionScript({ unit: KES_PATHS.unit, action, health: h, timeoutSeconds: timeout }),
+        );
       // Restart on what KES cannot reload: binary, unit, secrets (env is read at start).
       const service = hostStep(this, name, host, "service", {
-        create: health.apply((h) =>
-          serviceActionScript({
-            unit: KES_PATHS.unit,
-            action: "restart",
-            health: h,
-            timeoutSeconds: timeout,
-          }),
-        ),
+        create: gate("restart"),
         // Not on a plain update (a new SSH connection, a new timeout): then only start KES if it
         // is not running (a replaced machine, a unit stopped by hand) and check its health.
-        update: health.apply((h) =>
-          serviceActionScript({ unit: KES_PATHS.unit, action: "start", health: h, timeoutSeconds: timeout }),
-        ),
+        update: gate("start"),
         // The port too: a SIGHUP reload does not move KES to a new address.
         triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256), String(port)],
         // One replica after the other (rolling): the previous replica's gates passed first, so
@@ -515,12 +510,8 @@ export class KesServer extends pulumi.ComponentResource {
       });
       // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.
       const reload = hostStep(this, name, host, "reload", {
-        create: health.apply((h) =>
-          serviceActionScript({ unit: KES_PATHS.unit, action: "reload", health: h, timeoutSeconds: timeout }),
-        ),
-        update: health.apply((h) =>
-          serviceActionScript({ unit: KES_PATHS.unit, action: "none", health: h, timeoutSeconds: timeout }),
-        ),
+        create: gate("reload"),
+        update: gate("none"),
         triggers: [
           this.config.apply(sha256),
           server.certPem.apply(sha256),

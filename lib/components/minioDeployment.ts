@@ -575,16 +575,16 @@ export class MinioDeployment extends pulumi.ComponentResource {
             liveOnly,
           }))
         : pulumi.output({ kind: "minio" as const, baseUrl: `http://127.0.0.1:${port}`, liveOnly });
+    const gate = (i: number, liveOnly: boolean, action: "restart" | "start" | "none") =>
+      healthFor(i, liveOnly).apply((health) =>
+        serviceActionScript({ unit: unitName, action, health, timeoutSeconds: timeout }),
+      );
     const services = perNode.map(({ node }, i) =>
       hostStep(this, name, node, "service", {
-        create: healthFor(i, nodes.length > 1).apply((health) =>
-          serviceActionScript({ unit: unitName, action: "restart", health, timeoutSeconds: timeout }),
-        ),
+        create: gate(i, nodes.length > 1, "restart"),
         // A plain update (a new SSH connection, a new timeout) only starts MinIO if it is not
         // running (a replaced machine, a unit stopped by hand) and checks its health.
-        update: healthFor(i, nodes.length > 1).apply((health) =>
-          serviceActionScript({ unit: unitName, action: "start", health, timeoutSeconds: timeout }),
-        ),
+        update: gate(i, nodes.length > 1, "start"),
         // Any node's change restarts all nodes: MinIO does not support rolling restarts for
         // environment or binary changes (landscape.md §1.6).
         triggers: revisions,
@@ -602,12 +602,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
       deps.push(mc.step);
     }
     this.ready = hostStep(this, name, this.adminNode, "ready", {
-      create: healthFor(adminIndex, false).apply((health) =>
-        serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
-      ),
-      update: healthFor(adminIndex, false).apply((health) =>
-        serviceActionScript({ unit: unitName, action: "none", health, timeoutSeconds: timeout }),
-      ),
+      create: gate(adminIndex, false, "none"),
+      update: gate(adminIndex, false, "none"),
       triggers: revisions,
       dependsOn: deps,
     });
