@@ -536,6 +536,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
           write("tls-ca", `${MINIO_PATHS.certsDir}/CAs/ca.crt`, minioCa!, false, [user]);
         }
       } else {
+        // mc (on the admin node) needs curl; existing nodes get no other prerequisites step.
+        if (node.name === this.adminHost && mcSrc) {
+          adminPrereqs = hostStep(this, name, node, "prereqs", { create: ensurePrerequisitesScript() });
+        }
         const guard = kesGuard(node, []);
         const merge = hostStep(this, name, node, "env-merge", {
           create: managedEntries.apply((m) => envMergeScript({ envFile, managedNames: m.names })),

@@ -175,6 +175,13 @@ describe("existing deployments", () => {
     expect(g.dependsOn(g.byName("legacy-old1-service"), g.byName("kes-kes1-reload"))).toBe(true);
   });
 
+  it("install mc after a prerequisites step (curl) on the admin node", async () => {
+    const g = await captureGraph(() => {
+      new MinioDeployment("legacy", { nodes: [node], existing: {}, allowKesRemoval: true, mc: bin("mc") });
+    });
+    expect(g.dependsOn(g.byName("legacy-old1-mc-binary"), g.byName("legacy-old1-prereqs"))).toBe(true);
+  });
+
   it("guard against dropping KES, in both modes, unless allowKesRemoval", async () => {
     const mk = (existing: boolean, allow: boolean) => () =>
       void new MinioDeployment("m", {
