@@ -77,7 +77,7 @@ export async function serveBinaries(
 /** A CA and one server certificate per host (IP SAN = the host's address), made with OpenSSL. */
 export function makeCertificates(
   dir: string,
-  hosts: Array<{ name: string; address: string }>,
+  hosts: Array<{ name: string; address: string; extraSans?: string[] }>,
 ): { ca: string; certs: Record<string, { certPem: string; keyPem: string }> } {
   mkdirSync(dir, { recursive: true });
   const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
@@ -117,9 +117,10 @@ export function makeCertificates(
         "-subj",
         `/CN=${h.address}`,
       );
+      const sans = [`IP:${h.address}`, ...(h.extraSans ?? [])].join(",");
       writeFileSync(
         join(dir, `${h.name}.ext`),
-        `subjectAltName=IP:${h.address}\nextendedKeyUsage=serverAuth\n`,
+        `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`,
       );
       ossl(
         "x509",
