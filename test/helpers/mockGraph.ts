@@ -57,8 +57,20 @@ function secretPaths(value: unknown, path: string, out: string[]): unknown {
 
 const fixtureCert = readFileSync(join(__dirname, "..", "fixtures", "ec.crt"), "utf8");
 
-/** Realistic provider answers for the resource types the components create. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Realistic provider answers for the resource types the components create: real keys from
+ * node:crypto and a real certificate (test/fixtures/ec.crt unless `cert` says otherwise), so the
+ * components' derivations (API keys, identities, expiry) run for real.
+ */
+export function mockState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  cert: { certPem: string; validityEndTime: string } = {
+    certPem: fixtureCert,
+    validityEndTime: "2027-11-27T10:00:00Z",
+  },
+): Record<string, unknown> {
   switch (type) {
     case "tls:index/privateKey:PrivateKey": {
       const alg = inputs.algorithm === "ED25519" ? "ed25519" : "ec";
@@ -74,7 +86,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
-      return { ...inputs, certPem: fixtureCert, validityEndTime: "2027-11-27T10:00:00Z" };
+      return { ...inputs, ...cert };
     case "tls:index/certRequest:CertRequest":
       return {
         ...inputs,

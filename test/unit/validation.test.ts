@@ -7,7 +7,6 @@
  * MinioDeployment for EncryptedBucket); those are created under Pulumi mocks in beforeAll.
  */
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +26,7 @@ import { KesServer, validateKesServerArgs } from "../../lib/components/kesServer
 import { KmsTarget, validateKmsTargetArgs } from "../../lib/components/kmsTarget";
 import { MinioDeployment, validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import type { Issues } from "../../lib/core/validate";
+import { mockState } from "../helpers/mockGraph";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -78,38 +78,6 @@ const certs = {
 
 /** Every resource registration the mocks saw, in order. */
 const registered: Array<{ type: string; name: string; custom: boolean }> = [];
-
-/**
- * What the mocked providers answer: the inputs plus the outputs the components derive things
- * from (real keys, a real certificate), so no derivation fails in the background.
- */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  switch (type) {
-    case "tls:index/privateKey:PrivateKey": {
-      const k =
-        inputs.algorithm === "ED25519"
-          ? generateKeyPairSync("ed25519")
-          : generateKeyPairSync("ec", { namedCurve: "P-256" });
-      return {
-        ...inputs,
-        privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
-        publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
-      };
-    }
-    case "tls:index/selfSignedCert:SelfSignedCert":
-    case "tls:index/locallySignedCert:LocallySignedCert":
-      return { ...inputs, certPem: certs.good, validityEndTime: "2030-01-01T00:00:00Z" };
-    case "tls:index/certRequest:CertRequest":
-      return {
-        ...inputs,
-        certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n`,
-      };
-    case "command:remote:Command":
-      return { ...inputs, stdout: "ok", stderr: "" };
-    default:
-      return inputs;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -180,7 +148,13 @@ beforeAll(async () => {
     {
       newResource: (a) => {
         registered.push({ type: a.type, name: a.name, custom: a.custom ?? false });
-        return { id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs) };
+        return {
+          id: `${a.name}-id`,
+          state: mockState(a.type, a.name, a.inputs, {
+            certPem: certs.good,
+            validityEndTime: "2030-01-01T00:00:00Z",
+          }),
+        };
       },
       call: (a) => a.inputs,
     },
