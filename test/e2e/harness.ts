@@ -151,7 +151,6 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
   const failures: Error[] = [];
   let order = 0;
   let inFlight = 0;
-  let hanging = 0;
 
   await pulumi.runtime.setMocks(
     {
@@ -163,7 +162,6 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
           // Like a failed step under the engine: nothing that depends on it runs. The
           // registration stays pending (a rejection would surface as unhandled errors).
           failures.push(e as Error);
-          hanging++;
           return new Promise<never>(() => {});
         } finally {
           inFlight--;
