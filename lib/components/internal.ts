@@ -2,7 +2,7 @@
  * @internal Wiring shared by the components: one `remote.Command` per host and concern,
  * content hashes for triggers, and certificates made with `@pulumi/tls`.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +14,50 @@ import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 /** Lowercase hex SHA-256 of a string. */
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Trigger values, labelled by what they stand for (`unit:sha256:…`, `env:hmac-sha256:…`), so a
+ * preview's `~ triggers` says which content changed.
+ *
+ * Two rules of the real engine and the command provider shape them:
+ * - a trigger must never be a secret whose value is unknown: during the preview of a new stack
+ *   the command provider's Check fails with `triggers[N]: malformed secret: missing value` (the
+ *   engine's `sdk/go/propertyrpc` unmarshalling of a secret without a value);
+ * - an unsalted hash of a user's secret (a root password) must not sit in plain state.
+ *
+ * So plain content is revised with SHA-256, and secret content with HMAC-SHA256 under a random
+ * key that lives only in state, as a secret (a `tls.PrivateKey` per component, never rotated).
+ * Every revision is plain (not secret): it reveals nothing without the key, and an unknown
+ * revision during preview is a plain unknown, which the provider accepts.
+ */
+export class Revisions {
+  private readonly key: pulumi.Output<string>;
+
+  constructor(parent: pulumi.Resource, componentName: string) {
+    const key = new tls.PrivateKey(
+      `${componentName}-revision-key`,
+      { algorithm: "ED25519" },
+      { parent, additionalSecretOutputs: ["privateKeyPem"] },
+    );
+    this.key = pulumi.secret(key.privateKeyPem);
+  }
+
+  /** The revision of content that is not secret: `label:sha256:<hex>`. */
+  plain(label: string, content: pulumi.Input<string>): pulumi.Output<string> {
+    // unsecret: content that is public but was handed in as a secret (a certificate from
+    // `pulumi config --secret`) must not make the trigger a secret.
+    return pulumi.unsecret(pulumi.output(content).apply((c) => `${label}:sha256:${sha256(c)}`));
+  }
+
+  /** The revision of secret content: `label:hmac-sha256:<hex>`, keyed by the component's key. */
+  secret(label: string, content: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.unsecret(
+      pulumi
+        .all([this.key, content])
+        .apply(([k, c]) => `${label}:hmac-sha256:${createHmac("sha256", k).update(c).digest("hex")}`),
+    );
+  }
 }
 
 /** Throw the collected validation issues as one ResourceError. */
@@ -95,8 +139,22 @@ export interface CaPair {
 }
 
 /**
+ * Key usages as the tls provider spells them (snake_case; anything else fails its Check with
+ * "Invalid Attribute Value Match"): the `keyUsages` and `extendedKeyUsages` maps of
+ * hashicorp/terraform-provider-tls `internal/provider/common_cert.go`, which pulumi-tls wraps.
+ * Only the ones the library uses.
+ */
+export type KeyUsage =
+  | "digital_signature"
+  | "key_encipherment"
+  | "cert_signing"
+  | "crl_signing"
+  | "server_auth"
+  | "client_auth";
+
+/**
  * A private CA made with `@pulumi/tls`: ECDSA P-256 (never the provider's P-224 default,
- * landscape.md §5.2), 10 years, uses `certSigning`, `crlSigning` and `digitalSignature`.
+ * landscape.md §5.2), 10 years, uses `cert_signing`, `crl_signing` and `digital_signature`.
  * Used when the user brings no CA.
  */
 export class CertificateAuthority extends pulumi.ComponentResource {
@@ -125,7 +183,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         isCaCertificate: true,
         subject: { commonName: args.commonName ?? `${name} CA`, organization: "pulumi-minio-kes" },
         validityPeriodHours: args.validityHours ?? 87600,
-        allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"] satisfies KeyUsage[],
       },
       { parent: this, replacementTrigger: args.rotation },
     );
@@ -145,7 +203,7 @@ export function issueCertificate(
     commonName: pulumi.Input<string>;
     /** Host names and IPs the certificate must cover. */
     sans: pulumi.Input<string>[];
-    uses: string[];
+    uses: KeyUsage[];
     validityHours: number;
     rotation?: pulumi.Input<string>;
     keyAlgorithm?: "ECDSA" | "ED25519";

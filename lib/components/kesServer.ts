@@ -28,7 +28,14 @@ import {
 } from "../core/validate";
 import type { BinarySourceArgs, KesServerArgs } from "./args";
 import { type HostArgs, hostConnection } from "./hosts";
-import { CertificateAuthority, hostStep, issueCertificate, sha256, throwIfInvalid } from "./internal";
+import {
+  CertificateAuthority,
+  hostStep,
+  issueCertificate,
+  Revisions,
+  sha256,
+  throwIfInvalid,
+} from "./internal";
 import { KmsTarget } from "./kmsTarget";
 
 /** Paths KES uses on each host. */
@@ -153,7 +160,11 @@ export function installBinarySteps(
       create: checkPreinstalledBinaryScript({ path: src.preinstalledPath, sha256: src.sha256 }),
       dependsOn,
     });
-    return { step, path: src.preinstalledPath, revision: src.sha256 ?? src.preinstalledPath };
+    return {
+      step,
+      path: src.preinstalledPath,
+      revision: src.sha256 ? `sha256:${src.sha256}` : `path:${src.preinstalledPath}`,
+    };
   }
   const path = `/usr/local/bin/${src.name ?? defaultName}`;
   if (src.localPath !== undefined) {
@@ -172,13 +183,13 @@ export function installBinarySteps(
       create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged }),
       dependsOn: [upload],
     });
-    return { step, path, revision: src.sha256! };
+    return { step, path, revision: `sha256:${src.sha256}` };
   }
   const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
     create: installBinaryScript({ destPath: path, sha256: src.sha256!, url: src.url }),
     dependsOn,
   });
-  return { step, path, revision: src.sha256! };
+  return { step, path, revision: `sha256:${src.sha256}` };
 }
 
 /** What MinIO needs to reach this KES. */
@@ -298,7 +309,7 @@ export class KesServer extends pulumi.ComponentResource {
         ca: ca!,
         commonName: "minio",
         sans: ["minio"],
-        uses: ["digitalSignature", "clientAuth"],
+        uses: ["digital_signature", "client_auth"],
         validityHours,
         rotation,
       });
@@ -349,6 +360,13 @@ export class KesServer extends pulumi.ComponentResource {
     // The config holds no secret (secrets are ${VAR} references), so it is shown in diffs.
     this.config = pulumi.unsecret(rendered.apply((r) => r.yaml));
     const secretEnv = pulumi.secret(rendered.apply((r) => renderKesSecretEnvFile(r.secretEnv)));
+    const rev = new Revisions(this, name);
+    const secretEnvRevision = rev.secret("secrets", secretEnv);
+    const configRevision = rev.plain("config", this.config);
+    const caRevision = rev.plain("ca", this.caCertPem);
+    const kmsFileRevisions = kms.files.map((f) =>
+      f.secret ? rev.secret(f.path, f.content) : rev.plain(f.path, f.content),
+    );
 
     const endpoints: pulumi.Output<string>[] = [];
     const notAfter: Record<string, pulumi.Output<string>> = {};
@@ -371,7 +389,7 @@ export class KesServer extends pulumi.ComponentResource {
           ca: ca!,
           commonName: addr,
           sans: [addr],
-          uses: ["digitalSignature", "keyEncipherment", "serverAuth"],
+          uses: ["digital_signature", "key_encipherment", "server_auth"],
           validityHours,
           rotation,
         });
@@ -493,7 +511,12 @@ export class KesServer extends pulumi.ComponentResource {
         // is not running (a replaced machine, a unit stopped by hand) and check its health.
         update: gate("start"),
         // The port too: a SIGHUP reload does not move KES to a new address.
-        triggers: [binary.revision, sha256(unitText), secretEnv.apply(sha256), String(port)],
+        triggers: [
+          `binary:${binary.revision}`,
+          `unit:sha256:${sha256(unitText)}`,
+          secretEnvRevision,
+          `port:${port}`,
+        ],
         // One replica after the other (rolling): the previous replica's gates passed first, so
         // MinIO always has a KES to talk to while a change rolls through.
         dependsOn: [
@@ -513,11 +536,11 @@ export class KesServer extends pulumi.ComponentResource {
         create: gate("reload"),
         update: gate("none"),
         triggers: [
-          this.config.apply(sha256),
-          server.certPem.apply(sha256),
-          server.keyPem.apply(sha256),
-          this.caCertPem.apply(sha256),
-          ...kms.files.map((f) => f.content.apply(sha256)),
+          configRevision,
+          rev.plain("cert", server.certPem),
+          rev.secret("key", server.keyPem),
+          caRevision,
+          ...kmsFileRevisions,
         ],
         dependsOn: [service],
       });

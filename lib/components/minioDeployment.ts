@@ -41,7 +41,14 @@ import {
 } from "../core/validate";
 import type { CertificatePairArgs, ExternalKesArgs, MinioDeploymentArgs, TlsArgs } from "./args";
 import type { HostArgs } from "./hosts";
-import { CertificateAuthority, hostStep, issueCertificate, sha256, throwIfInvalid } from "./internal";
+import {
+  CertificateAuthority,
+  hostStep,
+  issueCertificate,
+  Revisions,
+  sha256,
+  throwIfInvalid,
+} from "./internal";
 import { installBinarySteps, KesServer } from "./kesServer";
 
 /** Paths MinIO uses on each node. */
@@ -378,7 +385,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
             commonName: addrs[i]!,
             // Every node's certificate names the node, plus localhost for checks on the host.
             sans: [addrs[i]!, "localhost", "127.0.0.1"],
-            uses: ["digitalSignature", "keyEncipherment", "serverAuth", "clientAuth"],
+            uses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
             validityHours: tlsArgs.validityHours ?? 8760,
             rotation: tlsArgs.rotation,
           });
@@ -426,9 +433,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
       );
       return { names: entries.map(([k]) => k), text: renderEnvFile(entries) };
     });
-    const envRevision = pulumi.secret(
-      existing ? managedEntries.apply((m) => sha256(m.text)) : envText.apply(sha256),
-    );
+    const rev = new Revisions(this, name);
+    const envRevision = rev.secret("env", existing ? managedEntries.apply((m) => m.text) : envText);
 
     // Without kes, refuse to touch a node whose env file configures KES (unless overridden).
     const kesGuard = (node: HostArgs, after: pulumi.Resource[]) =>
@@ -498,7 +504,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         });
         const binary = installBinarySteps(this, name, node, args.binary!, "minio", [user]);
         binaryPath = binary.path;
-        triggers.push(binary.revision);
+        triggers.push(`binary:${binary.revision}`);
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
         write("env", envFile, envText, true, guard ? [user, guard] : [user]);
@@ -513,7 +519,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           owner: `${name}-${node.name}-unit`,
           bindPrivilegedPort: port < 1024 || consolePort < 1024,
         });
-        triggers.push(sha256(unitText));
+        triggers.push(`unit:sha256:${sha256(unitText)}`);
         const unit = hostStep(this, name, node, "unit", {
           create: installUnitScript({ unitName: MINIO_PATHS.unit }),
           delete: removeUnitScript({ unitName: MINIO_PATHS.unit, owner: `${name}-${node.name}-unit` }),
@@ -561,8 +567,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
     // restarts every node, after the KES gates.
-    if (kesCa) revisions.push(kesCa.apply(sha256));
-    if (minioCa) revisions.push(minioCa.apply(sha256));
+    if (kesCa) revisions.push(rev.plain("kes-ca", kesCa));
+    if (minioCa) revisions.push(rev.plain("minio-ca", minioCa));
 
     // Start or restart every node together, after every node's files and every KES gate.
     const timeout = args.healthTimeoutSeconds ?? 120;

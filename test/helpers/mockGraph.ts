@@ -10,8 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
+import { SECRET_SIG, SECRET_VAL } from "./providerRules";
 
 /** One registered resource. */
 export interface GraphNode {
@@ -24,6 +23,8 @@ export interface GraphNode {
   dependencies: string[];
   /** Inputs with secrets unwrapped. */
   inputs: Record<string, unknown>;
+  /** Inputs exactly as sent to the engine (secret wrappers and unknown sentinels kept). */
+  wire: Record<string, unknown>;
   /** Top-level input names (and nested paths) that were sent as secrets. */
   secretPaths: string[];
   /** The `replacementTrigger` resource option, as sent (undefined when not set). */
@@ -109,16 +110,32 @@ export function mockState(
   }
 }
 
+/** Options of {@link captureGraph}. */
+export interface CaptureOptions {
+  /**
+   * Run as the preview of a new stack: `pulumi.runtime.isDryRun()` is true and every
+   * provider-computed output (keys, certificates, command output, ids) stays unknown, as the
+   * engine leaves them before anything is created.
+   */
+  preview?: boolean;
+}
+
 /**
  * Run `program` under mocks and return the graph. Waits until every registration finished.
  */
-export async function captureGraph(program: () => void | Promise<void>): Promise<Graph> {
+export async function captureGraph(
+  program: () => void | Promise<void>,
+  opts: CaptureOptions = {},
+): Promise<Graph> {
   const nodes: GraphNode[] = [];
   const counter = { calls: 0 };
   await pulumi.runtime.setMocks(
     {
       newResource: (a) => {
         counter.calls++;
+        // In a preview of a new stack the provider answers with the inputs only: whatever it
+        // would compute is unknown (the SDK marks missing outputs unknown during a dry run).
+        if (opts.preview) return { id: undefined, state: a.inputs };
         return { id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs) };
       },
       call: (a) => {
@@ -137,7 +154,7 @@ export async function captureGraph(program: () => void | Promise<void>): Promise
     },
     "project",
     "stack",
-    false,
+    !!opts.preview,
   );
   // The mock monitor speaks the gRPC request objects of the resource monitor protocol.
   type Req = {
@@ -158,7 +175,8 @@ export async function captureGraph(program: () => void | Promise<void>): Promise
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: Req, cb: Callback) => {
     const paths: string[] = [];
-    const inputs = secretPaths(req.getObject()?.toJavaScript() ?? {}, "", paths) as Record<string, unknown>;
+    const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const inputs = secretPaths(wire, "", paths) as Record<string, unknown>;
     const deps = new Set<string>(req.getDependenciesList());
     for (const [, v] of req.getPropertydependenciesMap().entries())
       for (const u of v.getUrnsList()) deps.add(u);
@@ -172,6 +190,7 @@ export async function captureGraph(program: () => void | Promise<void>): Promise
           custom: req.getCustom(),
           dependencies: [...deps],
           inputs,
+          wire,
           secretPaths: paths,
           replacementTrigger: secretPaths(req.getReplacementTrigger()?.toJavaScript(), "", []),
         });

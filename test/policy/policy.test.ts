@@ -311,7 +311,7 @@ describe(`${POLICY_NAMES.certificates}`, () => {
     res(
       type,
       name,
-      { allowedUses: ["digitalSignature", "serverAuth"], certPem: "-----BEGIN CERTIFICATE-----", ...props },
+      { allowedUses: ["digital_signature", "server_auth"], certPem: "-----BEGIN CERTIFICATE-----", ...props },
       parent,
     );
 

@@ -1,0 +1,122 @@
+/**
+ * The programs of the end-to-end scenarios, written as a user writes them, apart from where their
+ * hosts, binaries and certificates come from. The harness (./harness.ts), the real engine
+ * (test/real-engine) and the preview-mode regression tests (test/preview) run the same ones.
+ */
+import {
+  type BinarySourceArgs,
+  EncryptedBucket,
+  type HostArgs,
+  KesServer,
+  KmsTarget,
+  MinioDeployment,
+} from "../../lib";
+
+/** A bring-your-own certificate. */
+export interface CertPair {
+  certPem: string;
+  keyPem: string;
+}
+
+/** What the scenario program needs from its surroundings. */
+export interface ScenarioEnv {
+  /** kes1, kes2 (their filesystem keystore is one shared directory). */
+  kesHosts: HostArgs[];
+  /** minio1..minio3. */
+  minioHosts: HostArgs[];
+  binaries: Record<"minio" | "kes" | "mc", BinarySourceArgs>;
+  /** KES certificates made outside (bring-your-own), keyed by KES host name. */
+  certs: { ca: string; kes: Record<string, CertPair> };
+  /** The shared keystore directory (its `keys` subdirectory holds the keys). */
+  sharedKeys: string;
+}
+
+/** The scenario's variations: `change` adds a bucket and an env variable. */
+export interface ScenarioVariant {
+  change?: boolean;
+  /** An extra KES client policy (a config-only change for KES). */
+  clientPolicy?: string;
+  /** The MinIO component's name (a rename re-creates its steps). */
+  minioName?: string;
+}
+
+export const SCENARIO_ROOT_PASSWORD = "e2e-Root-Password-7f3a";
+
+/** Scenarios a–g: 2 KES replicas, 3 MinIO nodes × 2 drives, one or two encrypted buckets. */
+export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () => void {
+  return () => {
+    const kms = new KmsTarget("kms", {
+      filesystem: { path: `${env.sharedKeys}/keys`, acknowledgeDevelopmentOnly: true },
+    });
+    const kes = new KesServer("kes", {
+      hosts: env.kesHosts,
+      kms,
+      binary: env.binaries.kes,
+      minioKeyNames: ["minio-*"],
+      healthTimeoutSeconds: 15,
+      clients: v.clientPolicy
+        ? [{ name: v.clientPolicy, identities: ["a".repeat(64)], allow: ["/v1/key/generate/app-*"] }]
+        : undefined,
+      tls: { caCertPem: env.certs.ca, certificates: env.certs.kes },
+    });
+    const minio = new MinioDeployment(v.minioName ?? "minio", {
+      nodes: env.minioHosts,
+      drives: ["/var/lib/minio/d1", "/var/lib/minio/d2"],
+      rootUser: "e2e-admin",
+      rootPassword: SCENARIO_ROOT_PASSWORD,
+      kes,
+      defaultKeyName: "minio-default",
+      binary: env.binaries.minio,
+      mc: env.binaries.mc,
+      extraEnv: v.change ? { MINIO_BROWSER: "off" } : undefined,
+    });
+    new EncryptedBucket("invoices", { deployment: minio, bucket: "invoices", keyName: "minio-invoices" });
+    if (v.change)
+      new EncryptedBucket("backups", { deployment: minio, bucket: "backups", keyName: "minio-backups" });
+  };
+}
+
+/** What the TLS program needs. */
+export interface TlsEnv {
+  host: HostArgs;
+  binaries: Record<"minio" | "kes" | "mc", BinarySourceArgs>;
+  /**
+   * Bring-your-own certificates (one CA for KES and MinIO); without them both components
+   * generate theirs with `@pulumi/tls`.
+   */
+  byo?: { ca: string; kes: CertPair; minio: CertPair };
+  /** `tls.rotation` of both components: a new value rotates every generated key and certificate. */
+  rotation?: string;
+}
+
+/** KES and MinIO on one host, MinIO on HTTPS with 4 drives, one verified bucket. */
+export function tlsProgram(env: TlsEnv): () => void {
+  return () => {
+    const kms = new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+    const kes = new KesServer("kes", {
+      hosts: [env.host],
+      kms,
+      binary: env.binaries.kes,
+      minioKeyNames: ["minio-*"],
+      healthTimeoutSeconds: 30,
+      tls: env.byo
+        ? { caCertPem: env.byo.ca, certificates: { [env.host.name]: env.byo.kes } }
+        : { rotation: env.rotation },
+    });
+    const minio = new MinioDeployment("minio", {
+      nodes: [env.host],
+      drives: ["/var/lib/minio/d1", "/var/lib/minio/d2", "/var/lib/minio/d3", "/var/lib/minio/d4"],
+      rootUser: "tls-admin",
+      rootPassword: "tls-Root-Password-42",
+      kes,
+      defaultKeyName: "minio-default",
+      binary: env.binaries.minio,
+      mc: env.binaries.mc,
+      tls: env.byo
+        ? { caCertPem: env.byo.ca, certificates: { [env.host.name]: env.byo.minio } }
+        : { rotation: env.rotation },
+      healthTimeoutSeconds: 60,
+    });
+    new EncryptedBucket("secure", { deployment: minio, bucket: "secure", keyName: "minio-secure" });
+  };
+}
