@@ -1,0 +1,259 @@
+/**
+ * The real Pulumi engine as a runner of the end-to-end programs: the `pulumi` CLI with the real
+ * `pulumi-resource-command` and `pulumi-resource-tls` plugins, found where a normal Pulumi install
+ * puts them (on PATH, next to the CLI, or in PULUMI_HOME's plugin cache). Nothing here builds or
+ * downloads a plugin: when they are missing, `findEngine` says so and the real-engine tests skip
+ * loudly (docs/testing.md says how to run them against your own install).
+ *
+ * `runEngine` has the harness's signature (`runProgram` in test/e2e/harness.ts) and returns the
+ * same per-resource plans, read from the engine's own events, so every scenario runs on both.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import {
+  type EngineEvent,
+  LocalWorkspace,
+  type LocalWorkspaceOptions,
+  PulumiCommand,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+import type { RunOptions, RunResult, StepRecord } from "../e2e/harness";
+
+const repoRoot = join(__dirname, "..", "..");
+
+/** The plugin versions the SDKs ask for: their npm package versions. */
+export function pluginVersion(pkg: "@pulumi/command" | "@pulumi/tls"): string {
+  return JSON.parse(readFileSync(join(repoRoot, "node_modules", pkg, "package.json"), "utf8")).version;
+}
+
+/** Where a plugin binary is, looked up as the engine does: PATH, next to the CLI, PULUMI_HOME. */
+function locate(
+  binary: string,
+  cacheDir: string | undefined,
+  cliDir: string | undefined,
+): string | undefined {
+  for (const d of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    if (existsSync(join(d, binary))) return join(d, binary);
+  }
+  if (cliDir && existsSync(join(cliDir, binary))) return join(cliDir, binary);
+  const home = process.env.PULUMI_HOME ?? join(homedir(), ".pulumi");
+  if (cacheDir) {
+    const p = join(home, "plugins", cacheDir, binary);
+    if (existsSync(p)) return p;
+  } else if (existsSync(join(home, "plugins"))) {
+    // The language host: any cached version (the CLI uses the one bundled with it).
+    for (const d of readdirSync(join(home, "plugins")).filter((n) => n.startsWith("language-nodejs-"))) {
+      if (existsSync(join(home, "plugins", d, binary))) return join(home, "plugins", d, binary);
+    }
+  }
+  return undefined;
+}
+
+/** The engine on this machine, or why it cannot run. */
+export interface EngineSetup {
+  /** Set when the engine cannot run the library here; the tests print it and skip. */
+  missing?: string;
+  /** The directory holding `pulumi`. */
+  cliDir?: string;
+  /** A directory with links to the plugins, put first on the engine's PATH. */
+  pluginDir?: string;
+  /** `pulumi-language-nodejs`, for real `pulumi up` of a TypeScript project (not only inline programs). */
+  languageHost?: string;
+  /** One line for the test log: what runs, from where. */
+  description: string;
+}
+
+/** The project's CLI (scripts/toolchain/build.sh: built from the Go module proxy, cached) or one on PATH. */
+function cliBinDir(): string | undefined {
+  const onPath = locate("pulumi", undefined, undefined);
+  if (onPath) return dirname(onPath);
+  try {
+    const out = execFileSync("bash", [join(repoRoot, "scripts", "toolchain", "build.sh")], {
+      env: { ...process.env, PULUMI_TOOLCHAIN_SKIP_PROBE: "1" },
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const lines = out.toString().trim().split("\n");
+    return lines[lines.length - 1]!.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+let found: EngineSetup | undefined;
+
+/**
+ * Find the CLI and the plugins (once per test process; synchronous, so a test file can decide at
+ * collection time whether its real-engine tests run). `workDir` receives the plugin links.
+ */
+export function findEngine(workDir: string): EngineSetup {
+  if (found) return found;
+  const commandV = pluginVersion("@pulumi/command");
+  const tlsV = pluginVersion("@pulumi/tls");
+  const binDir = cliBinDir();
+  const command = locate("pulumi-resource-command", `resource-command-v${commandV}`, binDir);
+  const tls = locate("pulumi-resource-tls", `resource-tls-v${tlsV}`, binDir);
+  const host = locate("pulumi-language-nodejs", undefined, binDir);
+  const lacking = [
+    binDir ? undefined : "the pulumi CLI",
+    command ? undefined : `pulumi-resource-command (v${commandV})`,
+    tls ? undefined : `pulumi-resource-tls (v${tlsV})`,
+  ].filter(Boolean);
+  if (lacking.length > 0) {
+    found = {
+      missing: `${lacking.join(" and ")} not found on PATH, next to the CLI or in ${process.env.PULUMI_HOME ?? "~/.pulumi"}/plugins`,
+      description: "the real engine did NOT run",
+    };
+    return found;
+  }
+  const pluginDir = join(workDir, "plugins");
+  mkdirSync(pluginDir, { recursive: true });
+  const links: Array<[string, string | undefined]> = [
+    ["pulumi-resource-command", command],
+    ["pulumi-resource-tls", tls],
+    ["pulumi-language-nodejs", host],
+  ];
+  for (const [name, target] of links) {
+    if (target && !existsSync(join(pluginDir, name))) symlinkSync(target, join(pluginDir, name));
+  }
+  found = {
+    cliDir: binDir,
+    pluginDir,
+    languageHost: host,
+    description: `the REAL engine: ${join(binDir!, "pulumi")} with ${command} and ${tls}${host ? ` and ${host}` : " (no language host)"}`,
+  };
+  return found;
+}
+
+let cli: Promise<PulumiCommand> | undefined;
+/** The Automation API's handle on the CLI. */
+export function engineCli(e: EngineSetup): Promise<PulumiCommand> {
+  cli ??= PulumiCommand.get({ root: dirname(e.cliDir!), skipVersionCheck: true });
+  return cli;
+}
+
+/** Environment of every engine run: a file backend, the passphrase manager, no downloads. */
+export function engineEnv(e: EngineSetup, backend: string, home: string): Record<string, string> {
+  return {
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: "real-engine-test-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "1",
+    PULUMI_HOME: home,
+    PATH: `${e.pluginDir}${delimiter}${process.env.PATH ?? ""}`,
+  };
+}
+
+/** Engine ops folded into the harness's five: a create-before-delete replace is one "replace". */
+function fold(op: string): StepRecord["op"] | undefined {
+  switch (op) {
+    case "create":
+    case "update":
+    case "same":
+    case "delete":
+      return op;
+    case "replace":
+    case "create-replacement":
+    case "delete-replaced":
+      return "replace";
+    default:
+      return undefined;
+  }
+}
+
+/** The failure of one `pulumi up`: the engine's diagnostic for the failed resource first. */
+export class EngineRunError extends Error {
+  constructor(
+    message: string,
+    /** What the run did before it failed. */
+    readonly result: RunResult,
+  ) {
+    super(message);
+  }
+}
+
+const stacks = new Map<string, Promise<Stack>>();
+
+/** The stack behind a harness-style `statePath`: its own backend and PULUMI_HOME next to it. */
+async function stackFor(
+  e: EngineSetup,
+  statePath: string,
+  program: () => void | Promise<void>,
+): Promise<Stack> {
+  const root = `${statePath}.engine`;
+  const opts: LocalWorkspaceOptions = {
+    pulumiCommand: await engineCli(e),
+    workDir: join(root, "project"),
+    pulumiHome: join(root, "home"),
+    envVars: engineEnv(e, join(root, "backend"), join(root, "home")),
+  };
+  for (const d of ["project", "home", "backend"]) mkdirSync(join(root, d), { recursive: true });
+  return LocalWorkspace.createOrSelectStack(
+    { projectName: "e2e", stackName: "e2e", program: async () => void (await program()) },
+    opts,
+  );
+}
+
+/**
+ * Run `program` with the real engine: `pulumi up` (or `pulumi preview` with `opts.preview`), the
+ * stack kept next to `opts.statePath`. Returns one record per resource the engine stepped on
+ * (components excluded), in the order the engine began them.
+ */
+export async function runEngine(
+  e: EngineSetup,
+  program: () => void | Promise<void>,
+  opts: RunOptions & { parallel?: number },
+): Promise<RunResult> {
+  if (e.missing) throw new Error(`the real engine cannot run: ${e.missing}`);
+  // One workspace per state path; the program changes per run.
+  const existing = stacks.get(opts.statePath);
+  const stack = await (existing ?? stackFor(e, opts.statePath, program));
+  if (!existing) stacks.set(opts.statePath, Promise.resolve(stack));
+  (stack.workspace as LocalWorkspace).program = async () => void (await program());
+
+  const steps = new Map<string, StepRecord>();
+  const order: string[] = [];
+  const deleted: string[] = [];
+  const diagnostics: Array<{ urn?: string; message: string }> = [];
+  const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+  const onEvent = (ev: EngineEvent) => {
+    const pre = ev.resourcePreEvent?.metadata;
+    const out = ev.resOutputsEvent?.metadata;
+    const failed = ev.resOpFailedEvent?.metadata;
+    const d = ev.diagnosticEvent;
+    if (d && d.severity === "error") diagnostics.push({ urn: d.urn, message: d.message });
+    const meta = pre ?? out ?? failed;
+    if (!meta || meta.type === "pulumi:pulumi:Stack" || meta.type.startsWith("pulumi:providers:")) return;
+    // Components (the library's own types) have no provider step.
+    if (meta.type.startsWith("minio-kes:")) return;
+    const op = fold(meta.op);
+    if (!op) return;
+    const name = nameOf(meta.urn);
+    let rec = steps.get(meta.urn);
+    if (!rec) {
+      rec = { name, type: meta.type, op };
+      steps.set(meta.urn, rec);
+      order.push(meta.urn);
+    }
+    if (pre && meta.op !== "delete-replaced" && meta.op !== "same") rec.startedAt ??= Date.now();
+    if (out) {
+      if (meta.op !== "delete-replaced") rec.finishedAt = Date.now();
+      const stdout = out.new?.outputs?.stdout;
+      if (typeof stdout === "string") rec.stdout = stdout;
+    }
+    if (op === "delete" && pre && !deleted.includes(name)) deleted.push(name);
+  };
+  const result = (): RunResult => ({ steps: order.map((u) => steps.get(u)!), deleted });
+  try {
+    if (opts.preview) await stack.preview({ onEvent, parallel: opts.parallel });
+    else await stack.up({ onEvent, parallel: opts.parallel });
+  } catch (err) {
+    // What a user reads: the engine's error diagnostics for resources, in order.
+    const first = diagnostics.filter((x) => x.urn).map((x) => `${nameOf(x.urn!)}: ${x.message.trim()}`);
+    throw new EngineRunError(first.length > 0 ? first.join("\n") : String(err), result());
+  }
+  return result();
+}
