@@ -1,12 +1,14 @@
 /**
- * The real Pulumi engine, on this machine, without a Node language host.
+ * The real Pulumi engine on this machine, with provider-free programs (the library's own
+ * components run on the engine in test/real-engine).
  *
  * The `pulumi` CLI is built from Go modules by scripts/toolchain/build.sh (see docs/toolchain.md).
- * `pulumi-language-nodejs` cannot be built here (its module is refused by the Go proxy), so the
- * programs run as Automation API *inline programs*: `@pulumi/pulumi/automation` serves the
- * language runtime in-process on 127.0.0.1 and the CLI talks to it with `--client`.
+ * The programs here run as Automation API *inline programs*: `@pulumi/pulumi/automation` serves
+ * the language runtime in-process on 127.0.0.1 and the CLI talks to it with `--client`.
  * Everything is local: a file backend in a temp dir, the passphrase secrets manager, no plugin
- * downloads, no update check.
+ * downloads, no update check. The last two tests check the command and tls plugins: that the
+ * engine loads them when they are installed (PATH or PULUMI_HOME), or, when they are not, what
+ * the engine says.
  *
  * When the CLI cannot be built: outside CI the tests skip with the reason printed; in CI
  * (CI=true) they fail.
@@ -17,9 +19,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type PreviewResult, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import * as tls from "@pulumi/tls";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { type EngineSetup, engineEnv, findEngine } from "../real-engine/engine";
 
 const PULUMI_VERSION = "3.274.1";
 const repoRoot = join(__dirname, "..", "..");
@@ -157,6 +160,22 @@ function ops(summary: Record<string, number | undefined> | undefined): Record<st
   >;
 }
 
+/** Previews `program` in a fresh stack with the installed provider plugins on the engine's PATH. */
+async function previewWithPlugins(
+  cmd: PulumiCommand,
+  name: string,
+  prog: () => Promise<void>,
+  e: EngineSetup,
+): Promise<PreviewResult> {
+  const { opts, backend } = workspaceFor(`with-${name}`, cmd);
+  opts.envVars = { ...opts.envVars, ...engineEnv(e, backend, opts.pulumiHome) };
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { projectName: PROJECT, stackName: name, program: prog },
+    opts,
+  );
+  return stack.preview();
+}
+
 /**
  * Previews `program` in a fresh stack and returns the engine's error text. The preview must fail:
  * if it succeeds, the provider plugin became available on this machine, so the blocker tests
@@ -246,35 +265,58 @@ describe("pulumi engine (CLI v3.274.1, Automation API inline programs, file back
     ENGINE_TIMEOUT * 4,
   );
 
+  // With the provider plugins installed (test/real-engine runs the library on them), these
+  // check the engine really loads them; without, they pin the engine's words for what is missing.
+  const plugins = findEngine(mkdtempSync(join(tmpdir(), "pmk-engine-plugins-")));
   it(
-    "blocker: command:remote:Command fails because no pulumi-resource-command plugin exists here",
+    plugins.missing
+      ? "without the command plugin, the engine says which plugin and version it could not find"
+      : "with the command plugin installed, the engine previews a remote.Command",
     async (ctx) => {
-      const message = await previewFailure(needCli(ctx), "blocked-command", async () => {
+      const prog = async () => {
         new command.remote.Command("probe", {
           connection: { host: "127.0.0.1", user: "nobody" },
           create: "true",
         });
-      });
-      expect(message).toMatch(
-        new RegExp(
-          `no resource plugin 'pulumi-resource-command' found in the workspace at version v${escapeRe(npmVersion("@pulumi/command"))}`,
-        ),
-      );
+      };
+      if (plugins.missing) {
+        const message = await previewFailure(needCli(ctx), "blocked-command", prog);
+        expect(message).toMatch(
+          new RegExp(
+            `no resource plugin 'pulumi-resource-command' found in the workspace at version v${escapeRe(npmVersion("@pulumi/command"))}`,
+          ),
+        );
+      } else {
+        expect(ops((await previewWithPlugins(needCli(ctx), "command", prog, plugins)).changeSummary)).toEqual(
+          {
+            create: 2,
+          },
+        );
+      }
     },
     ENGINE_TIMEOUT,
   );
 
   it(
-    "blocker: tls:index/privateKey:PrivateKey fails because no pulumi-resource-tls plugin exists here",
+    plugins.missing
+      ? "without the tls plugin, the engine says which plugin and version it could not find"
+      : "with the tls plugin installed, the engine previews a tls.PrivateKey",
     async (ctx) => {
-      const message = await previewFailure(needCli(ctx), "blocked-tls", async () => {
+      const prog = async () => {
         new tls.PrivateKey("probe", { algorithm: "ED25519" });
-      });
-      expect(message).toMatch(
-        new RegExp(
-          `no resource plugin 'pulumi-resource-tls' found in the workspace at version v${escapeRe(npmVersion("@pulumi/tls"))}`,
-        ),
-      );
+      };
+      if (plugins.missing) {
+        const message = await previewFailure(needCli(ctx), "blocked-tls", prog);
+        expect(message).toMatch(
+          new RegExp(
+            `no resource plugin 'pulumi-resource-tls' found in the workspace at version v${escapeRe(npmVersion("@pulumi/tls"))}`,
+          ),
+        );
+      } else {
+        expect(ops((await previewWithPlugins(needCli(ctx), "tls", prog, plugins)).changeSummary)).toEqual({
+          create: 2,
+        });
+      }
     },
     ENGINE_TIMEOUT,
   );
