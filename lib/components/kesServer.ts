@@ -4,7 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
-import { KES_DEFAULT_PORT, minioKesPolicy, renderKesConfig, renderKesSecretEnvFile } from "../core/kesConfig";
+import {
+  KES_DEFAULT_PORT,
+  kesKeystoreSecretEnv,
+  minioKesPolicy,
+  renderKesConfig,
+  renderKesSecretEnvFile,
+} from "../core/kesConfig";
 import {
   checkPreinstalledBinaryScript,
   ensureServiceUserScript,
@@ -359,7 +365,11 @@ export class KesServer extends pulumi.ComponentResource {
     );
     // The config holds no secret (secrets are ${VAR} references), so it is shown in diffs.
     this.config = pulumi.unsecret(rendered.apply((r) => r.yaml));
-    const secretEnv = pulumi.secret(rendered.apply((r) => renderKesSecretEnvFile(r.secretEnv)));
+    // From the keystore alone: a new MinIO identity (a rotation) leaves the secrets, and KES's
+    // restart trigger, known and unchanged in the preview.
+    const secretEnv = pulumi.secret(
+      kms.keystore.apply((k) => renderKesSecretEnvFile(kesKeystoreSecretEnv(k))),
+    );
     const rev = new Revisions(this, name);
     const secretEnvRevision = rev.secret("secrets", secretEnv);
     const configRevision = rev.plain("config", this.config);

@@ -666,6 +666,18 @@ export function renderKesConfig(input: KesConfigInput): RenderedKesConfig {
   return { yaml: renderYaml(root, { header: CONFIG_HEADER }), secretEnv: { ...secrets.env } };
 }
 
+/**
+ * The keystore secrets of a KES config alone ({@link RenderedKesConfig.secretEnv} of any config
+ * with this keystore): they depend on the keystore only, not on policies or identities, so the
+ * secrets file does not change, and its revision stays known in a preview, when MinIO's identity
+ * does.
+ */
+export function kesKeystoreSecretEnv(keystore: KesConfigInput["keystore"]): Record<string, string> {
+  const secrets = new SecretSink();
+  keystoreMap(keystore, secrets);
+  return { ...secrets.env };
+}
+
 /** Header comment of the secret env file. */
 const SECRET_ENV_HEADER = [
   "KES keystore secrets, rendered by pulumi-minio-kes. Do not edit: `pulumi up` rewrites it whenever its content changes in the program.",

@@ -1,32 +1,45 @@
 /**
  * The end-to-end harness. NOT the Pulumi engine.
  *
- * The real engine cannot run the library on this machine: the `command` and `tls` provider
- * plugins cannot be had from the Go module proxy (docs/toolchain.md). So the scenarios run the
- * library's real program with the real Pulumi Node SDK under `pulumi.runtime.setMocks`, and this
- * harness plays the provider side:
+ * It runs the library's real program with the real Pulumi Node SDK under
+ * `pulumi.runtime.setMocks` and plays the engine and the provider side, following what the real
+ * engine (CLI v3.274.1) and plugins (`pulumi-resource-command` 1.2.1, `pulumi-resource-tls` 5.6.1)
+ * were seen to do. The same scenarios run on the real engine in test/real-engine whenever the
+ * plugins are installed, and test/real-engine/differential.test.ts compares the two. Rules, each
+ * with the source it follows:
  *
- * - `command:remote:Command`: runs the step's exact `create`/`update` script with its exact
- *   `stdin` over real SSH (OpenSSH client) to `connection.host`, checking the server's key
- *   against `connection.hostKey` (StrictHostKeyChecking=yes). A non-zero exit fails the run,
- *   as a failed command fails `pulumi up`.
- * - create / update / replace / same are decided from the previous run's recorded inputs with the
- *   rules `@pulumi/command` documents (landscape.md §5.1): a change of `triggers` replaces
- *   (runs `create`); a change of any other input updates (runs `update`, else `create`); no change
- *   runs nothing.
- * - `tls:index/privateKey:PrivateKey`: generates the key with node:crypto once and keeps it while
- *   its inputs stay the same. Certificates come from the test setup (bring-your-own inputs), so no
- *   other tls resource may appear.
+ * - **A preview before every apply**, with every output a provider computes left unknown for the
+ *   resources that are created, updated or replaced (the engine previews before `pulumi up`
+ *   unless told `--skip-preview`; the SDK marks missing outputs unknown in a dry run).
+ * - **The providers' Check rules** on the inputs as the engine receives them (the wire form):
+ *   test/helpers/providerRules.ts (a secret with an unknown value in a list; the tls enums). A
+ *   violation fails the run before anything runs, as Check does.
+ * - `command:remote:Command` (pulumi-command `provider/pkg/provider/remote`): a change of
+ *   `triggers` replaces, running `create`; a change of any other input updates, running
+ *   `update` (else `create`); no change runs nothing. The script runs with its exact `stdin`
+ *   over real SSH (OpenSSH client, the pinned host key, StrictHostKeyChecking=yes). A failure
+ *   reads as the provider's (`commandOutputs.go`: `%w: running %q:\n<stdout and stderr>`, `%w`
+ *   being x/crypto/ssh's `Process exited with status N`), whatever `logging` says.
+ * - **Replaces are create-before-delete**: the new `create` runs in the update, and the replaced
+ *   resource's `delete` runs at the end, with the deletes of removed resources, in reverse order.
+ * - **A failed update keeps its progress**: no new step starts after a failure (steps already
+ *   running finish); the state records every step that finished, keeps the previous state of the
+ *   rest, and owes the deletes that did not run to the next update.
+ * - `replacementTrigger` (a resource option): a change replaces the resource.
+ * - `tls:*` resources: keys from node:crypto, requests and certificates from OpenSSL with the
+ *   inputs the tls provider reads (subject, SANs, validity, `allowedUses`, CA flag), kept while
+ *   the inputs stay the same; any input change replaces them (the provider forces new on all).
  *
- * Ordering is the SDK's own: a resource registers only after every resource it depends on has
- * answered, so a step runs only after the steps it depends on finished — as with the engine.
+ * Not modelled: the engine's parallelism limit (`--parallel`), its retries of SSH dials, refresh,
+ * and the engine's own state file format.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { providerViolations, SECRET_SIG } from "../helpers/providerRules";
 
 /** One executed or skipped step. */
 export interface StepRecord {
@@ -46,11 +59,15 @@ interface StoredResource {
   order: number;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  /** The `replacementTrigger` resource option, as last applied. */
+  replacementTrigger?: unknown;
 }
 
 /** The harness's state between runs (a JSON file; it is not Pulumi state). */
 export interface HarnessState {
   resources: Record<string, StoredResource>;
+  /** Replaced or removed resources whose delete did not run yet (after a failed update). */
+  pendingDeletes?: StoredResource[];
 }
 
 /** Options of one run. */
@@ -73,9 +90,7 @@ const stable = (v: unknown): string =>
     x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x,
   );
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/** The SDK hands mocks secret values wrapped; the provider side sees plain values. */
+/** The wire form with secret wrappers removed (unknown sentinels stay): what the provider diffs. */
 function unwrapSecrets(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrapSecrets);
   if (v && typeof v === "object") {
@@ -96,7 +111,7 @@ export function sshRun(
   script: string,
   stdin: string | undefined,
   timeoutMs = 600_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
   const dir = mkdtempSync(join(tmpdir(), "e2e-ssh-"));
   const keyFile = join(dir, "key");
   writeFileSync(keyFile, conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, {
@@ -131,120 +146,291 @@ export function sshRun(
     const p = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
+    let both = "";
     const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
+    p.stdout.on("data", (d) => {
+      stdout += d;
+      both += d;
+    });
+    p.stderr.on("data", (d) => {
+      stderr += d;
+      both += d;
+    });
     p.on("error", reject);
     p.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code: code ?? -1, stdout, stderr, both });
     });
     p.stdin.end(stdin ?? "");
   });
 }
 
-/** Run `program` once against the hosts its steps name. */
-export async function runProgram(program: () => void | Promise<void>, opts: RunOptions): Promise<RunResult> {
-  const previous = loadState(opts.statePath);
+/** Go's %q for the ASCII scripts the library renders (JSON escapes are the same there). */
+const goQuote = (s: string) => JSON.stringify(s);
+
+/** The command provider's error for a failed command (`commandOutputs.go`). */
+export function commandFailure(name: string, code: number, script: string, output: string): Error {
+  return new Error(`${name}: Process exited with status ${code}: running ${goQuote(script)}:\n${output}`);
+}
+
+// ---- tls: what the provider computes, made with node:crypto and OpenSSL ----
+
+const KEY_USAGE: Record<string, string> = {
+  digital_signature: "digitalSignature",
+  content_commitment: "nonRepudiation",
+  key_encipherment: "keyEncipherment",
+  data_encipherment: "dataEncipherment",
+  key_agreement: "keyAgreement",
+  cert_signing: "keyCertSign",
+  crl_signing: "cRLSign",
+  encipher_only: "encipherOnly",
+  decipher_only: "decipherOnly",
+};
+const EXT_KEY_USAGE: Record<string, string> = {
+  server_auth: "serverAuth",
+  client_auth: "clientAuth",
+  code_signing: "codeSigning",
+  email_protection: "emailProtection",
+  timestamping: "timeStamping",
+  ocsp_signing: "OCSPSigning",
+  any_extended: "anyExtendedKeyUsage",
+};
+
+function tlsOutputs(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type === "tls:index/privateKey:PrivateKey") {
+    const k =
+      inputs.algorithm === "ED25519"
+        ? generateKeyPairSync("ed25519")
+        : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    return {
+      ...inputs,
+      privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
+      publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "e2e-tls-"));
+  const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" }).toString();
+  try {
+    const subject = (inputs.subject ?? {}) as { commonName?: string; organization?: string };
+    const subj = `/CN=${subject.commonName ?? ""}${subject.organization ? `/O=${subject.organization}` : ""}`;
+    const ext = (isCa: boolean, uses: string[]) => {
+      const ku = uses.map((u) => KEY_USAGE[u]).filter(Boolean);
+      const eku = uses.map((u) => EXT_KEY_USAGE[u]).filter(Boolean);
+      return [
+        `basicConstraints=critical,CA:${isCa ? "TRUE" : "FALSE"}`,
+        ku.length ? `keyUsage=critical,${ku.join(",")}` : "",
+        eku.length ? `extendedKeyUsage=${eku.join(",")}` : "",
+      ]
+        .filter(Boolean)
+        .join("\n");
+    };
+    const validity = (hours: number) => {
+      const start = new Date();
+      return {
+        validityStartTime: start.toISOString(),
+        validityEndTime: new Date(start.getTime() + hours * 3600_000).toISOString(),
+      };
+    };
+    if (type === "tls:index/certRequest:CertRequest") {
+      writeFileSync(join(dir, "key.pem"), String(inputs.privateKeyPem));
+      const sans = [
+        ...((inputs.dnsNames as string[] | undefined) ?? []).map((d) => `DNS:${d}`),
+        ...((inputs.ipAddresses as string[] | undefined) ?? []).map((ip) => `IP:${ip}`),
+      ];
+      const args = ["req", "-new", "-key", "key.pem", "-subj", subj, "-out", "req.pem"];
+      if (sans.length) args.push("-addext", `subjectAltName=${sans.join(",")}`);
+      ossl(...args);
+      return { ...inputs, certRequestPem: readFileSync(join(dir, "req.pem"), "utf8") };
+    }
+    const hours = Number(inputs.validityPeriodHours);
+    const uses = (inputs.allowedUses as string[] | undefined) ?? [];
+    const days = String(Math.max(1, Math.ceil(hours / 24)));
+    if (type === "tls:index/selfSignedCert:SelfSignedCert") {
+      writeFileSync(join(dir, "key.pem"), String(inputs.privateKeyPem));
+      const addext = ext(!!inputs.isCaCertificate, uses)
+        .split("\n")
+        .flatMap((e) => ["-addext", e]);
+      ossl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "key.pem",
+        "-subj",
+        subj,
+        "-days",
+        days,
+        ...addext,
+        "-out",
+        "cert.pem",
+      );
+      return { ...inputs, certPem: readFileSync(join(dir, "cert.pem"), "utf8"), ...validity(hours) };
+    }
+    if (type === "tls:index/locallySignedCert:LocallySignedCert") {
+      writeFileSync(join(dir, "req.pem"), String(inputs.certRequestPem));
+      writeFileSync(join(dir, "ca.pem"), String(inputs.caCertPem));
+      writeFileSync(join(dir, "ca.key"), String(inputs.caPrivateKeyPem));
+      writeFileSync(join(dir, "ext.cnf"), `${ext(!!inputs.isCaCertificate, uses)}\n`);
+      ossl(
+        "x509",
+        "-req",
+        "-in",
+        "req.pem",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        days,
+        "-copy_extensions",
+        "copy",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+      );
+      return { ...inputs, certPem: readFileSync(join(dir, "cert.pem"), "utf8"), ...validity(hours) };
+    }
+    throw new Error(`e2e: ${type} is not modelled by the harness`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The mock monitor speaks the resource monitor protocol's request objects. */
+type WireRequest = {
+  getType(): string;
+  getName(): string;
+  getObject(): { toJavaScript(): unknown } | undefined;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+};
+
+interface Pass {
+  steps: StepRecord[];
+  next: HarnessState;
+  /** Old resources whose delete runs at the end (replaced ones). */
+  replaced: StoredResource[];
+  failures: Error[];
+}
+
+/** One pass over the program: a preview (nothing runs) or an apply. */
+async function runPass(
+  program: () => void | Promise<void>,
+  previous: HarnessState,
+  preview: boolean,
+): Promise<Pass> {
   const next: HarnessState = { resources: {} };
   const steps: StepRecord[] = [];
+  const replaced: StoredResource[] = [];
   const failures: Error[] = [];
+  const wire = new Map<string, { inputs: Record<string, unknown>; trigger: unknown }>();
   let order = 0;
   let inFlight = 0;
+  const pending = () => new Promise<never>(() => {});
 
   await pulumi.runtime.setMocks(
     {
       newResource: async (a) => {
         inFlight++;
+        let answer: Awaited<ReturnType<typeof provide>>;
         try {
-          return await provide(a);
+          answer = await provide(a);
         } catch (e) {
-          // Like a failed step under the engine: nothing that depends on it runs. The
-          // registration stays pending (a rejection would surface as unhandled errors).
           failures.push(e as Error);
-          return new Promise<never>(() => {});
+          answer = undefined;
         } finally {
           inFlight--;
         }
+        // A failed step, or one not started after a failure: like under the engine, nothing that
+        // depends on it runs. The registration stays pending (a rejection would surface as
+        // unhandled errors).
+        return answer ?? pending();
       },
       call: (a) => a.inputs,
     },
     "e2e",
     "e2e",
-    !!opts.preview,
+    preview,
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: WireRequest, cb: unknown): void;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: WireRequest, cb: unknown) => {
+    wire.set(`${req.getType()}::${req.getName()}`, {
+      inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      trigger: req.getReplacementTrigger()?.toJavaScript(),
+    });
+    original(req, cb);
+  };
 
   async function provide(
     a: pulumi.runtime.MockResourceArgs,
-  ): Promise<{ id: string; state: Record<string, unknown> }> {
+  ): Promise<{ id: string | undefined; state: Record<string, unknown> } | undefined> {
     const key = `${a.type}::${a.name}`;
-    const prev = previous.resources[key];
-    const inputs = unwrapSecrets(a.inputs) as Record<string, unknown>;
+    const sent = wire.get(key) ?? { inputs: {}, trigger: undefined };
     // Component resources have no provider: nothing to do.
-    if (!a.custom) return { id: `${a.name}-component`, state: inputs };
-    if (a.type === "tls:index/privateKey:PrivateKey") {
-      let outputs = prev && stable(prev.inputs) === stable(inputs) ? prev.outputs : undefined;
-      if (!outputs) {
-        const k =
-          inputs.algorithm === "ED25519"
-            ? generateKeyPairSync("ed25519")
-            : generateKeyPairSync("ec", { namedCurve: "P-256" });
-        outputs = { ...inputs, privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }) };
-      }
-      next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
-      return { id: a.name, state: outputs };
-    }
-    if (a.type.startsWith("tls:")) {
-      throw new Error(
-        `e2e: ${a.name}: ${a.type} is not available here; give the components bring-your-own certificates`,
-      );
-    }
-    if (a.type !== "command:remote:Command") {
-      throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);
-    }
+    if (!a.custom) return { id: `${a.name}-component`, state: a.inputs };
+    const violations = providerViolations(a.type, sent.inputs);
+    if (violations.length > 0) throw new Error(`${a.type} ${a.name}: error: ${violations.join("; ")}`);
+    const prev = previous.resources[key];
+    const inputs = unwrapSecrets(sent.inputs) as Record<string, unknown>;
+    const trigger = unwrapSecrets(sent.trigger);
     let op: StepRecord["op"];
     if (!prev) op = "create";
+    else if (stable(prev.replacementTrigger) !== stable(trigger)) op = "replace";
+    else if (a.type.startsWith("tls:")) op = stable(prev.inputs) !== stable(inputs) ? "replace" : "same";
     else if (stable(prev.inputs.triggers) !== stable(inputs.triggers)) op = "replace";
     else if (stable(prev.inputs) !== stable(inputs)) op = "update";
     else op = "same";
-    const conn = inputs.connection as {
-      host: string;
-      port?: number;
-      user?: string;
-      privateKey: string;
-      hostKey?: string;
-    };
-    const record: StepRecord = { name: a.name, type: a.type, op, host: conn.host };
+    const conn = inputs.connection as Parameters<typeof sshRun>[0] | undefined;
+    const record: StepRecord = { name: a.name, type: a.type, op, host: conn?.host };
+    // After a failure the engine starts no new step (those not started are not recorded).
+    if (!preview && op !== "same" && failures.length > 0) return undefined;
     steps.push(record);
-    if (op === "same" || opts.preview) {
-      const outputs = op === "same" ? prev!.outputs : { ...inputs, stdout: "", stderr: "" };
+    const store = (outputs: Record<string, unknown>) => {
       next.resources[key] = {
         type: a.type,
         name: a.name,
         order: order++,
         inputs,
-        outputs: op === "same" ? outputs : (prev?.outputs ?? outputs),
+        outputs,
+        replacementTrigger: trigger,
       };
+    };
+    if (op === "same") {
+      store(prev!.outputs);
+      return { id: a.name, state: prev!.outputs };
+    }
+    // A preview: what the provider computes is unknown (missing outputs are unknown in a dry run).
+    if (preview) return { id: undefined, state: a.inputs };
+    if (op === "replace") replaced.push(prev!);
+    if (a.type.startsWith("tls:")) {
+      const outputs = tlsOutputs(a.type, inputs);
+      store(outputs);
       return { id: a.name, state: outputs };
+    }
+    if (a.type !== "command:remote:Command") {
+      throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);
     }
     const script = String(op === "update" ? (inputs.update ?? inputs.create) : inputs.create);
     record.startedAt = Date.now();
-    const r = await sshRun(conn, script, inputs.stdin as string | undefined);
+    const r = await sshRun(conn!, script, inputs.stdin as string | undefined);
     record.finishedAt = Date.now();
-    record.stdout = inputs.logging === "none" ? "[hidden]" : r.stdout;
-    if (r.code !== 0) {
-      const err = new Error(
-        `${a.name} (${op}) on ${conn.host} exited ${r.code}:\n${inputs.logging === "none" ? "[output hidden]" : `${r.stdout}\n${r.stderr}`}`,
-      );
-      failures.push(err);
-      throw err;
-    }
-    const outputs = { ...inputs, stdout: r.stdout, stderr: r.stderr };
-    next.resources[key] = { type: a.type, name: a.name, order: order++, inputs, outputs };
+    record.stdout = inputs.logging === "none" ? "[secret]" : r.stdout.replace(/\n$/, "");
+    if (r.code !== 0) throw commandFailure(a.name, r.code, script, r.both);
+    const outputs = { ...inputs, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr.replace(/\n$/, "") };
+    store(outputs);
     return { id: a.name, state: outputs };
   }
 
-  await program();
+  try {
+    await program();
+  } catch (e) {
+    failures.push(e as Error);
+  }
   // Wait until every registration (and so every step) has finished. After a failure the failed
   // step's registration never finishes: wait instead until nothing else is running.
   let settled = false;
@@ -258,28 +444,79 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
     await new Promise((r) => setTimeout(r, 100));
     quiet = failures.length > 0 && inFlight === 0 ? quiet + 1 : 0;
   }
-  if (failures.length > 0) throw failures[0];
-  // Resources gone from the program are deleted in reverse creation order, running their
-  // `delete` script when they have one (as the engine and @pulumi/command do on destroy).
-  const gone = Object.entries(previous.resources)
-    .filter(([k]) => !(k in next.resources))
-    .map(([, r]) => r)
-    .sort((a, b) => b.order - a.order);
-  for (const r of gone) {
+  return { steps, next, replaced, failures };
+}
+
+/** A failed run: the first error, and what the run did before it. */
+export class HarnessRunError extends Error {
+  constructor(
+    message: string,
+    readonly result: RunResult,
+  ) {
+    super(message);
+  }
+}
+
+/** Run `program` once against the hosts its steps name: a preview, then (unless `opts.preview`) the apply. */
+export async function runProgram(program: () => void | Promise<void>, opts: RunOptions): Promise<RunResult> {
+  const previous = loadState(opts.statePath);
+  const plan = await runPass(program, previous, true);
+  const gone = (p: Pass) =>
+    Object.entries(previous.resources)
+      .filter(([k]) => !(k in p.next.resources) && !p.steps.some((s) => `${s.type}::${s.name}` === k))
+      .map(([, r]) => r);
+  if (plan.failures.length > 0)
+    throw new HarnessRunError(plan.failures[0]!.message, { steps: plan.steps, deleted: [] });
+  if (opts.preview) {
+    const removed = gone(plan);
+    return {
+      steps: [...plan.steps, ...removed.map((r) => ({ name: r.name, type: r.type, op: "delete" as const }))],
+      deleted: removed.map((r) => r.name),
+    };
+  }
+
+  const applied = await runPass(program, previous, false);
+  const removed = gone(applied);
+  const result = (): RunResult => ({ steps: applied.steps, deleted: removed.map((r) => r.name) });
+  const save = (state: HarnessState) =>
+    writeFileSync(opts.statePath, JSON.stringify(state, null, 1), { mode: 0o600 });
+  // Deletes at the end: owed ones, replaced ones and removed ones, newest first.
+  const deletes = [...(previous.pendingDeletes ?? []), ...applied.replaced, ...removed].sort(
+    (a, b) => b.order - a.order,
+  );
+  if (applied.failures.length > 0) {
+    // Progress kept: what finished is recorded; the rest keeps its previous state; deletes are owed.
+    const kept: HarnessState = {
+      resources: { ...previous.resources },
+      pendingDeletes: [...(previous.pendingDeletes ?? []), ...applied.replaced],
+    };
+    for (const [k, r] of Object.entries(applied.next.resources)) kept.resources[k] = r;
+    save(kept);
+    throw new HarnessRunError(applied.failures[0]!.message, result());
+  }
+  const owed: StoredResource[] = [];
+  let failure: Error | undefined;
+  for (const r of deletes) {
     const script = r.inputs.delete as string | undefined;
     const conn = r.inputs.connection as Parameters<typeof sshRun>[0] | undefined;
     const record: StepRecord = { name: r.name, type: r.type, op: "delete", host: conn?.host };
-    steps.push(record);
-    if (opts.preview || !script || !conn) continue;
+    if (removed.includes(r)) applied.steps.push(record);
+    if (failure || !script || !conn) {
+      if (failure) owed.push(r);
+      continue;
+    }
     record.startedAt = Date.now();
     const res = await sshRun(conn, script, undefined);
     record.finishedAt = Date.now();
-    record.stdout = res.stdout;
-    if (res.code !== 0)
-      throw new Error(`${r.name} (delete) on ${conn.host} exited ${res.code}:\n${res.stdout}\n${res.stderr}`);
+    record.stdout = res.stdout.replace(/\n$/, "");
+    if (res.code !== 0) {
+      failure = commandFailure(r.name, res.code, script, res.both);
+      owed.push(r);
+    }
   }
-  if (!opts.preview) writeFileSync(opts.statePath, JSON.stringify(next, null, 1), { mode: 0o600 });
-  return { steps, deleted: gone.map((r) => r.name) };
+  save({ resources: applied.next.resources, pendingDeletes: owed.length > 0 ? owed : undefined });
+  if (failure) throw new HarnessRunError(failure.message, result());
+  return result();
 }
 
 /** SHA-256 of a file (for the binaries the hosts download). */

@@ -4,6 +4,7 @@ import { parseEnvLine } from "../../lib/core/envfile";
 import {
   KES_DEFAULT_PORT,
   KES_SECRET_ENV,
+  kesKeystoreSecretEnv,
   minioKesPolicy,
   renderKesConfig,
   renderKesSecretEnvFile,
@@ -817,6 +818,21 @@ describe("renderKesConfig errors", () => {
 // ---------------------------------------------------------------------------------------
 // Secret env file
 // ---------------------------------------------------------------------------------------
+
+describe("kesKeystoreSecretEnv", () => {
+  it("is the secrets of the full config, whatever the policies, for every keystore", () => {
+    for (const c of CASES) {
+      const full = renderKesConfig(configFor(c.keystore)).secretEnv;
+      expect(kesKeystoreSecretEnv(c.keystore), c.golden).toEqual(full);
+      const withPolicy = renderKesConfig({
+        ...configFor(c.keystore),
+        policies: [{ name: "app", allow: ["/v1/key/generate/app-*"], identities: ["b".repeat(64)] }],
+      }).secretEnv;
+      expect(kesKeystoreSecretEnv(c.keystore), c.golden).toEqual(withPolicy);
+    }
+    expect(Object.keys(kesKeystoreSecretEnv(AWS_STATIC)).length).toBeGreaterThan(0);
+  });
+});
 
 describe("renderKesSecretEnvFile", () => {
   it("sorts names, starts with a header comment, and round-trips every value", () => {
