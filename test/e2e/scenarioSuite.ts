@@ -54,6 +54,33 @@ export async function sshLogins(tb: Testbed, h: TestHost): Promise<number> {
   return Number(r.stdout.trim());
 }
 
+/** The scenario program's surroundings on a booted testbed of 5 hosts (kes1, kes2, minio1..3). */
+export function scenarioEnv(tb: Testbed, binaries: ScenarioEnv["binaries"], pkiDir: string): ScenarioEnv {
+  const kesHosts = tb.hosts.slice(0, 2);
+  const made = makeCertificates(pkiDir, kesHosts);
+  const hostArgs = (h: TestHost, name: string): HostArgs => ({
+    name,
+    address: h.address,
+    hostKey: h.hostKey,
+    privateKey: tb.privateKeyPem,
+  });
+  return {
+    kesHosts: kesHosts.map((h, i) => hostArgs(h, `kes${i + 1}`)),
+    minioHosts: tb.hosts.slice(2, 5).map((h, i) => hostArgs(h, `minio${i + 1}`)),
+    binaries,
+    certs: {
+      ca: made.ca,
+      kes: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, made.certs[h.name]!])),
+    },
+    sharedKeys: SHARED_KEYS,
+  };
+}
+
+/** Boot the scenario layout: 5 hosts, kes1 and kes2 sharing the keystore directory. */
+export function bootScenarioHosts(): Promise<Testbed> {
+  return bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
+}
+
 const ops = (r: RunResult) => Object.fromEntries(r.steps.map((s) => [s.name, s.op]));
 
 /** Scenarios a–g with `runner`, skipped (with the reason in the name) when `skip` is set. */
@@ -83,7 +110,7 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
       let deployedAt: number;
 
       beforeAll(async () => {
-        tb = await bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
+        tb = await bootScenarioHosts();
         kesHosts = tb.hosts.slice(0, 2);
         minioHosts = tb.hosts.slice(2);
         const located = locateBinaries({
@@ -94,23 +121,7 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
         console.log(`e2e (${runner.label}): using ${located.description}`);
         const served = await serveBinaries(located.paths);
         server = served.server;
-        const made = makeCertificates(join(work, "pki"), kesHosts);
-        const hostArgs = (h: TestHost, name: string): HostArgs => ({
-          name,
-          address: h.address,
-          hostKey: h.hostKey,
-          privateKey: tb.privateKeyPem,
-        });
-        senv = {
-          kesHosts: kesHosts.map((h, i) => hostArgs(h, `kes${i + 1}`)),
-          minioHosts: minioHosts.map((h, i) => hostArgs(h, `minio${i + 1}`)),
-          binaries: served.sources,
-          certs: {
-            ca: made.ca,
-            kes: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, made.certs[h.name]!])),
-          },
-          sharedKeys: SHARED_KEYS,
-        };
+        senv = scenarioEnv(tb, served.sources, join(work, "pki"));
       }, 900_000);
 
       afterAll(async () => {

@@ -214,17 +214,37 @@ export async function runEngine(
   if (!existing) stacks.set(opts.statePath, Promise.resolve(stack));
   (stack.workspace as LocalWorkspace).program = async () => void (await program());
 
+  const events = collectEvents();
+  const { onEvent } = events;
+  try {
+    if (opts.preview) await stack.preview({ onEvent, parallel: opts.parallel });
+    else await stack.up({ onEvent, parallel: opts.parallel });
+  } catch (err) {
+    throw new EngineRunError(events.errorText() ?? String(err), events.result());
+  }
+  return events.result();
+}
+
+/** What the engine's events say about one run (Automation API `onEvent`, or `--event-log`). */
+export function collectEvents(): {
+  onEvent(ev: EngineEvent): void;
+  result(): RunResult;
+  /** The engine's error diagnostics for resources, `name: message`, in order; undefined when none. */
+  errorText(): string | undefined;
+  /** Every diagnostic, as the engine sent it. */
+  diagnostics: Array<{ urn?: string; severity: string; message: string }>;
+} {
   const steps = new Map<string, StepRecord>();
   const order: string[] = [];
   const deleted: string[] = [];
-  const diagnostics: Array<{ urn?: string; message: string }> = [];
+  const diagnostics: Array<{ urn?: string; severity: string; message: string }> = [];
   const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
   const onEvent = (ev: EngineEvent) => {
     const pre = ev.resourcePreEvent?.metadata;
     const out = ev.resOutputsEvent?.metadata;
     const failed = ev.resOpFailedEvent?.metadata;
     const d = ev.diagnosticEvent;
-    if (d && d.severity === "error") diagnostics.push({ urn: d.urn, message: d.message });
+    if (d) diagnostics.push({ urn: d.urn, severity: d.severity, message: d.message });
     const meta = pre ?? out ?? failed;
     if (!meta || meta.type === "pulumi:pulumi:Stack" || meta.type.startsWith("pulumi:providers:")) return;
     // Components (the library's own types) have no provider step.
@@ -234,7 +254,8 @@ export async function runEngine(
     const name = nameOf(meta.urn);
     let rec = steps.get(meta.urn);
     if (!rec) {
-      rec = { name, type: meta.type, op };
+      const conn = (meta.new?.inputs ?? meta.old?.inputs)?.connection as { host?: unknown } | undefined;
+      rec = { name, type: meta.type, op, host: typeof conn?.host === "string" ? conn.host : undefined };
       steps.set(meta.urn, rec);
       order.push(meta.urn);
     }
@@ -246,14 +267,15 @@ export async function runEngine(
     }
     if (op === "delete" && pre && !deleted.includes(name)) deleted.push(name);
   };
-  const result = (): RunResult => ({ steps: order.map((u) => steps.get(u)!), deleted });
-  try {
-    if (opts.preview) await stack.preview({ onEvent, parallel: opts.parallel });
-    else await stack.up({ onEvent, parallel: opts.parallel });
-  } catch (err) {
-    // What a user reads: the engine's error diagnostics for resources, in order.
-    const first = diagnostics.filter((x) => x.urn).map((x) => `${nameOf(x.urn!)}: ${x.message.trim()}`);
-    throw new EngineRunError(first.length > 0 ? first.join("\n") : String(err), result());
-  }
-  return result();
+  return {
+    onEvent,
+    diagnostics,
+    result: () => ({ steps: order.map((u) => steps.get(u)!), deleted }),
+    errorText: () => {
+      const errors = diagnostics.filter((x) => x.urn && x.severity === "error");
+      return errors.length > 0
+        ? errors.map((x) => `${nameOf(x.urn!)}: ${x.message.trim()}`).join("\n")
+        : undefined;
+    },
+  };
 }
