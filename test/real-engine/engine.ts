@@ -222,7 +222,15 @@ export async function runEngine(
   } catch (err) {
     throw new EngineRunError(events.errorText() ?? String(err), events.result());
   }
-  return events.result();
+  const result = events.result();
+  // A preview's steps are plans: nothing ran, so nothing has a start or an end.
+  if (opts.preview) {
+    for (const s of result.steps) {
+      s.startedAt = undefined;
+      s.finishedAt = undefined;
+    }
+  }
+  return result;
 }
 
 /** What the engine's events say about one run (Automation API `onEvent`, or `--event-log`). */
