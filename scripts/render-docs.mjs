@@ -338,6 +338,24 @@ otherwise) and \`/root/.pulumi-minio-kes/mc\` as \`MC_CONFIG_DIR\`, as here.`,
   },
   { golden: "scripts/mc-bucket-sse-kms.sh", lang: "bash" },
   {
+    text: `### 6.5 How a step without content reaches its host (\`renderStepProgram\`)
+
+A step that carries no file content (prereqs, user, drives, binaries, the guard, the service,
+reload and ready gates, the \`mc\` steps) sends its scripts on stdin, as one bash program holding
+what \`create\`, \`update\` and \`delete\` run, and its command line is short and says what it does:
+\`bash -s create # minio1: restart minio.service and wait until MinIO is healthy\` (through
+\`sudo -n\` for a non-root SSH user). \`@pulumi/command\` reports a failed command as \`Process
+exited with status N: running "<command line>":\` followed by the output, so what a user reads
+first is the host and the step, then the script's own \`error: …\` line (pulumi-command
+\`provider/pkg/provider/remote/commandOutputs.go\`). The dispatch is one compound command that
+bash reads whole before running it, and it points stdin at /dev/null first, so no script can
+read the rest of the program. Steps with content (files, units, the env merge) keep the script on
+the command line (\`bash -c '…'\` only through sudo) and the content on stdin.
+
+The golden input is the \`<minio>-<node>-service\` step of a single node without TLS.`,
+  },
+  { golden: "scripts/step-program-minio-service.sh", lang: "bash" },
+  {
     text: `The other script golden files are in \`test/golden/scripts/\`: \`prereqs.sh\`,
 \`ensure-service-user.sh\`, \`install-binary-url.sh\`, \`install-binary-uploaded.sh\`,
 \`check-preinstalled-binary.sh\`, \`install-unit.sh\`, \`drives.sh\`, \`guard.sh\`, \`merge.sh\`,

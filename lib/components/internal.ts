@@ -8,6 +8,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { shQuote } from "../core/shell";
+import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
 import type { Issues } from "../core/validate";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
@@ -77,7 +78,10 @@ export interface StepArgs {
   update?: pulumi.Input<string>;
   /** The script run when the step is deleted. Default: nothing. */
   delete?: pulumi.Input<string>;
-  /** Content handed to the script on stdin (file contents, secrets). */
+  /**
+   * Content handed to the script on stdin (file contents, secrets). Without it, the scripts
+   * themselves travel on stdin (lib/core/stepProgram.ts) and the command line names the step.
+   */
   stdin?: pulumi.Input<string>;
   /** Values whose change replaces the step, i.e. re-runs `create` (service actions). */
   triggers?: pulumi.Input<unknown>[];
@@ -116,14 +120,39 @@ export function hostStep(
   }
   const opts: pulumi.CustomResourceOptions = { parent, dependsOn: a.dependsOn };
   if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
+  let lines: { create: pulumi.Input<string>; update: pulumi.Input<string>; delete?: pulumi.Input<string> };
+  let stdin: pulumi.Input<string> | undefined = a.stdin;
+  if (a.stdin === undefined) {
+    // A script step: the scripts go on stdin, the command line says what the step does
+    // (lib/core/stepProgram.ts: what a failure shows first).
+    const update = a.update ?? a.create;
+    stdin = pulumi
+      .all([a.create, update, a.delete])
+      .apply(([c, u, d]) => renderStepProgram({ create: c, update: u, delete: d }));
+    const line = (op: StepOp, script: pulumi.Input<string>) =>
+      pulumi
+        .all([host.user ?? "root", script])
+        .apply(([u, text]) => stepCommand(op, host.name, scriptPurpose(text), { sudo: u !== "root" }));
+    lines = {
+      create: line("create", a.create),
+      update: line("update", update),
+      delete: a.delete === undefined ? undefined : line("delete", a.delete),
+    };
+  } else {
+    lines = {
+      create: asRoot(host.user, a.create),
+      update: asRoot(host.user, a.update ?? a.create),
+      delete: a.delete === undefined ? undefined : asRoot(host.user, a.delete),
+    };
+  }
   return new command.remote.Command(
     `${componentName}-${host.name}-${concern}`,
     {
       connection: hostConnection(host),
-      create: asRoot(host.user, a.create),
-      update: asRoot(host.user, a.update ?? a.create),
-      delete: a.delete === undefined ? undefined : asRoot(host.user, a.delete),
-      stdin: a.stdin === undefined ? undefined : a.secret ? pulumi.secret(a.stdin) : a.stdin,
+      create: lines.create,
+      update: lines.update,
+      delete: lines.delete,
+      stdin: stdin === undefined ? undefined : a.secret ? pulumi.secret(stdin) : stdin,
       triggers: a.triggers,
       addPreviousOutputInEnv: false,
       logging: a.secret ? "none" : "stdoutAndStderr",

@@ -3,7 +3,7 @@ import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
-import { captureGraph } from "../helpers/mockGraph";
+import { captureGraph, scriptOf } from "../helpers/mockGraph";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
@@ -45,8 +45,8 @@ describe("action steps", () => {
     for (const [name, create, update] of cases) {
       const n = g.byName(name);
       expect(n.inputs.triggers, name).toBeDefined();
-      expect(String(n.inputs.create), name).toMatch(create);
-      expect(String(n.inputs.update), name).toMatch(update);
+      expect(scriptOf(n, "create"), name).toMatch(create);
+      expect(scriptOf(n, "update"), name).toMatch(update);
     }
     // The KES port is a restart trigger (a reload does not move KES to a new port).
     expect(g.byName("kes-node1-service").inputs.triggers).toContain("port:7373");
@@ -57,13 +57,25 @@ describe("action steps", () => {
 });
 
 describe("non-root SSH users", () => {
-  it("run every step through sudo -n bash -c, with stdin passed through", async () => {
+  it("run every step through sudo -n bash (-c with content on stdin, -s with the scripts on stdin)", async () => {
     const g = await captureGraph(quick("deploy"));
     for (const n of g.ofType("command:remote:Command")) {
-      expect(String(n.inputs.create), n.name).toMatch(/^sudo -n bash -c '#!\/usr\/bin\/env bash/);
+      const line = String(n.inputs.create);
+      // Steps without content run their scripts from stdin; the others carry content there.
+      const scriptStep =
+        /-(prereqs|user|drives|binary|keystore-dir|service|reload|ready|key|bucket)$/.test(n.name) &&
+        !/-(tls|client)-key$/.test(n.name);
+      if (scriptStep) expect(line, n.name).toMatch(/^sudo -n bash -s create # node1: [a-z]/);
+      else expect(line, n.name).toMatch(/^sudo -n bash -c '#!\/usr\/bin\/env bash/);
     }
     const root = await captureGraph(quick());
     expect(String(root.byName("minio-node1-env").inputs.create)).toMatch(/^#!\/usr\/bin\/env bash/);
+    expect(String(root.byName("minio-node1-service").inputs.create)).toBe(
+      "bash -s create # node1: restart minio.service and wait until MinIO is healthy",
+    );
+    expect(String(root.byName("minio-node1-service").inputs.update)).toBe(
+      "bash -s update # node1: start minio.service and wait until MinIO is healthy",
+    );
   });
 });
 
@@ -97,8 +109,8 @@ describe("production: rolling KES, gates for a distributed MinIO", () => {
   it("checks only liveness per node and readiness (quorum, KES) once, on the admin node", async () => {
     const g = await captureGraph(prod);
     for (const i of [1, 2, 3, 4])
-      expect(String(g.byName(`minio-minio${i}-service`).inputs.create)).toContain("live_only='1'");
-    expect(String(g.byName("minio-minio1-ready").inputs.create)).toContain("live_only='0'");
+      expect(scriptOf(g.byName(`minio-minio${i}-service`))).toContain("live_only='1'");
+    expect(scriptOf(g.byName("minio-minio1-ready"))).toContain("live_only='0'");
   });
 
   it("exposes policy rules known at preview time, without identities", async () => {

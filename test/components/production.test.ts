@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
-import { captureGraph, type Graph, resolved } from "../helpers/mockGraph";
+import { captureGraph, type Graph, resolved, scriptOf } from "../helpers/mockGraph";
 
 const hk = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const mk = (name: string, i: number, dns: string) => ({
@@ -112,7 +112,7 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
       const bucket = g.byName(`${b}-minio1-bucket`);
       expect(g.dependsOn(key, g.byName("minio-minio1-ready"))).toBe(true);
       expect(g.dependsOn(bucket, key)).toBe(true);
-      expect(String(key.inputs.create)).toContain(`minio-${b}`);
+      expect(scriptOf(key)).toContain(`minio-${b}`);
     }
   });
 

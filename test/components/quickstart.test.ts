@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
-import { captureGraph, type Graph, type GraphNode, isSecret, resolved } from "../helpers/mockGraph";
+import { captureGraph, type Graph, type GraphNode, isSecret, resolved, scriptOf } from "../helpers/mockGraph";
 
 const host = {
   name: "node1",
@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 const cmd = (name: string) => g.byName(name);
-const script = (n: GraphNode) => String(n.inputs.create);
+const script = (n: GraphNode) => scriptOf(n);
 
 describe("quickstart: resources, names and parents", () => {
   it("creates the four components with their type tokens", () => {

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
+import { stepProgramScript } from "../../lib/core/stepProgram";
 import { SECRET_SIG, SECRET_VAL } from "./providerRules";
 
 /** One registered resource. */
@@ -243,4 +244,18 @@ export function resolved<T>(o: pulumi.Output<T>): Promise<T> {
 /** Whether an Output is secret. */
 export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
   return pulumi.isSecret(o) as Promise<boolean>;
+}
+
+/**
+ * The script a step runs for `op`: from its stdin program when the step is a script step
+ * (`bash -s <op> # …`, lib/core/stepProgram.ts), else its inline command.
+ */
+export function scriptOf(n: GraphNode, op: "create" | "update" | "delete" = "create"): string {
+  const line = String(n.inputs[op] ?? "");
+  if (/^(sudo -n )?bash -s (create|update|delete) # /.test(line)) {
+    const s = stepProgramScript(String(n.inputs.stdin), op);
+    if (s === undefined) throw new Error(`${n.name}: its stdin program has no ${op} script`);
+    return s;
+  }
+  return line;
 }
