@@ -4,19 +4,23 @@
  * SSE-KMS bucket checked with `mc stat`), and print how to reach it and how to tear it down.
  *
  * Binaries: yours when MINIO_BINARY, KES_BINARY and MC_BINARY name files, else the project's
- * stand-ins (it says which). Deployment: the Pulumi engine cannot run the library on machines that
- * lack the `command` and `tls` provider plugins (see docs/toolchain.md), so the sandbox applies the
- * quickstart with the test harness (the real program under the SDK's mocks, every step's exact
- * script run over SSH in dependency order) and prints the `pulumi up` configuration for a machine
- * that has the plugins. Needs Linux and root.
+ * stand-ins (it says which). Deployment: with the real Pulumi engine when the `pulumi` CLI, the
+ * `command` and `tls` provider plugins and the Node language host are installed (PATH or
+ * PULUMI_HOME; scripts/lib/engine.ts): the README's way, `pulumi up` on the top-level
+ * Pulumi.yaml with a local backend in the sandbox folder. Otherwise with the harness
+ * (scripts/lib/harness.ts: the real program under the SDK's mocks, every step's exact script run
+ * over SSH in dependency order). It says which. Needs Linux and root.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deployQuickstart } from "../examples/quickstart/deploy";
-import { runProgram } from "../test/e2e/harness";
-import { locateBinaries, makeCertificates, serveBinaries } from "../test/e2e/support";
+import type { BinarySourceArgs } from "../lib";
+import { locateBinaries, makeCertificates, serveBinaries } from "./lib/binaries";
+import { cliProject } from "./lib/cli";
+import { type EngineSetup, findEngine } from "./lib/engine";
+import { runProgram } from "./lib/harness";
 
 const ROOT = process.env.SANDBOX_DIR ?? "/var/lib/pulumi-minio-kes/sandbox";
 const HOSTS = join(ROOT, "hosts");
@@ -61,30 +65,36 @@ async function up(): Promise<void> {
     mc: process.env.MC_BINARY,
   });
   say(`binaries: ${binaries.description}`);
-  say(
-    "engine: the Pulumi engine cannot run the library here (no command/tls provider plugins, docs/toolchain.md);",
-  );
-  say(
-    "        applying the quickstart with the test harness: the real program, each step's script over SSH.",
-  );
+  const engine = findEngine(join(ROOT, "engine"));
+  const engineMissing = engine.missing ?? (engine.languageHost ? undefined : "no pulumi-language-nodejs");
   const { sources, server } = await serveBinaries(binaries.paths);
-  const pki = makeCertificates(join(ROOT, "pki"), [{ name: "node1", address: host.address }]);
   try {
-    const result = await runProgram(
-      () =>
-        void deployQuickstart({
-          host: { name: "node1", address: host.address, hostKey: host.hostKey, privateKey },
-          kesBinary: sources.kes,
-          minioBinary: sources.minio,
-          mcBinary: sources.mc,
-          rootUser: "minioadmin",
-          rootPassword,
-          kesTls: { caCertPem: pki.ca, certificates: { node1: pki.certs.node1! } },
-        }),
-      { statePath: join(ROOT, "state.json") },
-    );
-    const ran = result.steps.filter((s) => s.op !== "same");
-    say(`applied: ${ran.length} step(s) ran, ${result.steps.length - ran.length} unchanged`);
+    if (engineMissing === undefined) {
+      say(`engine: ${engine.description}`);
+      say("        running the top-level Pulumi.yaml (the quickstart) with `pulumi up`, as the README says.");
+      await upWithEngine(engine, host, privateKey, rootPassword, sources);
+    } else {
+      say(`engine: the test HARNESS, not the Pulumi engine (${engineMissing}; docs/toolchain.md):`);
+      say(
+        "        applying the quickstart with the test harness: the real program, each step's script over SSH.",
+      );
+      const pki = makeCertificates(join(ROOT, "pki"), [{ name: "node1", address: host.address }]);
+      const result = await runProgram(
+        () =>
+          void deployQuickstart({
+            host: { name: "node1", address: host.address, hostKey: host.hostKey, privateKey },
+            kesBinary: sources.kes,
+            minioBinary: sources.minio,
+            mcBinary: sources.mc,
+            rootUser: "minioadmin",
+            rootPassword,
+            kesTls: { caCertPem: pki.ca, certificates: { node1: pki.certs.node1! } },
+          }),
+        { statePath: join(ROOT, "state.json") },
+      );
+      const ran = result.steps.filter((s) => s.op !== "same");
+      say(`applied: ${ran.length} step(s) ran, ${result.steps.length - ran.length} unchanged`);
+    }
   } finally {
     server.close();
   }
@@ -101,10 +111,66 @@ async function up(): Promise<void> {
   );
   say(`  bucket       invoices (SSE-KMS, key minio-invoices)`);
   say();
-  say("With the Pulumi CLI and the command/tls plugins, the same program deploys with the real engine:");
-  say(`  cd examples/quickstart && npm install && pulumi config set --path 'host.address' ${host.address} …`);
+  if (engineMissing === undefined) {
+    say("The stack (a local backend in the sandbox folder) is the top-level Pulumi.yaml's:");
+    say(
+      `  PULUMI_BACKEND_URL=file://${join(ROOT, "backend")} PULUMI_CONFIG_PASSPHRASE_FILE=${join(ROOT, "passphrase")} pulumi stack output`,
+    );
+  } else {
+    say("With the Pulumi CLI and the command/tls plugins, the same program deploys with the real engine:");
+    say("  npm run build && (cd examples/quickstart && npm install), then at the top level:");
+    say(`  pulumi config set --path host.address ${host.address}   (and the other keys of Pulumi.yaml)`);
+  }
   say();
   say("Tear everything down:  npm run sandbox -- down");
+}
+
+/**
+ * The README's way, on the real engine: build the package, install the quickstart's dependencies,
+ * then `pulumi config set` and `pulumi up` on the top-level Pulumi.yaml, with a local backend and
+ * a random passphrase in the sandbox folder.
+ */
+async function upWithEngine(
+  engine: EngineSetup,
+  host: { address: string; hostKey: string },
+  privateKey: string,
+  rootPassword: string,
+  sources: Record<"minio" | "kes" | "mc", BinarySourceArgs>,
+): Promise<void> {
+  const repo = join(__dirname, "..");
+  const run = (cmd: string, args: string[], cwd: string) =>
+    execFileSync(cmd, args, { cwd, stdio: ["ignore", "ignore", "inherit"] });
+  run("npm", ["run", "--silent", "build"], repo);
+  if (!existsSync(join(repo, "examples", "quickstart", "node_modules", "pulumi-minio-kes"))) {
+    run(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--prefer-offline"],
+      join(repo, "examples", "quickstart"),
+    );
+  }
+  const passphraseFile = join(ROOT, "passphrase");
+  if (!existsSync(passphraseFile))
+    writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  const project = cliProject(engine, repo, ROOT, { passphrase: readFileSync(passphraseFile, "utf8").trim() });
+  await project.run(["stack", "select", "--create", "sandbox"]);
+  const set = (key: string, value: string, secret = false) =>
+    project.run(["config", "set", ...(secret ? ["--secret"] : ["--path"]), key], { input: value });
+  await set("host.name", "node1");
+  await set("host.address", host.address);
+  await set("host.hostKey", host.hostKey);
+  await set("sshPrivateKey", privateKey, true);
+  await set("rootPassword", rootPassword, true);
+  for (const b of ["kes", "minio", "mc"] as const) {
+    await set(`${b}Binary.url`, sources[b].url!);
+    await set(`${b}Binary.sha256`, sources[b].sha256!);
+  }
+  const up = await project.run(["up", "--yes"], { check: false });
+  if (up.code !== 0)
+    throw new Error(`pulumi up failed:\n${up.stdout.slice(-4000)}\n${up.stderr.slice(-2000)}`);
+  const count = (re: RegExp) => [...up.stdout.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  const changed = count(/^\s*[+~-]+\s*(\d+) (?:created|updated|replaced|deleted)$/gm);
+  const unchanged = count(/^\s*(\d+) unchanged$/gm);
+  say(`applied: ${changed} step(s) ran, ${unchanged} unchanged (pulumi up, ${up.seconds.toFixed(1)} s)`);
 }
 
 function down(): void {

@@ -1,6 +1,6 @@
 /**
  * The programs of the end-to-end scenarios, written as a user writes them, apart from where their
- * hosts, binaries and certificates come from. The harness (./harness.ts), the real engine
+ * hosts, binaries and certificates come from. The harness (scripts/lib/harness.ts), the real engine
  * (test/real-engine) and the preview-mode regression tests (test/preview) run the same ones.
  */
 import {

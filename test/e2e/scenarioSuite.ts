@@ -1,7 +1,7 @@
 /**
  * End-to-end scenarios a–g on real Debian hosts with systemd (test/hosts), with the library's real
  * program (./programs.ts) and the real Pulumi SDK. The same scenarios run with two runners: the
- * harness (./harness.ts, NOT the engine; always, in CI) and the real engine with the real command
+ * harness (scripts/lib/harness.ts, NOT the engine; always, in CI) and the real engine with the real command
  * and tls plugins (test/real-engine, whenever the plugins are installed).
  *
  * MinIO, KES and mc are the project's stand-ins (test/standins, written from kes-minio.md), or
@@ -17,15 +17,15 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HostArgs, kesIdentityFromApiKey } from "../../lib";
+import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
+import type { RunOptions, RunResult } from "../../scripts/lib/harness";
 import { bootTestbed, shq, type Testbed, type TestHost } from "../hosts/testbed";
-import type { RunOptions, RunResult } from "./harness";
 import {
   SCENARIO_ROOT_PASSWORD as ROOT_PASSWORD,
   type ScenarioEnv,
   type ScenarioVariant,
   scenarioProgram,
 } from "./programs";
-import { locateBinaries, makeCertificates, serveBinaries } from "./support";
 
 /** Who applies the programs: the harness or the real engine. */
 export interface Runner {

@@ -1,9 +1,10 @@
 /**
- * Scenarios a–g (./scenarioSuite.ts) through the harness (./harness.ts): NOT the Pulumi engine.
+ * Scenarios a–g (./scenarioSuite.ts) through the harness (scripts/lib/harness.ts): NOT the Pulumi engine.
  * The same scenarios run on the real engine in test/real-engine when the plugins are installed.
  */
+
+import { runProgram } from "../../scripts/lib/harness";
 import { testbedSkipReason } from "../hosts/testbed";
-import { runProgram } from "./harness";
 import { scenarioSuite } from "./scenarioSuite";
 
 // Outside CI a machine that cannot boot hosts skips with the reason; in CI this throws instead.

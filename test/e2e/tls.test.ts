@@ -1,9 +1,10 @@
 /**
- * MinIO over TLS (./tlsSuite.ts) through the harness (./harness.ts): NOT the Pulumi engine.
+ * MinIO over TLS (./tlsSuite.ts) through the harness (scripts/lib/harness.ts): NOT the Pulumi engine.
  * The same tests run on the real engine in test/real-engine when the plugins are installed.
  */
+
+import { runProgram } from "../../scripts/lib/harness";
 import { testbedSkipReason } from "../hosts/testbed";
-import { runProgram } from "./harness";
 import { tlsSuite } from "./tlsSuite";
 
 const skip = testbedSkipReason();

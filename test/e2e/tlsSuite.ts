@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BinarySourceArgs, HostArgs } from "../../lib";
+import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
+import type { RunResult } from "../../scripts/lib/harness";
 import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
-import type { RunResult } from "./harness";
 import { tlsProgram } from "./programs";
 import type { Runner } from "./scenarioSuite";
-import { locateBinaries, makeCertificates, serveBinaries } from "./support";
 
 const changed = (r: RunResult) =>
   r.steps

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { stepProgramScript } from "../../lib/core/stepProgram";
-import { SECRET_SIG, SECRET_VAL } from "./providerRules";
+import { SECRET_SIG, SECRET_VAL } from "../../scripts/lib/providerRules";
 
 /** One registered resource. */
 export interface GraphNode {

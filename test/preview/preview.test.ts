@@ -2,7 +2,7 @@
  * Preview-mode regression tests: the examples and the end-to-end programs run as the preview of
  * a new stack (`setMocks(..., preview = true)`, every provider-computed output unknown), and what
  * would be sent to the engine is checked against what the real providers refuse
- * (test/helpers/providerRules.ts). Both bugs that made every first `pulumi up` fail on the real
+ * (scripts/lib/providerRules.ts). Both bugs that made every first `pulumi up` fail on the real
  * engine — a secret unknown inside `triggers`, and camelCase `allowedUses` for the tls provider —
  * were accepted by every other test.
  */
@@ -13,10 +13,10 @@ import { describe, expect, it } from "vitest";
 import { deployAws } from "../../examples/aws/deploy";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
+import { makeCertificates } from "../../scripts/lib/binaries";
+import { providerViolations, SECRET_SIG, SECRET_VAL, UNKNOWN } from "../../scripts/lib/providerRules";
 import { scenarioProgram, tlsProgram } from "../e2e/programs";
-import { makeCertificates } from "../e2e/support";
 import { captureGraph, type Graph } from "../helpers/mockGraph";
-import { providerViolations, SECRET_SIG, SECRET_VAL, UNKNOWN } from "../helpers/providerRules";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const host = (name: string, i: number) => ({

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type RunResult, runProgram } from "../e2e/harness";
+import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { type RunResult, runProgram } from "../../scripts/lib/harness";
 import { type ScenarioVariant, scenarioProgram } from "../e2e/programs";
 import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
-import { locateBinaries, serveBinaries } from "../e2e/support";
 import { testbedSkipReason } from "../hosts/testbed";
 import { findEngine, runEngine } from "./engine";
 

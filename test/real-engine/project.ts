@@ -9,9 +9,9 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import type { RunResult } from "../e2e/harness";
+import { type CliProject, cliProject } from "../../scripts/lib/cli";
+import type { RunResult } from "../../scripts/lib/harness";
 import type { ScenarioEnv, ScenarioVariant, TlsEnv } from "../e2e/programs";
-import { type CliProject, cliProject } from "./cli";
 import { collectEvents, type EngineSetup } from "./engine";
 
 const repoRoot = join(__dirname, "..", "..");

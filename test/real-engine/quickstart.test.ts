@@ -12,10 +12,10 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import { sshLogins } from "../e2e/scenarioSuite";
-import { locateBinaries, serveBinaries } from "../e2e/support";
 import { bootTestbed, type Testbed, testbedSkipReason } from "../hosts/testbed";
-import { type CliProject, cliProject } from "./cli";
 import { findEngine } from "./engine";
 
 const repoRoot = join(__dirname, "..", "..");

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { serviceActionScript } from "../../lib/core/scripts";
 import { renderStepProgram, scriptPurpose, stepCommand, stepProgramScript } from "../../lib/core/stepProgram";
-import { commandFailure } from "../e2e/harness";
+import { commandFailure } from "../../scripts/lib/harness";
 import { expectGolden, goldenPath } from "../helpers/golden";
 
 const health = { kind: "minio" as const, baseUrl: "http://127.0.0.1:9000", liveOnly: true };

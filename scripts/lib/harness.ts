@@ -12,7 +12,7 @@
  *   resources that are created, updated or replaced (the engine previews before `pulumi up`
  *   unless told `--skip-preview`; the SDK marks missing outputs unknown in a dry run).
  * - **The providers' Check rules** on the inputs as the engine receives them (the wire form):
- *   test/helpers/providerRules.ts (a secret with an unknown value in a list; the tls enums). A
+ *   scripts/lib/providerRules.ts (a secret with an unknown value in a list; the tls enums). A
  *   violation fails the run before anything runs, as Check does.
  * - `command:remote:Command` (pulumi-command `provider/pkg/provider/remote`): a change of
  *   `triggers` replaces, running `create`; a change of any other input updates, running
@@ -39,7 +39,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { providerViolations, SECRET_SIG } from "../helpers/providerRules";
+import { providerViolations, SECRET_SIG } from "./providerRules";
 
 /** One executed or skipped step. */
 export interface StepRecord {

@@ -38,7 +38,7 @@ export function locateBinaries(env: Partial<Record<BinaryName, string | undefine
     throw new Error(`set all three binaries or none (got only ${given.map(([k]) => k).join(", ")})`);
   }
   const out = join(process.env.PULUMI_MINIO_KES_CACHE ?? "/var/cache/pulumi-minio-kes", "standins");
-  execFileSync("bash", [join(__dirname, "..", "standins", "build.sh"), out], {
+  execFileSync("bash", [join(__dirname, "..", "..", "test", "standins", "build.sh"), out], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return {

@@ -25,7 +25,12 @@ export interface CliProject {
 }
 
 /** Bind `dir` (holding a Pulumi.yaml) to a local backend in `stateDir`. */
-export function cliProject(e: EngineSetup, dir: string, stateDir: string): CliProject {
+export function cliProject(
+  e: EngineSetup,
+  dir: string,
+  stateDir: string,
+  opts: { passphrase?: string } = {},
+): CliProject {
   const backend = join(stateDir, "backend");
   const home = join(stateDir, "home");
   mkdirSync(backend, { recursive: true });
@@ -33,6 +38,7 @@ export function cliProject(e: EngineSetup, dir: string, stateDir: string): CliPr
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...engineEnv(e, backend, home),
+    ...(opts.passphrase ? { PULUMI_CONFIG_PASSPHRASE: opts.passphrase } : {}),
     PULUMI_SKIP_CONFIRMATIONS: "true",
     NO_COLOR: "1",
   };
