@@ -29,6 +29,13 @@ status=0
 vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  // Say whether the library ran on the real engine (test/real-engine: the command and tls plugins
+  // and the Node language host, found on PATH or in PULUMI_HOME), or only through the harness.
+  const real = r.testResults.filter((f) => f.name.includes("/test/real-engine/")).flatMap((f) => f.assertionResults);
+  const ran = real.filter((t) => t.status === "passed" || t.status === "failed").length;
+  console.log(ran > 0
+    ? `real-engine suite: RAN (${real.filter((t) => t.status === "passed").length} passed, ${real.filter((t) => t.status === "failed").length} failed, ${real.length - ran} skipped)`
+    : `real-engine suite: NOT RUN (${real.length} skipped: the pulumi-resource-command and pulumi-resource-tls plugins or the Node language host are not installed; see docs/testing.md)`);
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$report" || echo "tests: 0 passed, 1 failed"

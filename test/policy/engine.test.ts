@@ -25,9 +25,11 @@ import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { EncryptedBucket, KesServer, MinioDeployment } from "../../lib";
 import { KmsTarget } from "../../lib/components/kmsTarget";
 import { minioKesPolicy } from "../../lib/core/kesConfig";
 import { POLICY_NAMES, TYPES } from "../../lib/policy";
+import { engineEnv, findEngine } from "../../scripts/lib/engine";
 
 const repoRoot = join(__dirname, "..", "..");
 const inCI = !!process.env.CI && !["false", "0"].includes(process.env.CI.toLowerCase());
@@ -290,6 +292,60 @@ describe("policy pack on the real engine (stand-in components, executable analyz
       expect(relaxed.out).not.toContain("[mandatory]");
       expect(relaxed.out).toContain(`[advisory]  ${POLICY_NAMES.sshHostKeys}`);
       expect(relaxed.ok).toBe(true);
+    },
+    ENGINE_TIMEOUT,
+  );
+
+  // With the command and tls plugins installed: the pack against the REAL components, in one
+  // program that breaks each of the five rules (a preview: nothing connects to the hosts).
+  const plugins = findEngine(mkdtempSync(join(tmpdir(), "pmk-policy-plugins-")));
+  it.skipIf(plugins.missing !== undefined)(
+    `the real components, one program breaking every rule, each violation reported${plugins.missing ? ` — SKIPPED: ${plugins.missing}` : ""}`,
+    async (ctx) => {
+      const s = await stackFor(need(ctx), "real", async () => {
+        const pinned = { privateKey: "k", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey" };
+        const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "a".repeat(64) });
+        // Rule 5: the filesystem keystore in stack "prod".
+        const kms = new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+        const kes = new KesServer("kes", {
+          // Rule 2: a host without a pinned SSH host key.
+          hosts: [{ name: "kes1", address: "203.0.113.21", privateKey: "k" }],
+          kms,
+          binary: bin("kes"),
+          minioKeyNames: ["minio-*"],
+          // Rule 3: a client policy whose allow pattern matches /v1/key/delete/*.
+          clients: [{ name: "app", identities: ["cd".repeat(32)], allow: ["/v1/key/*"] }],
+          // Rule 4: generated server certificates valid for 10 years.
+          tls: { validityHours: 87600 },
+        });
+        const minio = new MinioDeployment("minio", {
+          nodes: [{ name: "minio1", address: "203.0.113.11", ...pinned }],
+          drives: ["/var/lib/minio/d1"],
+          rootUser: "admin",
+          rootPassword: pulumi.secret("a-long-root-password"),
+          kes,
+          defaultKeyName: "minio-default",
+          binary: bin("minio"),
+          mc: bin("mc"),
+        });
+        // Rule 1: a bucket with SSE-S3.
+        new EncryptedBucket("logs", { deployment: minio, bucket: "logs", algorithm: "sse-s3" });
+      });
+      s.stack.workspace.envVars = { ...s.stack.workspace.envVars, PATH: engineEnv(plugins, "", "").PATH! };
+      const { ok, out } = await preview(s);
+      expect(ok, out).toBe(false);
+      expect(out).not.toMatch(/Check failed|malformed|Invalid Attribute/);
+      for (const [rule, where] of [
+        [POLICY_NAMES.bucketSseKms, "minio-kes:minio:EncryptedBucket: logs"],
+        [POLICY_NAMES.sshHostKeys, "minio-kes:kes:KesServer: kes"],
+        [POLICY_NAMES.kesKeyDeletion, "minio-kes:kes:KesServer: kes"],
+        [POLICY_NAMES.certificates, "tls:index:LocallySignedCert: kes-kes1-server-cert"],
+        [POLICY_NAMES.filesystemKeystore, "minio-kes:kms:KmsTarget: kms"],
+      ])
+        expect(out, rule).toContain(`[mandatory]  ${rule}  (${where})`);
+      console.log(
+        `[policy-engine] real components:\n${out.slice(out.indexOf("Policies:"), out.indexOf("Policies:") + 4000)}`,
+      );
     },
     ENGINE_TIMEOUT,
   );
