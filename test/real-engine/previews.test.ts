@@ -1,0 +1,113 @@
+/**
+ * The preview a reviewer reads, from the REAL engine: scenario c (a new bucket and a new MinIO
+ * variable) as `pulumi preview --diff` prints it, after a fresh deployment of the scenario
+ * program (./project.ts) on the scenario hosts. docs/ci-previews.md shows this output; the test
+ * fails when the doc's sample and the real output differ (hashes and timings aside). Set
+ * UPDATE_PREVIEW_DOCS=1 to rewrite the sample. Runs whenever the plugins and the language host
+ * are installed; otherwise it says so and skips.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import type { ScenarioEnv } from "../e2e/programs";
+import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
+import { type Testbed, testbedSkipReason } from "../hosts/testbed";
+import { findEngine } from "./engine";
+import { type ProgramProject, programProject } from "./project";
+
+const DOC = join(__dirname, "..", "..", "docs", "ci-previews.md");
+const START = "<!-- real preview of scenario c: start -->";
+const END = "<!-- real preview of scenario c: end -->";
+
+const work = mkdtempSync(join(tmpdir(), "mkt-previews-"));
+const engine = findEngine(work);
+const skip =
+  testbedSkipReason() ??
+  engine.missing ??
+  (engine.languageHost
+    ? undefined
+    : "pulumi-language-nodejs not found on PATH, next to the CLI or in PULUMI_HOME");
+console.warn(`[real-engine] previews: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+
+/** The CLI's text without what varies from run to run or machine to machine. */
+export function normalise(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !/warning: using pulumi-[a-z-]+ from \$PATH|Could not find a package\.json/.test(l))
+    .join("\n")
+    .replace(/[0-9a-f]{64}/g, "<sha256>")
+    .replace(/\[id=([a-z0-9-]+?)[0-9a-f]{8}\]/g, "[id=$1…]")
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>")
+    .replace(/\b\d+(\.\d+)?s\b/g, "<t>")
+    .replace(/\/tmp\/[A-Za-z0-9._/-]+/g, "<tmp>")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+/** The preview's lines grouped into one block per resource (a header line and its details), sorted. */
+function blocks(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    if (/^\s*(\+-|[+~-])?\s*[a-z]+:[A-Za-z:/]+: \(/.test(line) || out.length === 0) out.push(line);
+    else out[out.length - 1] += `\n${line}`;
+  }
+  return out.sort();
+}
+
+describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — SKIPPED: ${skip}` : ""}`, () => {
+  let tb: Testbed;
+  let server: Server | undefined;
+  let env: ScenarioEnv;
+  let project: ProgramProject;
+
+  beforeAll(async () => {
+    tb = await bootScenarioHosts();
+    const served = await serveBinaries(locateBinaries({}).paths);
+    server = served.server;
+    env = scenarioEnv(tb, served.sources, join(work, "pki"));
+    project = await programProject(engine, join(work, "p"));
+  }, 900_000);
+
+  afterAll(async () => {
+    server?.close();
+    await tb?.teardown();
+    rmSync(work, { recursive: true, force: true });
+  }, 300_000);
+
+  it("docs/ci-previews.md shows what `pulumi preview --diff` prints for scenario c", async () => {
+    const fresh = await project.run({ kind: "scenario", env });
+    expect(fresh.code, fresh.stdout + fresh.stderr).toBe(0);
+    const preview = await project.run(
+      { kind: "scenario", env, variant: { change: true } },
+      { preview: true, extra: ["--diff"] },
+    );
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    const real = normalise(preview.stdout);
+    // What the preview must say, whatever the doc says.
+    expect(real).toMatch(/\+-command:remote:Command: \(replace\)\n\s+\[id=minio-minio1-service…\]/);
+    expect(real).toMatch(
+      /~ triggers: \[\n\s+~ \[0\]: "env:hmac-sha256:<sha256>" => "env:hmac-sha256:<sha256>"/,
+    );
+    expect(real).toMatch(
+      /create\s+: "bash -s create # minio1: create bucket backups with sse-kms default encryption"/,
+    );
+    expect(real).toMatch(
+      /\+ 3 to create\n\s+~ 3 to update\n\s+\+-4 to replace\n\s+10 changes\. 53 unchanged/,
+    );
+    const doc = readFileSync(DOC, "utf8");
+    const block = `${START}\n\n\`\`\`text\n${real}\n\`\`\`\n\n${END}`;
+    if (process.env.UPDATE_PREVIEW_DOCS === "1" && process.env.CI !== "true") {
+      writeFileSync(DOC, doc.replace(new RegExp(`${START}[\\s\\S]*?${END}`), block));
+      return;
+    }
+    const i = doc.indexOf(START);
+    const j = doc.indexOf(END);
+    expect(i, `docs/ci-previews.md has no "${START}" block`).toBeGreaterThan(-1);
+    // The engine prints independent resources in the order they were planned, which varies:
+    // compare the resource blocks as a set, the rest as text.
+    expect(blocks(doc.slice(i, j + END.length))).toEqual(blocks(block));
+  }, 900_000);
+});
