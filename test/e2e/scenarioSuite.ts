@@ -10,7 +10,8 @@
  * Layout: kes1, kes2 (KES, filesystem keystore on one directory both mount, as shared storage),
  * minio1..minio3 (MinIO, 2 drives each), one encrypted bucket with verification.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +36,12 @@ export interface Runner {
   run(program: () => void | Promise<void>, opts: RunOptions): Promise<RunResult>;
   /** Whether a delete step's output is reported (the harness's is; the engine reports none). */
   deleteOutput: boolean;
+  /**
+   * Where the runner keeps Pulumi's files for a state path (backend with history and backups,
+   * PULUMI_HOME with logs, the project): scanned for secrets. None for the harness, whose state
+   * file is its own, not Pulumi's.
+   */
+  pulumiFiles?: (statePath: string) => string;
 }
 
 const SHARED_KEYS = "/var/lib/kes-shared";
@@ -79,6 +86,16 @@ export function scenarioEnv(tb: Testbed, binaries: ScenarioEnv["binaries"], pkiD
 /** Boot the scenario layout: 5 hosts, kes1 and kes2 sharing the keystore directory. */
 export function bootScenarioHosts(): Promise<Testbed> {
   return bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
+}
+
+/** Every file under `dir`, recursively (symbolic links not followed). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st) return [];
+    return st.isDirectory() ? filesUnder(p) : st.isFile() ? [p] : [];
+  });
 }
 
 const ops = (r: RunResult) => Object.fromEntries(r.steps.map((s) => [s.name, s.op]));
@@ -266,6 +283,18 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
           for (const secret of [ROOT_PASSWORD, apiKey, kesKey]) {
             expect(argv.includes(secret), `${h.name}: secret in a process argv`).toBe(false);
             expect(journal.includes(secret), `${h.name}: secret in the journal`).toBe(false);
+          }
+        }
+        // Pulumi's own files (state, history, backups, logs): no secret in plain text, and no
+        // unsalted hash of the root password either (the env revision is keyed).
+        if (runner.pulumiFiles) {
+          const files = filesUnder(runner.pulumiFiles(statePath));
+          expect(files.length).toBeGreaterThan(3);
+          const hash = createHash("sha256").update(ROOT_PASSWORD).digest("hex");
+          for (const f of files) {
+            const text = readFileSync(f, "latin1");
+            for (const secret of [ROOT_PASSWORD, hash, apiKey, kesKey])
+              expect(text.includes(secret), `a secret in ${f}`).toBe(false);
           }
         }
         for (const h of kesHosts) {

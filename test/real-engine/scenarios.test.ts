@@ -16,6 +16,11 @@ const skip = testbedSkipReason() ?? engine.missing;
 console.warn(`[real-engine] scenarios a–g: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
 
 scenarioSuite(
-  { label: "REAL engine", run: (program, opts) => runEngine(engine, program, opts), deleteOutput: false },
+  {
+    label: "REAL engine",
+    run: (program, opts) => runEngine(engine, program, opts),
+    deleteOutput: false,
+    pulumiFiles: (statePath) => `${statePath}.engine`,
+  },
   skip,
 );
