@@ -61,9 +61,14 @@ export class Revisions {
   }
 }
 
-/** Throw the collected validation issues as one ResourceError. */
+/**
+ * Throw the collected validation issues as one ResourceError, without a stack trace: the message
+ * names the component, each field and the fix, and the stack would only point into this library.
+ * `PULUMI_MINIO_KES_DEBUG=1` keeps the stack.
+ */
 export function throwIfInvalid(issues: Issues, component: string, parent: pulumi.Resource): void {
-  if (!issues.ok) throw new pulumi.ResourceError(issues.format(component), parent);
+  const debug = ["1", "true"].includes(process.env.PULUMI_MINIO_KES_DEBUG ?? "");
+  if (!issues.ok) throw new pulumi.ResourceError(issues.format(component), parent, !debug);
 }
 
 /** Options of one host step. */
