@@ -468,14 +468,22 @@ export class MinioDeployment extends pulumi.ComponentResource {
         after: pulumi.Resource[],
       ) => {
         const s = hostStep(this, name, node, concern, {
-          create: writeFileScript({
-            path,
-            mode: secret ? "0600" : "0644",
-            owner: MINIO_PATHS.user,
-            group: MINIO_PATHS.user,
-            dirMode: "0750",
-            dirOwner: MINIO_PATHS.user,
-          }),
+          // Root owns what MinIO reads; MinIO reads it through its group (never owns it). The
+          // env file is systemd's (read as root before MinIO starts): root's alone, in a system
+          // directory the library does not own.
+          create:
+            path === envFile
+              ? writeFileScript({ path, mode: "0600", owner: "root", group: "root" })
+              : writeFileScript({
+                  path,
+                  mode: secret ? "0640" : "0644",
+                  owner: "root",
+                  group: MINIO_PATHS.user,
+                  dirMode: "0750",
+                  dirOwner: "root",
+                  dirGroup: MINIO_PATHS.user,
+                  ownDir: path.startsWith(`${MINIO_PATHS.configDir}/`),
+                }),
           stdin: content,
           secret,
           dependsOn: after,

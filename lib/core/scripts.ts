@@ -151,6 +151,8 @@ interface AtomicWrite {
   dirMode: string;
   dirOwner: string;
   dirGroup?: string;
+  /** The directory is the library's: an existing one gets `dirOwner:dirGroup` and `dirMode` too. */
+  ownDir?: boolean;
 }
 
 /**
@@ -170,20 +172,40 @@ function atomicWrite(w: AtomicWrite): { vars: [string, string][]; body: string[]
     ["dir_owner", w.dirOwner],
   ];
   if (optional(w.dirGroup)) vars.push(["dir_group", w.dirGroup]);
+  if (w.ownDir) {
+    if (!optional(w.dirGroup)) throw new Error("atomicWrite: ownDir needs dirGroup");
+    vars.push(["want_dir_stat", `${statModeString(w.dirMode)} ${w.dirOwner} ${w.dirGroup}`]);
+  }
   const chownDir = optional(w.dirGroup)
-    ? `chown -- "$dir_owner:$dir_group" "$dir"`
-    : `chown -- "$dir_owner:" "$dir" # the owner's login group`;
+    ? `chown -h -- "$dir_owner:$dir_group" "$dir"`
+    : `chown -h -- "$dir_owner:" "$dir" # the owner's login group`;
+  // Hosts installed by earlier versions have the library's directories owned by the service
+  // user: take them back before anything is written into them.
+  const fixDir = w.ownDir
+    ? block(`
+      elif [ "$(stat -c '%a %U %G' -- "$dir")" != "$want_dir_stat" ]; then
+        ${chownDir}
+        chmod -- "$dir_mode" "$dir"
+    `)
+    : [];
   const body = block(`
     getent passwd "$owner" >/dev/null || die "user $owner does not exist on this host"
     getent group "$group" >/dev/null || die "group $group does not exist on this host"
     if [ -d "$path" ] && [ ! -L "$path" ]; then
       die "$path is a directory; expected a file"
     fi
+    if [ -L "$dir" ]; then
+      die "$dir is a symbolic link; the library writes only into real directories (replace the link with a directory)"
+    fi
     if [ ! -d "$dir" ]; then
       umask 022
       mkdir -p -- "$dir"
       ${chownDir}
       chmod -- "$dir_mode" "$dir"
+  `)
+    .concat(fixDir)
+    .concat(
+      block(`
     fi
     umask 077
     tmp=$(mktemp "$dir/.$base.XXXXXX")
@@ -192,13 +214,16 @@ function atomicWrite(w: AtomicWrite): { vars: [string, string][]; body: string[]
       [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
       result=unchanged
     else
-      chown -- "$owner:$group" "$tmp"
+      # The temp file is root's, in a directory no service account can write: chown and chmod
+      # cannot be redirected through a planted link (-h all the same), and mv replaces the name.
+      chown -h -- "$owner:$group" "$tmp"
       chmod -- "$mode" "$tmp"
       mv -f -T -- "$tmp" "$path"
       tmp=''
       result=changed
     fi
-  `);
+  `),
+    );
   return { vars, body };
 }
 
@@ -433,6 +458,13 @@ export interface WriteFileArgs {
   dirOwner?: string;
   /** Group of the parent directory when the script creates it. Default: the login group of `dirOwner`. */
   dirGroup?: string;
+  /**
+   * The parent directory is the library's own (`/etc/kes`, `/etc/minio/…`): an existing one is
+   * given `dirOwner:dirGroup` and `dirMode` too, so a host installed by an earlier version, whose
+   * directories the service user owned, is fixed by the next write. Needs `dirGroup`. Never for
+   * system directories such as `/etc/default`.
+   */
+  ownDir?: boolean;
 }
 
 /**
@@ -454,6 +486,7 @@ export function writeFileScript(a: WriteFileArgs): string {
     dirMode: assertMode(ctx, "dirMode", a.dirMode ?? "0755"),
     dirOwner: assertAccountName(ctx, "dirOwner", a.dirOwner ?? "root"),
     dirGroup: optional(a.dirGroup) ? assertAccountName(ctx, "dirGroup", a.dirGroup) : undefined,
+    ownDir: a.ownDir === true,
   });
   return bashScript(`write ${basenameOf(path)} from stdin`, [
     ...assignments(w.vars),
@@ -916,6 +949,22 @@ function mcPrelude(ctx: string, t: McTarget): { vars: [string, string][]; lines:
     lines.push(
       ...block(`
         [ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
+        # Root sources nothing another account could change: the file and its directory must be
+        # root's, not links, and writable by nobody else (an env file owned by minio-user would let
+        # MinIO run commands as root here).
+        env_dir=\${env_file%/*}
+        for f in "$env_file" "\${env_dir:-/}"; do
+          if [ -L "$f" ]; then
+            die "$f is a symbolic link; root reads MinIO's credentials only from a real file in a real directory"
+          fi
+          read -r f_owner f_mode < <(stat -c '%U %a' -- "$f")
+          if [ "$f_owner" != root ]; then
+            die "$f is owned by $f_owner, who could make this root script run commands; make it root's (chown root:root $f), then run 'pulumi up' again"
+          fi
+          if (((8#$f_mode & 8#022) != 0)); then
+            die "$f is writable by its group or others; remove that (chmod go-w $f), then run 'pulumi up' again"
+          fi
+        done
         # The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
         {
           IFS= read -r -d '' mc_user || true

@@ -136,11 +136,12 @@ describe("quickstart: order across the graph", () => {
 });
 
 describe("quickstart: what reaches the host, with which mode and owner", () => {
-  it("writes MinIO's env file 0600 minio-user with the KES variables and the API key", async () => {
+  it("writes MinIO's env file 0600 root:root (systemd reads it as root; MinIO never owns it) with the KES variables and the API key", async () => {
     const env = cmd("minio-node1-env");
-    expect(script(env)).toContain("/etc/default/minio");
-    expect(script(env)).toMatch(/0600/);
-    expect(script(env)).toMatch(/minio-user/);
+    expect(script(env)).toContain("path='/etc/default/minio'");
+    for (const line of ["mode='0600'", "owner='root'", "group='root'"]) expect(script(env)).toContain(line);
+    // /etc/default is a system directory: the library does not take it over.
+    expect(script(env)).not.toContain("want_dir_stat");
     const text = String(env.inputs.stdin);
     const apiKey = await resolved(out.kes.minioClient.apiKey!);
     expect(text).toContain(`MINIO_KMS_KES_ENDPOINT='https://198.18.0.11:7373'`);
@@ -152,11 +153,11 @@ describe("quickstart: what reaches the host, with which mode and owner", () => {
     expect(text).not.toMatch(/MINIO_KMS_KES_CERT_FILE|MINIO_KMS_KES_KEY_FILE/);
   });
 
-  it("writes the KES config 0600 owned by kes, with MinIO's identity in a delete-free policy", async () => {
+  it("writes the KES config 0640 root:kes in a root:kes 0750 directory, with MinIO's identity in a delete-free policy", async () => {
     const config = cmd("kes-node1-config");
-    expect(script(config)).toContain("/etc/kes/config.yaml");
-    expect(script(config)).toMatch(/0600/);
-    expect(script(config)).toMatch(/\bkes\b/);
+    expect(script(config)).toContain("path='/etc/kes/config.yaml'");
+    for (const line of ["mode='0640'", "owner='root'", "group='kes'", "want_dir_stat='750 root kes'"])
+      expect(script(config)).toContain(line);
     const yaml = String(config.inputs.stdin);
     const identity = await resolved(out.kes.minioClient.identity);
     expect(identity).toMatch(/^[0-9a-f]{64}$/);

@@ -196,8 +196,8 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
         for (const h of minioHosts)
           expect(await tb.stat(h, "/etc/default/minio")).toEqual({
             mode: "0600",
-            owner: "minio-user",
-            group: "minio-user",
+            owner: "root",
+            group: "root",
           });
 
         // MinIO's identity (from the API key on the hosts) is the one KES's policy names.
@@ -209,8 +209,8 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
           expect(config.policy.minio.identities).toEqual([kesIdentityFromApiKey(apiKey)]);
           expect(config.policy.minio.deny).toContain("/v1/key/delete/*");
           expect(await tb.stat(h, "/etc/kes/config.yaml")).toEqual({
-            mode: "0600",
-            owner: "kes",
+            mode: "0640",
+            owner: "root",
             group: "kes",
           });
         }
@@ -306,11 +306,72 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             group: "root",
           });
           expect(await tb.stat(h, "/etc/kes/server.key")).toEqual({
-            mode: "0600",
-            owner: "kes",
+            mode: "0640",
+            owner: "root",
             group: "kes",
           });
         }
+      }, 120_000);
+
+      it("d2. as kes and as minio-user, nothing the library installed can be written, replaced or linked into", async () => {
+        // What root reads or runs, per service account: files must refuse a write, directories a
+        // new entry (a temp file, a planted symlink, a rename over a file).
+        const installed: Array<[TestHost[], string, string[], string[]]> = [
+          [
+            kesHosts,
+            "kes",
+            [
+              "/etc/kes/config.yaml",
+              "/etc/kes/kes.env",
+              "/etc/kes/server.crt",
+              "/etc/kes/server.key",
+              "/etc/kes/ca.crt",
+              "/etc/systemd/system/kes.service",
+              "/usr/local/bin/kes",
+            ],
+            ["/etc/kes", "/etc/systemd/system", "/usr/local/bin"],
+          ],
+          [
+            minioHosts,
+            "minio-user",
+            [
+              "/etc/default/minio",
+              "/etc/minio/kes-ca.crt",
+              "/etc/systemd/system/minio.service",
+              "/usr/local/bin/minio",
+            ],
+            ["/etc/default", "/etc/minio", "/etc/systemd/system", "/usr/local/bin"],
+          ],
+        ];
+        let tried = 0;
+        for (const [hosts, user, files, dirs] of installed) {
+          for (const h of hosts) {
+            for (const f of files) {
+              // Row 1 of the security review: a command planted in the env file ran as root.
+              const r = await tb.exec(
+                h,
+                `runuser -u ${user} -- sh -c ${shq(`printf '%s\n' 'X=$(id -un >/tmp/pwned)' >> ${f}`)}`,
+                { check: false },
+              );
+              expect(r.code, `${h.name}: ${user} appended to ${f}`).not.toBe(0);
+              tried++;
+            }
+            for (const d of dirs) {
+              for (const attempt of [
+                `: > ${d}/.planted`,
+                `ln -s /etc/shadow ${d}/.planted`,
+                `t=$(mktemp) && mv -f "$t" ${d}/.planted`,
+              ]) {
+                const r = await tb.exec(h, `runuser -u ${user} -- sh -c ${shq(attempt)}`, { check: false });
+                expect(r.code, `${h.name}: ${user} could ${attempt}`).not.toBe(0);
+                tried++;
+              }
+              await tb.exec(h, `test ! -e ${d}/.planted && test ! -L ${d}/.planted`);
+            }
+            await tb.exec(h, "test ! -e /tmp/pwned");
+          }
+        }
+        expect(tried).toBeGreaterThan(50);
       }, 120_000);
 
       it("e. a KES config change reloads KES (SIGHUP, same process); a sealed keystore fails the gate and says what to do", async () => {

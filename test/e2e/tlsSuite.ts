@@ -87,8 +87,13 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
         expect(env).toContain("MINIO_VOLUMES='/var/lib/minio/d{1...4}'");
         expect(env).toContain("--certs-dir /etc/minio/certs");
         expect(await tb.stat(h, "/etc/minio/certs/private.key")).toEqual({
-          mode: "0600",
-          owner: "minio-user",
+          mode: "0640",
+          owner: "root",
+          group: "minio-user",
+        });
+        expect(await tb.stat(h, "/etc/minio/certs")).toEqual({
+          mode: "0750",
+          owner: "root",
           group: "minio-user",
         });
         // The S3 port answers TLS with our certificate: curl checks it against the CA and the name.

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -9,6 +10,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -889,6 +891,33 @@ exit 0
     r = runMc(mcKeyCreateScript({ target: target({ from: "envFile", envFile: emptyEnv }), keyName: "k1" }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must both be set in ${emptyEnv}`);
+  });
+
+  it("never sources an env file another account owns or can write (a command planted there would run as root)", () => {
+    const planted = join(base, "planted.env");
+    const pwned = join(base, "pwned");
+    writeFileSync(planted, `MINIO_ROOT_USER=$(id -un >${pwned})\nMINIO_ROOT_PASSWORD=x\n`);
+    chownSync(planted, 65534, 65534); // nobody, as minio-user owned its env file before
+    let r = runMc(
+      mcKeyCreateScript({ target: target({ from: "envFile", envFile: planted }), keyName: "k1" }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${planted} is owned by nobody, who could make this root script run commands`);
+    expect(existsSync(pwned)).toBe(false);
+    chownSync(planted, 0, 0);
+    chmodSync(planted, 0o664);
+    r = runMc(mcKeyCreateScript({ target: target({ from: "envFile", envFile: planted }), keyName: "k1" }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${planted} is writable by its group or others; remove that (chmod go-w ${planted})`,
+    );
+    expect(existsSync(pwned)).toBe(false);
+    const link = join(base, "link.env");
+    symlinkSync(envFile, link);
+    r = runMc(mcKeyCreateScript({ target: target({ from: "envFile", envFile: link }), keyName: "k1" }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${link} is a symbolic link`);
+    expect(r.argv).toBe("");
   });
 
   const INFO_KMS = `{\n "op": "info",\n "status": "success",\n "url": "minio/data",\n "encryption": {\n  "algorithm": "aws:kms",\n  "keyId": "minio-data"\n }\n}`;

@@ -44,6 +44,22 @@ mkdir -p -- "$MC_CONFIG_DIR/certs/CAs"
 [ -r "$ca_file" ] || die "cannot read the CA file $ca_file"
 cp -f -- "$ca_file" "$MC_CONFIG_DIR/certs/CAs/$ca_name"
 [ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
+# Root sources nothing another account could change: the file and its directory must be
+# root's, not links, and writable by nobody else (an env file owned by minio-user would let
+# MinIO run commands as root here).
+env_dir=${env_file%/*}
+for f in "$env_file" "${env_dir:-/}"; do
+  if [ -L "$f" ]; then
+    die "$f is a symbolic link; root reads MinIO's credentials only from a real file in a real directory"
+  fi
+  read -r f_owner f_mode < <(stat -c '%U %a' -- "$f")
+  if [ "$f_owner" != root ]; then
+    die "$f is owned by $f_owner, who could make this root script run commands; make it root's (chown root:root $f), then run 'pulumi up' again"
+  fi
+  if (((8#$f_mode & 8#022) != 0)); then
+    die "$f is writable by its group or others; remove that (chmod go-w $f), then run 'pulumi up' again"
+  fi
+done
 # The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
 {
   IFS= read -r -d '' mc_user || true

@@ -27,10 +27,13 @@ getent group "$group" >/dev/null || die "group $group does not exist on this hos
 if [ -d "$path" ] && [ ! -L "$path" ]; then
   die "$path is a directory; expected a file"
 fi
+if [ -L "$dir" ]; then
+  die "$dir is a symbolic link; the library writes only into real directories (replace the link with a directory)"
+fi
 if [ ! -d "$dir" ]; then
   umask 022
   mkdir -p -- "$dir"
-  chown -- "$dir_owner:$dir_group" "$dir"
+  chown -h -- "$dir_owner:$dir_group" "$dir"
   chmod -- "$dir_mode" "$dir"
 fi
 umask 077
@@ -40,7 +43,9 @@ if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$tmp" "$path" &&
   [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
   result=unchanged
 else
-  chown -- "$owner:$group" "$tmp"
+  # The temp file is root's, in a directory no service account can write: chown and chmod
+  # cannot be redirected through a planted link (-h all the same), and mv replaces the name.
+  chown -h -- "$owner:$group" "$tmp"
   chmod -- "$mode" "$tmp"
   mv -f -T -- "$tmp" "$path"
   tmp=''
