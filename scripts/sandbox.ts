@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { deployQuickstart } from "../examples/quickstart/deploy";
 import type { BinarySourceArgs } from "../lib";
 import { locateBinaries, makeCertificates, serveBinaries } from "./lib/binaries";
@@ -71,7 +71,9 @@ async function up(): Promise<void> {
   try {
     if (engineMissing === undefined) {
       say(`engine: ${engine.description}`);
-      say("        running the top-level Pulumi.yaml (the quickstart) with `pulumi up`, as the README says.");
+      say(
+        "        running the top-level Pulumi.yaml (the quickstart) with `pulumi up`, its stack in the sandbox folder.",
+      );
       await upWithEngine(engine, host, privateKey, rootPassword, sources);
     } else {
       say(`engine: the test HARNESS, not the Pulumi engine (${engineMissing}; docs/toolchain.md):`);
@@ -114,7 +116,7 @@ async function up(): Promise<void> {
   if (engineMissing === undefined) {
     say("The stack (a local backend in the sandbox folder) is the top-level Pulumi.yaml's:");
     say(
-      `  PULUMI_BACKEND_URL=file://${join(ROOT, "backend")} PULUMI_CONFIG_PASSPHRASE_FILE=${join(ROOT, "passphrase")} pulumi stack output`,
+      `  PULUMI_BACKEND_URL=file://${join(ROOT, "backend")} PULUMI_CONFIG_PASSPHRASE_FILE=${join(ROOT, "passphrase")} pulumi stack output --cwd ${join(ROOT, "project")}`,
     );
   } else {
     say("With the Pulumi CLI and the command/tls plugins, the same program deploys with the real engine:");
@@ -151,10 +153,24 @@ async function upWithEngine(
   const passphraseFile = join(ROOT, "passphrase");
   if (!existsSync(passphraseFile))
     writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600 });
-  const project = cliProject(engine, repo, ROOT, { passphrase: readFileSync(passphraseFile, "utf8").trim() });
+  // The top-level Pulumi.yaml, copied into the sandbox folder with `main` pointing back at the
+  // quickstart, so the stack's own file (Pulumi.sandbox.yaml, with its encryption salt) is written
+  // there and not into the repository.
+  const projectDir = join(ROOT, "project");
+  mkdirSync(projectDir, { recursive: true });
+  const main = relative(projectDir, join(repo, "examples", "quickstart"));
+  writeFileSync(
+    join(projectDir, "Pulumi.yaml"),
+    readFileSync(join(repo, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, `main: ${main}/`),
+  );
+  const project = cliProject(engine, projectDir, ROOT, {
+    passphrase: readFileSync(passphraseFile, "utf8").trim(),
+  });
   await project.run(["stack", "select", "--create", "sandbox"]);
   const set = (key: string, value: string, secret = false) =>
-    project.run(["config", "set", ...(secret ? ["--secret"] : ["--path"]), key], { input: value });
+    project.run(["config", "set", ...(secret ? ["--secret"] : ["--path"]), key], {
+      input: value,
+    });
   await set("host.name", "node1");
   await set("host.address", host.address);
   await set("host.hostKey", host.hostKey);

@@ -35,7 +35,7 @@ node -e '
   const ran = real.filter((t) => t.status === "passed" || t.status === "failed").length;
   console.log(ran > 0
     ? `real-engine suite: RAN (${real.filter((t) => t.status === "passed").length} passed, ${real.filter((t) => t.status === "failed").length} failed, ${real.length - ran} skipped)`
-    : `real-engine suite: NOT RUN (${real.length} skipped: the pulumi-resource-command and pulumi-resource-tls plugins or the Node language host are not installed; see docs/testing.md)`);
+    : `real-engine suite: NOT RUN (${real.length} skipped; each test/real-engine file printed why, as "[real-engine] …: NOT RUN: <reason>": the command and tls plugins, the language host, or the test hosts were missing; see docs/testing.md)`);
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$report" || echo "tests: 0 passed, 1 failed"

@@ -38,7 +38,7 @@ export interface HostArgs {
   port?: pulumi.Input<number>;
   /**
    * SSH user. Default `root`. Another user needs passwordless sudo: every step then runs as
-   * `sudo -n bash -c '…'`.
+   * `sudo -n bash …` (`sudo -n bash -s create # …` for steps whose scripts come on stdin, `sudo -n bash -c '…'` for steps with file content on stdin).
    */
   user?: pulumi.Input<string>;
   /** SSH private key (OpenSSH or PEM). Wrapped in `pulumi.secret`. */

@@ -2,7 +2,7 @@
  * Set-up shared by the end-to-end scenarios and the sandbox (`npm run sandbox`): the binaries
  * (the user's real ones, or the project's stand-ins), an HTTP server that hands them to the hosts
  * (so hosts install from a URL with a sha256, as users do), and certificates made with OpenSSL
- * (bring-your-own inputs: the tls provider is not available here).
+ * (for the bring-your-own inputs `tls.certificates` and `tls.caCertPem`).
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -6,15 +6,14 @@
  *   registered with registerOutputs (already during preview), with secret outputs unwrapped
  *   and unknown outputs turned into an advisory; and a resource policy sees a local
  *   component's inputs as `{}` (why the pack uses stack policies).
- * - The programs use the real KmsTarget (it has no child resources) and stand-ins with the
- *   library's type tokens and output shapes for KesServer, MinioDeployment and EncryptedBucket:
- *   the real ones create `@pulumi/command` and `@pulumi/tls` resources, whose provider plugins
- *   cannot be had on this machine (docs/toolchain.md).
- * - No `pulumi-language-nodejs` can be built here either, so the pack is not started by the
- *   language host (which would run `policy/index.ts` with ts-node and set PULUMI_NODEJS_STACK);
- *   the engine launches it as an executable analyzer instead (a policy-pack path that is an
- *   executable file), a small script that runs the compiled pack with `node` and sets
- *   PULUMI_NODEJS_STACK the way the language host does.
+ * - The first two programs use the real KmsTarget (it has no child resources) and stand-ins with
+ *   the library's type tokens and output shapes for KesServer, MinioDeployment and
+ *   EncryptedBucket, so they need no provider plugin. The third uses the real components and runs
+ *   whenever the `command` and `tls` plugins are installed (scripts/lib/engine.ts finds them).
+ * - The pack is not started by the language host (which would run `policy/index.ts` with ts-node
+ *   and set PULUMI_NODEJS_STACK): the engine launches it as an executable analyzer (a policy-pack
+ *   path that is an executable file), a small script that runs the compiled pack with `node` and
+ *   sets PULUMI_NODEJS_STACK the way the language host does.
  *
  * Outside CI the tests skip when the CLI cannot be built; with CI=true they fail.
  */
@@ -236,7 +235,7 @@ async function preview(
   }
 }
 
-describe("policy pack on the real engine (stand-in components, executable analyzer)", () => {
+describe("policy pack on the real engine (stand-in components, then the real ones; executable analyzer)", () => {
   it(
     "fails the preview of a non-compliant stack with one message per rule; component inputs are what super() got",
     async (ctx) => {

@@ -61,6 +61,8 @@ describe.skipIf(skip !== undefined)("npm run sandbox", () => {
       expect(down.code, down.out).toBe(0);
     }
     expect(existsSync(dir)).toBe(false);
+    // Nothing of the sandbox's stack is left in the repository (its config file lives in the sandbox).
+    expect(existsSync(join(root, "Pulumi.sandbox.yaml"))).toBe(false);
     expect(spawnSync("ip", ["link", "show", "br-mkt0"]).status).not.toBe(0);
   }, 900_000);
 });
