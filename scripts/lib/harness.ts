@@ -30,8 +30,10 @@
  *   inputs the tls provider reads (subject, SANs, validity, `allowedUses`, CA flag), kept while
  *   the inputs stay the same; any input change replaces them (the provider forces new on all).
  *
- * Not modelled: the engine's parallelism limit (`--parallel`), its retries of SSH dials, refresh,
- * and the engine's own state file format.
+ * - SSH dials: a failure to connect is retried as the provider retries it (`sshRun`).
+ *
+ * Not modelled: the engine's parallelism limit (`--parallel`), the timing of a dial that hangs,
+ * refresh, stack locks, and the engine's own state file format.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
@@ -106,7 +108,7 @@ function loadState(path: string): HarnessState {
 }
 
 /** Run `script` over SSH with `stdin`, as remote.Command does (`session.Run(script)`). */
-export function sshRun(
+export function sshRunOnce(
   conn: { host: string; port?: number; user?: string; privateKey: string; hostKey?: string },
   script: string,
   stdin: string | undefined,
@@ -164,6 +166,46 @@ export function sshRun(
     });
     p.stdin.end(stdin ?? "");
   });
+}
+
+/** ssh's words for a failure to connect (before the command ran), as opposed to the command's own exit. */
+const DIAL_FAILURE =
+  /^(ssh: connect to host |kex_exchange_identification: |banner exchange: |Connection (closed|reset) by [^\n]* port \d+|Host key verification failed|[^\n]*Permission denied \()/m;
+
+/**
+ * Run `script` over SSH as remote.Command does, dialling as its connection does: a failure to
+ * connect is retried until the dials exceed `dialErrorLimit` (default 10), 100 ms apart growing
+ * 1.5x to at most 5 s, then reported as `after N failed attempts: <error>` (pulumi-command
+ * `provider/pkg/provider/remote/connection.go` dialWithRetry; pulumi `sdk/go/common/util/retry`).
+ * Stock sshd drops connections beyond `MaxStartups 10:30:100` at random, so this matters.
+ */
+export async function sshRun(
+  conn: {
+    host: string;
+    port?: number;
+    user?: string;
+    privateKey: string;
+    hostKey?: string;
+    dialErrorLimit?: number;
+  },
+  script: string,
+  stdin: string | undefined,
+  timeoutMs = 600_000,
+): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
+  const limit = conn.dialErrorLimit ?? 10;
+  let delay = 100;
+  for (let attempt = 1; ; attempt++) {
+    const r = await sshRunOnce(conn, script, stdin, timeoutMs);
+    if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr)) return r;
+    // The provider gives up once the dials exceed the limit (`dials > dialErrorLimit`), and
+    // counts the tries before the last one.
+    if (limit !== -1 && attempt > limit) {
+      const msg = `after ${attempt - 1} failed attempts: ${r.stderr.trim()}`;
+      return { ...r, stderr: msg, both: msg };
+    }
+    await new Promise((res) => setTimeout(res, delay));
+    delay = Math.min(delay * 1.5, 5000);
+  }
 }
 
 /** Go's %q for the ASCII scripts the library renders (JSON escapes are the same there). */
