@@ -448,9 +448,14 @@ async function runPass(
     }
     // A preview: what the provider computes is unknown (missing outputs are unknown in a dry run).
     if (preview) return { id: undefined, state: a.inputs };
-    if (op === "replace") replaced.push(prev!);
+    // The replaced resource's delete is owed once its replacement exists (a failed
+    // create-replacement leaves the old one in place, with nothing to delete).
+    const replacedOld = () => {
+      if (op === "replace") replaced.push(prev!);
+    };
     if (a.type.startsWith("tls:")) {
       const outputs = tlsOutputs(a.type, inputs);
+      replacedOld();
       store(outputs);
       return { id: a.name, state: outputs };
     }
@@ -463,6 +468,7 @@ async function runPass(
     record.finishedAt = Date.now();
     record.stdout = inputs.logging === "none" ? "[secret]" : r.stdout.replace(/\n$/, "");
     if (r.code !== 0) throw commandFailure(a.name, r.code, script, r.both);
+    replacedOld();
     const outputs = { ...inputs, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr.replace(/\n$/, "") };
     store(outputs);
     return { id: a.name, state: outputs };

@@ -132,14 +132,16 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
           "curl -fsS --cacert /etc/minio/certs/CAs/ca.crt -o /dev/null https://localhost:9000/minio/health/live",
         );
         await mc(1, "cp /etc/hostname t/secure/before-rotation.txt");
-        const before = {
+        // What a rotation must change on the host: every certificate, the KES key, MinIO's API key.
+        const snapshot = async () => ({
           kes: await fingerprint(1, "/etc/kes/server.crt"),
           kesCa: await fingerprint(1, "/etc/kes/ca.crt"),
           minio: await fingerprint(1, "/etc/minio/certs/public.crt"),
           minioCa: await fingerprint(1, "/etc/minio/certs/CAs/ca.crt"),
           kesKey: await tb.readFile(h, "/etc/kes/server.key"),
           apiKey: /MINIO_KMS_KES_API_KEY='([^']+)'/.exec(await tb.readFile(h, "/etc/default/minio"))![1],
-        };
+        });
+        const before = await snapshot();
         expect(
           changed(await runner.run(tlsProgram({ host, binaries, rotation: "2026-11" }), { statePath })),
         ).toEqual([]);
@@ -187,14 +189,7 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
 
         const kesPid = (await tb.exec(h, "systemctl show -p MainPID --value kes")).stdout.trim();
         await runner.run(rotate, { statePath });
-        const after = {
-          kes: await fingerprint(1, "/etc/kes/server.crt"),
-          kesCa: await fingerprint(1, "/etc/kes/ca.crt"),
-          minio: await fingerprint(1, "/etc/minio/certs/public.crt"),
-          minioCa: await fingerprint(1, "/etc/minio/certs/CAs/ca.crt"),
-          kesKey: await tb.readFile(h, "/etc/kes/server.key"),
-          apiKey: /MINIO_KMS_KES_API_KEY='([^']+)'/.exec(await tb.readFile(h, "/etc/default/minio"))![1],
-        };
+        const after = await snapshot();
         for (const k of Object.keys(before) as Array<keyof typeof before>)
           expect(after[k], k).not.toBe(before[k]);
         // KES reloaded in place (same process); MinIO trusts the new CA and serves the new certificate.

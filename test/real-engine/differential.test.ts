@@ -13,13 +13,11 @@ import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
 import { type RunResult, runProgram } from "../../scripts/lib/harness";
 import { type ScenarioVariant, scenarioProgram } from "../e2e/programs";
 import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
-import { testbedSkipReason } from "../hosts/testbed";
-import { findEngine, runEngine } from "./engine";
+import { findEngine, realEngineSkip, runEngine } from "./engine";
 
 const work = mkdtempSync(join(tmpdir(), "mkt-diff-"));
 const engine = findEngine(work);
-const skip = testbedSkipReason() ?? engine.missing;
-console.warn(`[real-engine] differential: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+const skip = realEngineSkip(engine, "differential");
 
 const SEQUENCE: Array<{ label: string; variant: ScenarioVariant; preview?: boolean }> = [
   { label: "a. fresh", variant: {} },

@@ -19,8 +19,28 @@ import {
 } from "@pulumi/pulumi/automation";
 import { type EngineSetup, engineEnv } from "../../scripts/lib/engine";
 import type { RunOptions, RunResult, StepRecord } from "../../scripts/lib/harness";
+import { testbedSkipReason } from "../hosts/testbed";
 
 export { type EngineSetup, engineEnv, findEngine, pluginVersion } from "../../scripts/lib/engine";
+
+/**
+ * Why a real-engine test file cannot run here (the test hosts, the CLI and plugins, and with
+ * `languageHost` the Node language host), or undefined when it can; printed either way.
+ */
+export function realEngineSkip(
+  e: EngineSetup,
+  what: string,
+  opts: { languageHost?: boolean } = {},
+): string | undefined {
+  const skip =
+    testbedSkipReason() ??
+    e.missing ??
+    (opts.languageHost && !e.languageHost
+      ? "pulumi-language-nodejs not found on PATH, next to the CLI or in PULUMI_HOME"
+      : undefined);
+  console.warn(`[real-engine] ${what}: ${skip ? `NOT RUN: ${skip}` : e.description}`);
+  return skip;
+}
 
 let cli: Promise<PulumiCommand> | undefined;
 /** The Automation API's handle on the CLI. */

@@ -6,17 +6,12 @@
  * UPDATE_PREVIEW_DOCS=1 to rewrite the sample. Runs whenever the plugins and the language host
  * are installed; otherwise it says so and skips.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
-import type { ScenarioEnv } from "../e2e/programs";
-import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
-import { type Testbed, testbedSkipReason } from "../hosts/testbed";
-import { findEngine } from "./engine";
-import { type ProgramProject, programProject } from "./project";
+import { describe, expect, it } from "vitest";
+import { findEngine, realEngineSkip } from "./engine";
+import { scenarioProjectFixture } from "./project";
 
 const DOC = join(__dirname, "..", "..", "docs", "ci-previews.md");
 const START = "<!-- real preview of scenario c: start -->";
@@ -24,13 +19,7 @@ const END = "<!-- real preview of scenario c: end -->";
 
 const work = mkdtempSync(join(tmpdir(), "mkt-previews-"));
 const engine = findEngine(work);
-const skip =
-  testbedSkipReason() ??
-  engine.missing ??
-  (engine.languageHost
-    ? undefined
-    : "pulumi-language-nodejs not found on PATH, next to the CLI or in PULUMI_HOME");
-console.warn(`[real-engine] previews: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+const skip = realEngineSkip(engine, "previews", { languageHost: true });
 
 /** The CLI's text without what varies from run to run or machine to machine. */
 export function normalise(text: string): string {
@@ -58,30 +47,13 @@ function blocks(text: string): string[] {
 }
 
 describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — SKIPPED: ${skip}` : ""}`, () => {
-  let tb: Testbed;
-  let server: Server | undefined;
-  let env: ScenarioEnv;
-  let project: ProgramProject;
-
-  beforeAll(async () => {
-    tb = await bootScenarioHosts();
-    const served = await serveBinaries(locateBinaries({}).paths);
-    server = served.server;
-    env = scenarioEnv(tb, served.sources, join(work, "pki"));
-    project = await programProject(engine, join(work, "p"));
-  }, 900_000);
-
-  afterAll(async () => {
-    server?.close();
-    await tb?.teardown();
-    rmSync(work, { recursive: true, force: true });
-  }, 300_000);
+  const fx = scenarioProjectFixture(engine, work);
 
   it("docs/ci-previews.md shows what `pulumi preview --diff` prints for scenario c", async () => {
-    const fresh = await project.run({ kind: "scenario", env });
+    const fresh = await fx.project.run({ kind: "scenario", env: fx.env });
     expect(fresh.code, fresh.stdout + fresh.stderr).toBe(0);
-    const preview = await project.run(
-      { kind: "scenario", env, variant: { change: true } },
+    const preview = await fx.project.run(
+      { kind: "scenario", env: fx.env, variant: { change: true } },
       { preview: true, extra: ["--diff"] },
     );
     expect(preview.code, preview.stdout + preview.stderr).toBe(0);

@@ -7,11 +7,16 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll } from "vitest";
+import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
 import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import type { RunResult } from "../../scripts/lib/harness";
 import type { ScenarioEnv, ScenarioVariant, TlsEnv } from "../e2e/programs";
+import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
+import type { Testbed } from "../hosts/testbed";
 import { collectEvents, type EngineSetup } from "./engine";
 
 const repoRoot = join(__dirname, "..", "..");
@@ -132,6 +137,47 @@ const input = JSON.parse(readFileSync(${JSON.stringify(join(dir, "input.json"))}
         result: events.result(),
         errorText: events.errorText(),
       };
+    },
+  };
+}
+
+/** The scenario hosts with the scenario program as a project, for one `describe` block. */
+export interface ScenarioProjectFixture {
+  readonly tb: Testbed;
+  readonly env: ScenarioEnv;
+  readonly project: ProgramProject;
+}
+
+/**
+ * Boot the scenario hosts (2 KES, 3 MinIO), serve the stand-ins and write the project in
+ * `beforeAll`; tear everything down (and remove `work`) in `afterAll`. Call inside `describe`.
+ */
+export function scenarioProjectFixture(e: EngineSetup, work: string): ScenarioProjectFixture {
+  let tb: Testbed | undefined;
+  let server: Server | undefined;
+  let env: ScenarioEnv | undefined;
+  let project: ProgramProject | undefined;
+  beforeAll(async () => {
+    tb = await bootScenarioHosts();
+    const served = await serveBinaries(locateBinaries({}).paths);
+    server = served.server;
+    env = scenarioEnv(tb, served.sources, join(work, "pki"));
+    project = await programProject(e, join(work, "project"));
+  }, 900_000);
+  afterAll(async () => {
+    server?.close();
+    await tb?.teardown();
+    rmSync(work, { recursive: true, force: true });
+  }, 300_000);
+  return {
+    get tb() {
+      return tb!;
+    },
+    get env() {
+      return env!;
+    },
+    get project() {
+      return project!;
     },
   };
 }

@@ -15,19 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
 import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import { sshLogins } from "../e2e/scenarioSuite";
-import { bootTestbed, type Testbed, testbedSkipReason } from "../hosts/testbed";
-import { findEngine } from "./engine";
+import { bootTestbed, type Testbed } from "../hosts/testbed";
+import { findEngine, realEngineSkip } from "./engine";
 
 const repoRoot = join(__dirname, "..", "..");
 const work = mkdtempSync(join(tmpdir(), "mkt-quickstart-"));
 const engine = findEngine(work);
-const skip =
-  testbedSkipReason() ??
-  engine.missing ??
-  (engine.languageHost
-    ? undefined
-    : "pulumi-language-nodejs not found on PATH, next to the CLI or in PULUMI_HOME");
-console.warn(`[real-engine] quickstart via Pulumi.yaml: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+const skip = realEngineSkip(engine, "quickstart via Pulumi.yaml", { languageHost: true });
 
 /** A copy of the working tree (tracked and new files, as `git ls-files` lists them). */
 function copyRepo(to: string): void {

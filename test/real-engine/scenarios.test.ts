@@ -8,12 +8,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scenarioSuite } from "../e2e/scenarioSuite";
-import { testbedSkipReason } from "../hosts/testbed";
-import { findEngine, runEngine } from "./engine";
+import { findEngine, realEngineSkip, runEngine } from "./engine";
 
 const engine = findEngine(mkdtempSync(join(tmpdir(), "mkt-engine-")));
-const skip = testbedSkipReason() ?? engine.missing;
-console.warn(`[real-engine] scenarios a–g: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+const skip = realEngineSkip(engine, "scenarios a–g");
 
 scenarioSuite(
   {

@@ -7,12 +7,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tlsSuite } from "../e2e/tlsSuite";
-import { testbedSkipReason } from "../hosts/testbed";
-import { findEngine, runEngine } from "./engine";
+import { findEngine, realEngineSkip, runEngine } from "./engine";
 
 const engine = findEngine(mkdtempSync(join(tmpdir(), "mkt-engine-")));
-const skip = testbedSkipReason() ?? engine.missing;
-console.warn(`[real-engine] TLS: ${skip ? `NOT RUN: ${skip}` : engine.description}`);
+const skip = realEngineSkip(engine, "TLS");
 
 tlsSuite(
   { label: "REAL engine", run: (program, opts) => runEngine(engine, program, opts), deleteOutput: false },
