@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Keystore, KeystoreKind } from "../core/types";
-import { checkDuration, checkEndpointUrl, checkKeyPattern, Issues, known } from "../core/validate";
+import {
+  checkDuration,
+  checkEndpointUrl,
+  checkKeyPattern,
+  checkNotSystemDirectory,
+  Issues,
+  known,
+} from "../core/validate";
 import type { AwsKmsArgs, KmsTargetArgs } from "./args";
 import { throwIfInvalid } from "./internal";
 
@@ -41,6 +48,7 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
       "path is not absolute; set it to an absolute directory on the KES hosts, e.g. /var/lib/kes/keys.",
     );
   }
+  checkNotSystemDirectory(issues, "filesystem.path", fs?.path, "keystore directory", "/var/lib/kes/keys");
   const v = args.vault;
   if (v) {
     checkEndpointUrl(issues, "vault.endpoint", v.endpoint);

@@ -146,6 +146,71 @@ export function checkAbsolutePath(
   }
 }
 
+/**
+ * Directories of the operating system. A drive or a keystore directory is handed to its service
+ * user (`chown`), so one of these would give MinIO or KES a system directory (security review,
+ * row 3).
+ */
+export const SYSTEM_DIRECTORIES: ReadonlySet<string> = new Set([
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/home",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/media",
+  "/mnt",
+  "/opt",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/srv",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/usr/bin",
+  "/usr/lib",
+  "/usr/local",
+  "/usr/local/bin",
+  "/usr/local/lib",
+  "/usr/local/sbin",
+  "/usr/sbin",
+  "/usr/share",
+  "/var",
+  "/var/lib",
+  "/var/log",
+  "/var/tmp",
+  "/var/cache",
+  "/var/spool",
+  "/etc/default",
+  "/etc/systemd",
+  "/etc/systemd/system",
+  "/etc/kes",
+  "/etc/minio",
+]);
+
+/** Refuse a system directory (or a path written with trailing or doubled slashes that names one). */
+export function checkNotSystemDirectory(
+  issues: Issues,
+  field: string,
+  p: unknown,
+  what: string,
+  example: string,
+): void {
+  if (typeof p !== "string" || !p.startsWith("/")) return;
+  const norm = p.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+  if (SYSTEM_DIRECTORIES.has(norm)) {
+    issues.add(
+      field,
+      `${what} ${JSON.stringify(p)} is a system directory, which the library would hand to the service user; use a dedicated directory below it, e.g. ${example}.`,
+    );
+  }
+}
+
 /** An `https://host[:port]` URL without path (KES/Vault/KMS endpoints). */
 export function checkEndpointUrl(
   issues: Issues,
@@ -564,6 +629,7 @@ export function checkDrives(
     const seen = new Set<string>();
     list.forEach((d, i) => {
       checkAbsolutePath(issues, `${f}[${i}]`, d, "drive path");
+      checkNotSystemDirectory(issues, `${f}[${i}]`, d, "drive", "/mnt/disk1 or /var/lib/minio/data1");
       if (typeof d === "string") {
         const norm = d.replace(/\/+$/, "");
         if (seen.has(norm)) issues.add(`${f}[${i}]`, `drive ${d} is listed twice; list each drive once.`);

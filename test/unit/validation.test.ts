@@ -292,6 +292,24 @@ const kmsRows: Row<KmsTargetArgs>[] = [
     fix: /give exactly one keystore .*got filesystem and vault/,
   },
   {
+    desc: "filesystem keystore in /etc (a system directory would be handed to kes)",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true, path: "/etc" };
+    },
+    field: "filesystem.path",
+    fix: /keystore directory "\/etc" is a system directory.*e\.g\. \/var\/lib\/kes\/keys/,
+  },
+  {
+    desc: "filesystem keystore in /var/lib",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true, path: "/var/lib" };
+    },
+    field: "filesystem.path",
+    fix: /is a system directory/,
+  },
+  {
     desc: "filesystem keystore without acknowledgement",
     bad: (a) => {
       delete a.vault;
@@ -1088,6 +1106,30 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
     },
     field: "drives[0]",
     fix: /use a dedicated directory/,
+  },
+  {
+    desc: "drive /etc (a system directory would be handed to minio-user)",
+    bad: (a) => {
+      a.drives = ["/etc", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /is a system directory, which the library would hand to the service user; use a dedicated directory below it/,
+  },
+  {
+    desc: "drive /var/lib/ (trailing slash, still a system directory)",
+    bad: (a) => {
+      a.drives = ["/mnt/disk1", "/var/lib/"];
+    },
+    field: "drives[1]",
+    fix: /"\/var\/lib\/" is a system directory.*e\.g\. \/mnt\/disk1/,
+  },
+  {
+    desc: "drive //usr//local (doubled slashes, still a system directory)",
+    bad: (a) => {
+      a.drives = ["//usr//local", "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /is a system directory/,
   },
   {
     desc: "drive path '/'",
