@@ -147,3 +147,19 @@ export function makeCertificates(
   }
   return { ca: readFileSync(join(dir, "ca.crt"), "utf8"), certs };
 }
+
+/**
+ * The binaries of a test run, served to the hosts: the real ones when E2E_MINIO_BINARY,
+ * E2E_KES_BINARY and E2E_MC_BINARY name them, else the stand-ins. Says which in the log.
+ */
+export async function serveTestBinaries(
+  label: string,
+): Promise<{ sources: Record<BinaryName, BinarySourceArgs>; server: Server }> {
+  const located = locateBinaries({
+    minio: process.env.E2E_MINIO_BINARY,
+    kes: process.env.E2E_KES_BINARY,
+    mc: process.env.E2E_MC_BINARY,
+  });
+  console.log(`${label}: using ${located.description}`);
+  return serveBinaries(located.paths);
+}

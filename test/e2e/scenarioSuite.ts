@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HostArgs, kesIdentityFromApiKey } from "../../lib";
-import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
+import { makeCertificates, serveTestBinaries } from "../../scripts/lib/binaries";
 import type { RunOptions, RunResult } from "../../scripts/lib/harness";
 import { bootTestbed, shq, type Testbed, type TestHost } from "../hosts/testbed";
 import {
@@ -130,13 +130,7 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
         tb = await bootScenarioHosts();
         kesHosts = tb.hosts.slice(0, 2);
         minioHosts = tb.hosts.slice(2);
-        const located = locateBinaries({
-          minio: process.env.E2E_MINIO_BINARY,
-          kes: process.env.E2E_KES_BINARY,
-          mc: process.env.E2E_MC_BINARY,
-        });
-        console.log(`e2e (${runner.label}): using ${located.description}`);
-        const served = await serveBinaries(located.paths);
+        const served = await serveTestBinaries(`e2e (${runner.label})`);
         server = served.server;
         senv = scenarioEnv(tb, served.sources, join(work, "pki"));
       }, 900_000);

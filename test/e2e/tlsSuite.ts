@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BinarySourceArgs, HostArgs } from "../../lib";
-import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
+import { makeCertificates, serveTestBinaries } from "../../scripts/lib/binaries";
 import type { RunResult } from "../../scripts/lib/harness";
 import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
 import { tlsProgram } from "./programs";
@@ -37,12 +37,7 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
 
       beforeAll(async () => {
         tb = await bootTestbed(2);
-        const located = locateBinaries({
-          minio: process.env.E2E_MINIO_BINARY,
-          kes: process.env.E2E_KES_BINARY,
-          mc: process.env.E2E_MC_BINARY,
-        });
-        const served = await serveBinaries(located.paths);
+        const served = await serveTestBinaries(`TLS (${runner.label})`);
         server = served.server;
         binaries = served.sources;
       }, 900_000);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { serveTestBinaries } from "../../scripts/lib/binaries";
 import { type RunResult, runProgram } from "../../scripts/lib/harness";
 import { type ScenarioVariant, scenarioProgram } from "../e2e/programs";
 import { bootScenarioHosts, scenarioEnv } from "../e2e/scenarioSuite";
@@ -33,7 +33,7 @@ type Run = (program: () => void, opts: { statePath: string; preview?: boolean })
 /** What one runner did in each run: the plan of every resource, and per host the action steps in the order they started. */
 async function record(run: Run, dir: string) {
   const tb = await bootScenarioHosts();
-  const served = await serveBinaries(locateBinaries({}).paths);
+  const served = await serveTestBinaries("differential");
   try {
     const env = scenarioEnv(tb, served.sources, join(dir, "pki"));
     const out: Record<string, { plans: Record<string, string>; actions: Record<string, string[]> }> = {};

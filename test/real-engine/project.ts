@@ -11,7 +11,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll } from "vitest";
-import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { serveTestBinaries } from "../../scripts/lib/binaries";
 import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import type { RunResult } from "../../scripts/lib/harness";
 import type { ScenarioEnv, ScenarioVariant, TlsEnv } from "../e2e/programs";
@@ -159,7 +159,7 @@ export function scenarioProjectFixture(e: EngineSetup, work: string): ScenarioPr
   let project: ProgramProject | undefined;
   beforeAll(async () => {
     tb = await bootScenarioHosts();
-    const served = await serveBinaries(locateBinaries({}).paths);
+    const served = await serveTestBinaries("real engine (scenario project)");
     server = served.server;
     env = scenarioEnv(tb, served.sources, join(work, "pki"));
     project = await programProject(e, join(work, "project"));

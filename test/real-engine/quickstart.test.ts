@@ -12,7 +12,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { serveTestBinaries } from "../../scripts/lib/binaries";
 import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import { sshLogins } from "../e2e/scenarioSuite";
 import { bootTestbed, type Testbed } from "../hosts/testbed";
@@ -61,8 +61,7 @@ describe.skipIf(skip !== undefined)(
         join(copy, "examples", "quickstart"),
       );
       project = cliProject(engine, copy, join(work, "state"));
-      const located = locateBinaries({});
-      const served = await serveBinaries(located.paths);
+      const served = await serveTestBinaries("real engine (quickstart)");
       server = served.server;
       const h = tb.hosts[0]!;
       await project.run(["stack", "init", "dev"]);
