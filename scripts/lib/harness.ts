@@ -239,18 +239,21 @@ const EXT_KEY_USAGE: Record<string, string> = {
   any_extended: "anyExtendedKeyUsage",
 };
 
+/** What `tls.PrivateKey` computes: an Ed25519 or ECDSA P-256 key, PKCS#8 and SPKI PEM (the harness and the mocks). */
+export function privateKeyOutputs(inputs: Record<string, unknown>): Record<string, unknown> {
+  const k =
+    inputs.algorithm === "ED25519"
+      ? generateKeyPairSync("ed25519")
+      : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return {
+    ...inputs,
+    privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
+    publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
+  };
+}
+
 function tlsOutputs(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  if (type === "tls:index/privateKey:PrivateKey") {
-    const k =
-      inputs.algorithm === "ED25519"
-        ? generateKeyPairSync("ed25519")
-        : generateKeyPairSync("ec", { namedCurve: "P-256" });
-    return {
-      ...inputs,
-      privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
-      publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
-    };
-  }
+  if (type === "tls:index/privateKey:PrivateKey") return privateKeyOutputs(inputs);
   const dir = mkdtempSync(join(tmpdir(), "e2e-tls-"));
   const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" }).toString();
   try {

@@ -5,12 +5,12 @@
  * node:crypto, a real certificate from test/fixtures) so the components' derivations (API keys,
  * identities) run for real.
  */
-import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { stepProgramScript } from "../../lib/core/stepProgram";
+import { privateKeyOutputs } from "../../scripts/lib/harness";
 import { SECRET_SIG, SECRET_VAL } from "../../scripts/lib/providerRules";
 
 /** One registered resource. */
@@ -74,18 +74,8 @@ export function mockState(
   },
 ): Record<string, unknown> {
   switch (type) {
-    case "tls:index/privateKey:PrivateKey": {
-      const alg = inputs.algorithm === "ED25519" ? "ed25519" : "ec";
-      const k =
-        alg === "ed25519"
-          ? generateKeyPairSync("ed25519")
-          : generateKeyPairSync("ec", { namedCurve: "P-256" });
-      return {
-        ...inputs,
-        privateKeyPem: k.privateKey.export({ type: "pkcs8", format: "pem" }),
-        publicKeyPem: k.publicKey.export({ type: "spki", format: "pem" }),
-      };
-    }
+    case "tls:index/privateKey:PrivateKey":
+      return privateKeyOutputs(inputs);
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
       return { ...inputs, ...cert };
