@@ -6,6 +6,9 @@ export * from "./core/envfile";
 export * from "./core/hostScripts";
 export * from "./core/kesConfig";
 export * from "./core/minioEnv";
+export type { Rule } from "./core/rules";
+/** The rulebook: one rule per kind of value, shared by the validators, renderers and apply-time checks. */
+export * as rules from "./core/rules";
 export * from "./core/scripts";
 export * from "./core/systemd";
 export type * from "./core/types";

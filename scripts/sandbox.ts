@@ -177,7 +177,7 @@ async function upWithEngine(
   await set("sshPrivateKey", privateKey, true);
   await set("rootPassword", rootPassword, true);
   for (const b of ["kes", "minio", "mc"] as const) {
-    await set(`${b}Binary.url`, sources[b].url!);
+    await set(`${b}Binary.url`, sources[b].url as string);
     await set(`${b}Binary.sha256`, sources[b].sha256!);
   }
   const up = await project.run(["up", "--yes"], { check: false });

@@ -12,8 +12,13 @@ import type { HostArgs } from "./hosts";
  * so you point it at your own mirror, build or package.
  */
 export interface BinarySourceArgs {
-  /** HTTPS (or HTTP) URL each host downloads the binary from. Requires `sha256`. */
-  url?: string;
+  /**
+   * HTTPS (or HTTP) URL each host downloads the binary from. Requires `sha256`. A URL given as an
+   * Output (e.g. `config.requireSecret("minioUrl")`) or with a query string (a presigned URL,
+   * whose signature is a credential) is treated as a secret: it reaches the host on stdin and
+   * curl through `--config -`, so it is in no command line, log or plain state.
+   */
+  url?: pulumi.Input<string>;
   /** Path of the binary on the deploying machine; it is copied to each host. Requires `sha256`. */
   localPath?: string;
   /** The binary is already installed on the hosts at this absolute path; nothing is installed. */
@@ -105,8 +110,13 @@ export interface VaultKmsArgs {
   kubernetes?: {
     /** Vault role. */
     role: string;
-    /** Service account token, or a path to it on the KES host (anything with `/`). Secret. */
-    jwt: pulumi.Input<string>;
+    /**
+     * The service account token itself (a JWT), kept secret: it reaches KES through its root-only
+     * env file. Exactly one of `jwt` and `jwtFile`.
+     */
+    jwt?: pulumi.Input<string>;
+    /** Path of the token on the KES hosts (e.g. a projected service-account token), read by KES. */
+    jwtFile?: string;
     /** Kubernetes auth mount. Default `kubernetes`. */
     engine?: string;
     /** Namespace of the auth mount. */
@@ -254,6 +264,12 @@ export interface ThalesKmsArgs {
 
 /** Arguments of {@link KmsTarget}: exactly one backend. */
 export interface KmsTargetArgs {
+  /**
+   * Allow a plain `http://` endpoint for Vault, Entrust, Fortanix or Thales. Development only:
+   * the keystore's credentials (an AppRole secret, a password, an API key or a token) and the
+   * keys themselves then cross the network in clear. Default false: endpoints must be https.
+   */
+  allowInsecureHttp?: boolean;
   /** Filesystem keystore, for development only. */
   filesystem?: FilesystemKmsArgs;
   /** HashiCorp Vault / OpenBao. */
@@ -390,6 +406,12 @@ export interface MinioDeploymentArgs {
   tls?: boolean | TlsArgs;
   /** Further `MINIO_*` variables (written identically on every node). */
   extraEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * Let `extraEnv` set variables other than `MINIO_*` (e.g. `GOMAXPROCS`, `HTTP_PROXY`). Default
+   * false: names like `LD_PRELOAD` or `PATH` change how the minio process runs, so they are
+   * refused unless you say so here.
+   */
+  allowAnyExtraEnv?: boolean;
   /**
    * An existing deployment: merge our variables into its environment file and restart its
    * unit; do not install users, binaries or units.

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bucketResultVerified } from "../core/hostScripts";
+import * as rules from "../core/rules";
 import { mcBucketScript, mcKeyCreateScript } from "../core/scripts";
-import { checkBucketName, checkKeyName, Issues, keyAllowed } from "../core/validate";
+import { checkBucketName, checkKeyName, checkRule, Issues, keyAllowed } from "../core/validate";
 import type { EncryptedBucketArgs } from "./args";
-import { hostStep, throwIfInvalid } from "./internal";
+import { claim, hostStep, throwIfInvalid } from "./internal";
 import { MinioDeployment } from "./minioDeployment";
 
 /** Validate {@link EncryptedBucketArgs}; exported for the bad-input table tests. */
@@ -79,7 +80,19 @@ export class EncryptedBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: EncryptedBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:minio:EncryptedBucket", name, {}, opts);
-    throwIfInvalid(validateEncryptedBucketArgs(args), `EncryptedBucket ${name}`, this);
+    const component = `EncryptedBucket ${name}`;
+    const issues = validateEncryptedBucketArgs(args);
+    checkRule(issues, "name", name, rules.componentName);
+    if (issues.ok) {
+      // Two EncryptedBuckets for one bucket would each overwrite the other's encryption settings.
+      const prev = claim(args.deployment.adminIdentity, `bucket ${args.bucket}`, component);
+      if (prev !== undefined)
+        issues.add(
+          "bucket",
+          `${prev} already manages bucket ${JSON.stringify(args.bucket)} on this deployment, and the two would overwrite each other's encryption settings; keep one EncryptedBucket per bucket.`,
+        );
+    }
+    throwIfInvalid(issues, component, this);
     const d = args.deployment;
     this.bucket = args.bucket;
     this.algorithm = args.algorithm ?? "sse-kms";

@@ -7,9 +7,11 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { shQuote } from "../core/shell";
+import * as rules from "../core/rules";
+import { canonicalHost, type Rule } from "../core/rules";
+import { bashCommand } from "../core/shell";
 import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
-import type { Issues } from "../core/validate";
+import { checkCertificateForHost, Issues, isEventual } from "../core/validate";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
 /** Lowercase hex SHA-256 of a string. */
@@ -71,6 +73,153 @@ export function throwIfInvalid(issues: Issues, component: string, parent: pulumi
   if (!issues.ok) throw new pulumi.ResourceError(issues.format(component), parent, !debug);
 }
 
+/**
+ * An argument given as an Output (or Promise), checked with its rule from the rulebook
+ * (`lib/core/rules.ts`, the same rule the validator applies to plain values) once it resolves.
+ * A bad value rejects the returned Output with the validator's message, so no step that uses it
+ * is registered, and nothing that uses it touches a host. Plain values pass through (the
+ * validator has checked them). Secrets stay secret.
+ */
+export function checked<T>(
+  parent: pulumi.Resource,
+  component: string,
+  field: string,
+  input: pulumi.Input<T>,
+  rule: Rule,
+): pulumi.Output<T> {
+  const debug = ["1", "true"].includes(process.env.PULUMI_MINIO_KES_DEBUG ?? "");
+  return pulumi.output(input).apply((v) => {
+    const m = rule(v);
+    if (m !== undefined) {
+      throw new pulumi.ResourceError(
+        `invalid arguments for ${component}:\n  - ${field}: ${m} (checked once the Output resolved; nothing that uses it ran)`,
+        parent,
+        !debug,
+      );
+    }
+    return v as T;
+  }) as pulumi.Output<T>;
+}
+
+/** {@link checked} for an optional argument: undefined stays undefined. */
+export function checkedOptional<T>(
+  parent: pulumi.Resource,
+  component: string,
+  field: string,
+  input: pulumi.Input<T> | undefined,
+  rule: Rule,
+): pulumi.Output<T> | undefined {
+  return input === undefined ? undefined : checked(parent, component, field, input, rule);
+}
+
+/**
+ * The host with each field that arrived as an Output checked by its rule once it resolves
+ * (plain fields were checked by the validator and stay plain, so connections and warnings see
+ * them as given).
+ */
+export function checkedHost(
+  parent: pulumi.Resource,
+  component: string,
+  field: string,
+  h: HostArgs,
+): HostArgs {
+  const c = <T>(f: string, v: pulumi.Input<T> | undefined, rule: Rule): pulumi.Input<T> | undefined =>
+    v === undefined || !isEventual(v) ? v : checked(parent, component, `${field}.${f}`, v, rule);
+  const out: HostArgs = {
+    ...h,
+    address: c("address", h.address, rules.hostOrIp)!,
+    port: c("port", h.port, rules.port),
+    user: c("user", h.user, rules.sshUser),
+    privateKey: c("privateKey", h.privateKey, rules.sshPrivateKey)!,
+    hostKey: c("hostKey", h.hostKey, rules.hostKey),
+  };
+  if (h.bastion) {
+    out.bastion = {
+      ...h.bastion,
+      address: c("bastion.address", h.bastion.address, rules.hostOrIp)!,
+      port: c("bastion.port", h.bastion.port, rules.port),
+      user: c("bastion.user", h.bastion.user, rules.sshUser),
+      hostKey: c("bastion.hostKey", h.bastion.hostKey, rules.hostKey),
+    };
+  }
+  for (const k of Object.keys(out) as (keyof HostArgs)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/**
+ * The rule for a certificate brought for host `h`: a PEM certificate with a SAN for the host's
+ * service address (when that address is known now), as the validator checks it.
+ */
+export function certificateCoversRule(h: HostArgs, extraHost?: string): Rule {
+  const host = h.internalAddress ?? (typeof h.address === "string" ? h.address : undefined);
+  return (v) => {
+    const i = new Issues();
+    checkCertificateForHost(i, "certPem", v, host);
+    if (extraHost !== undefined) checkCertificateForHost(i, "certPem", v, extraHost);
+    return i.list[0]?.message;
+  };
+}
+
+/**
+ * Where a host is, for telling whether two components share it: its service address in
+ * canonical form when known now, else its name.
+ */
+export function hostIdentity(h: HostArgs): string {
+  const a = h.internalAddress ?? (typeof h.address === "string" ? h.address : undefined);
+  return a === undefined ? `name:${h.name}` : `address:${canonicalHost(a)}`;
+}
+
+/**
+ * What each component of this program has put on each host (a binary path, an env file, a unit,
+ * a bucket), so that two components writing the same thing are refused. One table per program
+ * run (keyed by its resource monitor: a new run, or a new `setMocks` in tests, starts empty);
+ * the first claim wins.
+ */
+const claimTables = new WeakMap<object, Map<string, string>>();
+const noMonitor = {};
+
+/**
+ * Claim `what` (e.g. `file /usr/local/bin/kes`) on host `where` for `owner`. Returns the owner
+ * that claimed it first when that is another component, else undefined.
+ */
+export function claim(where: string, what: string, owner: string): string | undefined {
+  const monitor = (pulumi.runtime.getMonitor() as object | undefined) ?? noMonitor;
+  let table = claimTables.get(monitor);
+  if (!table) {
+    table = new Map();
+    claimTables.set(monitor, table);
+  }
+  const key = `${where}|${what}`;
+  const prev = table.get(key);
+  if (prev !== undefined && prev !== owner) return prev;
+  table.set(key, owner);
+  return undefined;
+}
+
+/**
+ * Claim each of `things` on each host for `component`; a thing another component of this program
+ * already claimed there becomes an issue on that host's field.
+ */
+export function claimHostPaths(
+  issues: Issues,
+  component: string,
+  field: string,
+  hosts: HostArgs[],
+  things: string[],
+): void {
+  hosts.forEach((h, i) => {
+    for (const t of things) {
+      const prev = claim(hostIdentity(h), t, component);
+      if (prev !== undefined) {
+        issues.add(
+          `${field}[${i}]`,
+          `host ${h.name} already has ${t} from ${prev}, so the two would overwrite each other; put them on different hosts, or give one another binary name, port or drive.`,
+        );
+      }
+    }
+  });
+}
+
 /** Options of one host step. */
 export interface StepArgs {
   /** The script run on create (and on update, unless `update` is given). */
@@ -95,14 +244,16 @@ export interface StepArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** Run a script as root: directly for root, through `sudo -n bash -c` for other users. */
+/**
+ * Run a script as root under bash, whatever the SSH user's login shell is: `bash -c '…'` for
+ * root, `sudo -n bash -c '…'` for other users (the rendered scripts are bash, and 12 of them fail
+ * under dash, a common login shell for root on minimal images).
+ */
 export function asRoot(
   user: pulumi.Input<string> | undefined,
   script: pulumi.Input<string>,
 ): pulumi.Output<string> {
-  return pulumi
-    .all([user ?? "root", script])
-    .apply(([u, text]) => (u === "root" ? text : `sudo -n bash -c ${shQuote(text)}`));
+  return pulumi.all([user ?? "root", script]).apply(([u, text]) => bashCommand(text, { sudo: u !== "root" }));
 }
 
 /**

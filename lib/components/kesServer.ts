@@ -11,6 +11,8 @@ import {
   renderKesConfig,
   renderKesSecretEnvFile,
 } from "../core/kesConfig";
+import * as rules from "../core/rules";
+import { downloadUrl, type Rule, urlHost } from "../core/rules";
 import {
   checkPreinstalledBinaryScript,
   ensureServiceUserScript,
@@ -27,7 +29,9 @@ import {
   checkDuration,
   checkHosts,
   checkKeyPattern,
+  checkPlain,
   checkPort,
+  checkRule,
   checkTimeout,
   Issues,
   known,
@@ -36,6 +40,11 @@ import type { BinarySourceArgs, KesServerArgs } from "./args";
 import { type HostArgs, hostConnection } from "./hosts";
 import {
   CertificateAuthority,
+  certificateCoversRule,
+  checked,
+  checkedHost,
+  claimHostPaths,
+  hostIdentity,
   hostStep,
   issueCertificate,
   Revisions,
@@ -68,7 +77,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     );
   }
   checkBinarySource(issues, "binary", args?.binary, "kes");
-  checkPort(issues, "port", args?.port);
+  if (checkPlain(issues, "port", args?.port, "7373")) checkPort(issues, "port", args?.port);
   if (!Array.isArray(args?.minioKeyNames) || args.minioKeyNames.length === 0) {
     issues.add(
       "minioKeyNames",
@@ -133,13 +142,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
       );
     }
     for (const [j, id] of (c.identities ?? []).entries()) {
-      const v = known(id as string | undefined);
-      if (v !== undefined && (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v))) {
-        issues.add(
-          `clients[${i}].identities[${j}]`,
-          "write the identity as 64 lowercase hex characters: the SHA-256 of the client's public key (kesIdentityFromCertificate or `kes identity of`).",
-        );
-      }
+      checkRule(issues, `clients[${i}].identities[${j}]`, id, rules.identity);
     }
     for (const [j, p] of (c.allow ?? []).entries()) {
       if (typeof p !== "string" || !p.startsWith("/"))
@@ -191,8 +194,22 @@ export function installBinarySteps(
     });
     return { step, path, revision: `sha256:${src.sha256}` };
   }
+  // A URL given as an Output, or with a query (a presigned URL: its signature is a credential),
+  // is a secret: it travels on stdin, is secret in state, and is on no command line.
+  const url = src.url!;
+  const secretUrl = typeof url !== "string" || url.includes("?");
   const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
-    create: installBinaryScript({ destPath: path, sha256: src.sha256!, url: src.url }),
+    create: secretUrl
+      ? installBinaryScript({ destPath: path, sha256: src.sha256!, urlOnStdin: true })
+      : installBinaryScript({ destPath: path, sha256: src.sha256!, url }),
+    ...(secretUrl
+      ? {
+          stdin: pulumi
+            .secret(checked(parent, componentName, "binary.url", url, downloadUrl))
+            .apply((u) => `${u}\n`),
+          secret: true,
+        }
+      : {}),
     dependsOn,
   });
   return { step, path, revision: `sha256:${src.sha256}` };
@@ -245,6 +262,8 @@ export class KesServer extends pulumi.ComponentResource {
   readonly hostNames: string[];
   /** The KES port. */
   readonly port: number;
+  /** @internal Where each host is (its canonical service address, else its name), for co-location. */
+  readonly hostIdentities: string[];
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
   /** The policies' names and allow/deny paths, known at preview time (for policy packs). */
@@ -261,7 +280,20 @@ export class KesServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:kes:KesServer", name, {}, opts);
-    throwIfInvalid(validateKesServerArgs(args), `KesServer ${name}`, this);
+    const component = `KesServer ${name}`;
+    const issues = validateKesServerArgs(args);
+    checkRule(issues, "name", name, rules.componentName);
+    if (issues.ok)
+      claimHostPaths(issues, component, "hosts", args.hosts, [
+        `file /usr/local/bin/${args.binary.name ?? "kes"}`,
+        `unit ${KES_PATHS.unit}`,
+        `dir ${KES_PATHS.dir}`,
+        `port ${args.port ?? KES_DEFAULT_PORT}`,
+      ]);
+    throwIfInvalid(issues, component, this);
+    // Inputs given as Outputs are checked with the validator's rules once they resolve.
+    const hosts = args.hosts.map((h, i) => checkedHost(this, component, `hosts[${i}]`, h));
+    this.hostIdentities = args.hosts.map(hostIdentity);
     const port = args.port ?? KES_DEFAULT_PORT;
     this.port = port;
     const kms: KmsTarget = args.kms;
@@ -285,8 +317,13 @@ export class KesServer extends pulumi.ComponentResource {
     const needsGenerated =
       args.hosts.some((h) => !(h.name in byo)) || (args.minioAuth ?? "apiKey") === "certificate";
     let ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } | undefined;
+    const chk = (field: string, v: pulumi.Input<string>, rule: Rule) =>
+      checked(this, component, field, v, rule);
     if (args.tls?.ca) {
-      ca = { certPem: pulumi.output(args.tls.ca.certPem), keyPem: pulumi.secret(args.tls.ca.keyPem) };
+      ca = {
+        certPem: chk("tls.ca.certPem", args.tls.ca.certPem, rules.certificatePem),
+        keyPem: pulumi.secret(chk("tls.ca.keyPem", args.tls.ca.keyPem, rules.privateKeyPem)),
+      };
     } else if (needsGenerated) {
       const own = new CertificateAuthority(
         `${name}-ca`,
@@ -295,7 +332,10 @@ export class KesServer extends pulumi.ComponentResource {
       );
       ca = { certPem: own.certPem, keyPem: own.keyPem };
     }
-    this.caCertPem = args.tls?.caCertPem !== undefined ? pulumi.output(args.tls.caCertPem) : ca!.certPem;
+    this.caCertPem =
+      args.tls?.caCertPem !== undefined
+        ? chk("tls.caCertPem", args.tls.caCertPem, rules.certificatePem)
+        : ca!.certPem;
 
     // MinIO's credentials.
     if ((args.minioAuth ?? "apiKey") === "apiKey") {
@@ -328,7 +368,9 @@ export class KesServer extends pulumi.ComponentResource {
     }
 
     const clientIdentities: pulumi.Output<string[][]> = pulumi.all(
-      (args.clients ?? []).map((c) => pulumi.all(c.identities)),
+      (args.clients ?? []).map((c, i) =>
+        pulumi.all(c.identities.map((id, j) => chk(`clients[${i}].identities[${j}]`, id, rules.identity))),
+      ),
     );
     this.identities = pulumi
       .all([this.minioClient.identity, clientIdentities])
@@ -382,16 +424,17 @@ export class KesServer extends pulumi.ComponentResource {
     const notAfter: Record<string, pulumi.Output<string>> = {};
     const gates: pulumi.Resource[] = [];
     let previousGates: pulumi.Resource[] = [];
-    for (const host of args.hosts) {
+    for (const [hi, host] of hosts.entries()) {
       const addr = pulumi.output(host.internalAddress ?? host.address);
-      const endpoint = pulumi.interpolate`https://${addr}:${port}`;
+      const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
       endpoints.push(endpoint);
 
       let server: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> };
       if (host.name in byo) {
+        const f = `tls.certificates.${host.name}`;
         server = {
-          certPem: pulumi.output(byo[host.name]!.certPem),
-          keyPem: pulumi.secret(byo[host.name]!.keyPem),
+          certPem: chk(`${f}.certPem`, byo[host.name]!.certPem, certificateCoversRule(args.hosts[hi]!)),
+          keyPem: pulumi.secret(chk(`${f}.keyPem`, byo[host.name]!.keyPem, rules.privateKeyPem)),
         };
         notAfter[host.name] = server.certPem.apply((p) => new X509Certificate(p).validToDate.toISOString());
       } else {

@@ -1,15 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { Rule } from "../core/rules";
+import * as rules from "../core/rules";
 import type { Keystore, KeystoreKind } from "../core/types";
 import {
+  checkAbsolutePath,
   checkDuration,
   checkEndpointUrl,
   checkKeyPattern,
   checkNotSystemDirectory,
+  checkRule,
   Issues,
   known,
 } from "../core/validate";
 import type { AwsKmsArgs, KmsTargetArgs } from "./args";
-import { throwIfInvalid } from "./internal";
+import { checked, throwIfInvalid } from "./internal";
 
 /** A file the keystore needs on every KES host (a CA or client certificate for the KMS). */
 export interface KeystoreFile {
@@ -42,16 +46,12 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
       "the filesystem keystore keeps keys unencrypted on the KES host and loses them with it; set acknowledgeDevelopmentOnly: true for development, or use vault, aws, gcp or azure.",
     );
   }
-  if (fs?.path !== undefined && (typeof fs.path !== "string" || !fs.path.startsWith("/"))) {
-    issues.add(
-      "filesystem.path",
-      "path is not absolute; set it to an absolute directory on the KES hosts, e.g. /var/lib/kes/keys.",
-    );
-  }
+  if (fs?.path !== undefined)
+    checkAbsolutePath(issues, "filesystem.path", fs.path, "keystore directory", "/var/lib/kes/keys");
   checkNotSystemDirectory(issues, "filesystem.path", fs?.path, "keystore directory", "/var/lib/kes/keys");
   const v = args.vault;
   if (v) {
-    checkEndpointUrl(issues, "vault.endpoint", v.endpoint);
+    checkEndpointUrl(issues, "vault.endpoint", v.endpoint, { allowHttp: args.allowInsecureHttp === true });
     if ((v.approle ? 1 : 0) + (v.kubernetes ? 1 : 0) !== 1) {
       issues.add(
         "vault",
@@ -69,6 +69,26 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
     }
     if (v.kubernetes && (typeof v.kubernetes.role !== "string" || v.kubernetes.role === "")) {
       issues.add("vault.kubernetes.role", "set kubernetes.role to the Vault role KES logs in with.");
+    }
+    if (v.kubernetes && (v.kubernetes.jwt === undefined) === (v.kubernetes.jwtFile === undefined)) {
+      issues.add(
+        "vault.kubernetes",
+        "give exactly one of jwt (the token itself, from a secret) and jwtFile (the token's path on the KES hosts).",
+      );
+    }
+    if (v.kubernetes?.jwt !== undefined)
+      checkRule(issues, "vault.kubernetes.jwt", v.kubernetes.jwt, rules.jwt);
+    if (v.kubernetes?.jwtFile !== undefined)
+      checkAbsolutePath(
+        issues,
+        "vault.kubernetes.jwtFile",
+        v.kubernetes.jwtFile,
+        "jwtFile",
+        "/var/run/secrets/kubernetes.io/serviceaccount/token",
+      );
+    if (v.approle) {
+      checkRule(issues, "vault.approle.roleId", v.approle.roleId, rules.requiredLine);
+      checkRule(issues, "vault.approle.secretId", v.approle.secretId, rules.requiredLine);
     }
     if (v.prefix !== undefined && (v.prefix.startsWith("/") || v.prefix.endsWith("/"))) {
       issues.add(
@@ -129,7 +149,7 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
   }
   const z = args.azure;
   if (z) {
-    checkEndpointUrl(issues, "azure.endpoint", z.endpoint, { httpsOnly: true });
+    checkEndpointUrl(issues, "azure.endpoint", z.endpoint);
     if ((z.credentials ? 1 : 0) + (z.managedIdentityClientId !== undefined ? 1 : 0) !== 1) {
       issues.add(
         "azure",
@@ -139,13 +159,64 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
   }
   const e = args.entrust;
   if (e) {
-    checkEndpointUrl(issues, "entrust.endpoint", e.endpoint);
+    checkEndpointUrl(issues, "entrust.endpoint", e.endpoint, { allowHttp: args.allowInsecureHttp === true });
     if (!e.vaultId) issues.add("entrust.vaultId", "set vaultId to the KeyControl vault id.");
     if (!e.boxId) issues.add("entrust.boxId", "set boxId to the KeyControl box id.");
   }
-  if (args.fortanix) checkEndpointUrl(issues, "fortanix.endpoint", args.fortanix.endpoint);
-  if (args.thales) checkEndpointUrl(issues, "thales.endpoint", args.thales.endpoint);
+  if (args.fortanix)
+    checkEndpointUrl(issues, "fortanix.endpoint", args.fortanix.endpoint, {
+      allowHttp: args.allowInsecureHttp === true,
+    });
+  if (args.thales)
+    checkEndpointUrl(issues, "thales.endpoint", args.thales.endpoint, {
+      allowHttp: args.allowInsecureHttp === true,
+    });
+  if (args.allowInsecureHttp === true && !args.vault && !args.entrust && !args.fortanix && !args.thales) {
+    issues.add(
+      "allowInsecureHttp",
+      "allowInsecureHttp only applies to vault, entrust, fortanix and thales endpoints; remove it.",
+    );
+  }
+  for (const [f, v] of credentialInputs(args)) {
+    if (v !== undefined)
+      checkRule(issues, f, v, f.endsWith("caCertPem") ? rules.certificatePem : rules.requiredLine);
+  }
   return issues;
+}
+
+/** Every credential or CA a keystore takes as an Input, with its field: checked now or once known. */
+function credentialInputs(args: KmsTargetArgs): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  const add = (f: string, v: unknown) => out.push([f, v]);
+  const a = args.aws?.credentials;
+  if (a) {
+    add("aws.credentials.accessKey", a.accessKey);
+    add("aws.credentials.secretKey", a.secretKey);
+    if (a.sessionToken !== undefined) add("aws.credentials.sessionToken", a.sessionToken);
+  }
+  const g = args.gcp?.credentials;
+  if (g) {
+    add("gcp.credentials.clientEmail", g.clientEmail);
+    add("gcp.credentials.clientId", g.clientId);
+    add("gcp.credentials.privateKeyId", g.privateKeyId);
+  }
+  const z = args.azure?.credentials;
+  if (z) {
+    add("azure.credentials.tenantId", z.tenantId);
+    add("azure.credentials.clientId", z.clientId);
+    add("azure.credentials.clientSecret", z.clientSecret);
+  }
+  if (args.entrust) {
+    add("entrust.username", args.entrust.username);
+    add("entrust.password", args.entrust.password);
+  }
+  if (args.fortanix) add("fortanix.apiKey", args.fortanix.apiKey);
+  if (args.thales) add("thales.token", args.thales.token);
+  for (const b of ["vault", "entrust", "fortanix", "thales"] as const) {
+    const ca = args[b]?.caCertPem;
+    if (ca !== undefined) add(`${b}.caCertPem`, ca);
+  }
+  return out;
 }
 
 function createsAwsCredentials(a: AwsKmsArgs): boolean {
@@ -180,16 +251,25 @@ export class KmsTarget extends pulumi.ComponentResource {
 
   constructor(name: string, args: KmsTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:kms:KmsTarget", name, {}, opts);
-    throwIfInvalid(validateKmsTargetArgs(args), `KmsTarget ${name}`, this);
+    const issues = validateKmsTargetArgs(args);
+    checkRule(issues, "name", name, rules.componentName);
+    throwIfInvalid(issues, `KmsTarget ${name}`, this);
+    // Inputs that arrive as Outputs are checked with the validator's rules once they resolve.
+    const chk = <T>(field: string, v: pulumi.Input<T>, rule: Rule = rules.requiredLine): pulumi.Output<T> =>
+      checked(this, `KmsTarget ${name}`, field, v, rule);
+    const chkOpt = <T>(field: string, v: pulumi.Input<T> | undefined, rule: Rule = rules.requiredLine) =>
+      v === undefined ? undefined : chk(field, v, rule);
     const files: KeystoreFile[] = [];
     const file = (
+      field: string,
       base: string,
       content: pulumi.Input<string> | undefined,
       secret = false,
     ): string | undefined => {
       if (content === undefined) return undefined;
       const path = `${KES_DIR}/${base}`;
-      files.push({ path, content: secret ? pulumi.secret(content) : pulumi.output(content), secret });
+      const c = chk(field, content, secret ? rules.privateKeyPem : rules.certificatePem);
+      files.push({ path, content: secret ? pulumi.secret(c) : c, secret });
       return path;
     };
 
@@ -201,11 +281,24 @@ export class KmsTarget extends pulumi.ComponentResource {
     } else if (args.vault) {
       const v = args.vault;
       this.kind = "vault";
-      const caFile = file("vault-ca.crt", v.caCertPem);
-      const certFile = file("vault-client.crt", v.clientCertificate?.certPem);
-      const keyFile = file("vault-client.key", v.clientCertificate?.keyPem, true);
+      const caFile = file("vault.caCertPem", "vault-ca.crt", v.caCertPem);
+      const certFile = file(
+        "vault.clientCertificate.certPem",
+        "vault-client.crt",
+        v.clientCertificate?.certPem,
+      );
+      const keyFile = file(
+        "vault.clientCertificate.keyPem",
+        "vault-client.key",
+        v.clientCertificate?.keyPem,
+        true,
+      );
       keystore = pulumi
-        .all([v.approle?.roleId, v.approle?.secretId, v.kubernetes?.jwt])
+        .all([
+          chkOpt("vault.approle.roleId", v.approle?.roleId),
+          chkOpt("vault.approle.secretId", v.approle?.secretId),
+          chkOpt("vault.kubernetes.jwt", v.kubernetes?.jwt, rules.jwt),
+        ])
         .apply(([roleId, secretId, jwt]) => {
           const k: Keystore = {
             kind: "vault",
@@ -221,7 +314,8 @@ export class KmsTarget extends pulumi.ComponentResource {
             kubernetes: v.kubernetes
               ? {
                   role: v.kubernetes.role,
-                  jwt: jwt!,
+                  jwt,
+                  jwtFile: v.kubernetes.jwtFile,
                   engine: v.kubernetes.engine,
                   namespace: v.kubernetes.namespace,
                 }
@@ -242,7 +336,12 @@ export class KmsTarget extends pulumi.ComponentResource {
       this.kind = "gcp";
       const c = g.credentials;
       keystore = pulumi
-        .all([c?.clientEmail, c?.clientId, c?.privateKeyId, c?.privateKey])
+        .all([
+          chkOpt("gcp.credentials.clientEmail", c?.clientEmail),
+          chkOpt("gcp.credentials.clientId", c?.clientId),
+          chkOpt("gcp.credentials.privateKeyId", c?.privateKeyId),
+          chkOpt("gcp.credentials.privateKey", c?.privateKey, rules.privateKeyPem),
+        ])
         .apply(([email, id, kid, key]) => ({
           kind: "gcp" as const,
           projectId: g.projectId,
@@ -257,7 +356,12 @@ export class KmsTarget extends pulumi.ComponentResource {
       this.kind = "azure";
       const c = z.credentials;
       keystore = pulumi
-        .all([c?.tenantId, c?.clientId, c?.clientSecret, z.managedIdentityClientId])
+        .all([
+          chkOpt("azure.credentials.tenantId", c?.tenantId),
+          chkOpt("azure.credentials.clientId", c?.clientId),
+          chkOpt("azure.credentials.clientSecret", c?.clientSecret),
+          chkOpt("azure.managedIdentityClientId", z.managedIdentityClientId),
+        ])
         .apply(([t, id, s, mi]) => ({
           kind: "azure" as const,
           endpoint: z.endpoint,
@@ -267,20 +371,22 @@ export class KmsTarget extends pulumi.ComponentResource {
     } else if (args.entrust) {
       const e = args.entrust;
       this.kind = "entrust";
-      const caFile = file("entrust-ca.crt", e.caCertPem);
-      keystore = pulumi.all([e.username, e.password]).apply(([u, p]) => ({
-        kind: "entrust" as const,
-        endpoint: e.endpoint,
-        vaultId: e.vaultId,
-        boxId: e.boxId,
-        credentials: { username: u, password: p },
-        tls: caFile ? { caFile } : undefined,
-      }));
+      const caFile = file("entrust.caCertPem", "entrust-ca.crt", e.caCertPem);
+      keystore = pulumi
+        .all([chk("entrust.username", e.username), chk("entrust.password", e.password)])
+        .apply(([u, p]) => ({
+          kind: "entrust" as const,
+          endpoint: e.endpoint,
+          vaultId: e.vaultId,
+          boxId: e.boxId,
+          credentials: { username: u, password: p },
+          tls: caFile ? { caFile } : undefined,
+        }));
     } else if (args.fortanix) {
       const f = args.fortanix;
       this.kind = "fortanix";
-      const caFile = file("fortanix-ca.crt", f.caCertPem);
-      keystore = pulumi.output(f.apiKey).apply((key) => ({
+      const caFile = file("fortanix.caCertPem", "fortanix-ca.crt", f.caCertPem);
+      keystore = chk("fortanix.apiKey", f.apiKey).apply((key) => ({
         kind: "fortanix" as const,
         endpoint: f.endpoint,
         groupId: f.groupId,
@@ -290,8 +396,8 @@ export class KmsTarget extends pulumi.ComponentResource {
     } else {
       const t = args.thales!;
       this.kind = "thales";
-      const caFile = file("thales-ca.crt", t.caCertPem);
-      keystore = pulumi.output(t.token).apply((token) => ({
+      const caFile = file("thales.caCertPem", "thales-ca.crt", t.caCertPem);
+      keystore = chk("thales.token", t.token).apply((token) => ({
         kind: "thales" as const,
         endpoint: t.endpoint,
         credentials: { token, domain: t.domain },
@@ -357,11 +463,19 @@ export class KmsTarget extends pulumi.ComponentResource {
     let userName: pulumi.Output<string> | undefined;
     if (a.credentials) {
       const c = a.credentials;
-      creds = pulumi.all([c.accessKey, c.secretKey, c.sessionToken]).apply(([ak, sk, st]) => ({
-        accessKey: ak,
-        secretKey: sk,
-        sessionToken: st,
-      }));
+      const chk = (f: string, v: pulumi.Input<string> | undefined) =>
+        v === undefined ? undefined : checked(this, `KmsTarget ${name}`, f, v, rules.requiredLine);
+      creds = pulumi
+        .all([
+          chk("aws.credentials.accessKey", c.accessKey),
+          chk("aws.credentials.secretKey", c.secretKey),
+          chk("aws.credentials.sessionToken", c.sessionToken),
+        ])
+        .apply(([ak, sk, st]) => ({
+          accessKey: ak!,
+          secretKey: sk!,
+          sessionToken: st,
+        }));
     } else if (createsAwsCredentials(a)) {
       const identity = aws.getCallerIdentityOutput({}, { parent: this });
       const partition = aws.getPartitionOutput({}, { parent: this });

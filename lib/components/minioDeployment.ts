@@ -14,6 +14,8 @@ import {
   renderMinioEnvFile,
   renderMinioVolumes,
 } from "../core/minioEnv";
+import * as rules from "../core/rules";
+import { canonicalEndpoint, type Rule, urlHost } from "../core/rules";
 import {
   ensureServiceUserScript,
   installUnitScript,
@@ -32,8 +34,10 @@ import {
   checkExtraEnv,
   checkHosts,
   checkKeyName,
+  checkPlain,
   checkPort,
   checkRootCredentials,
+  checkRule,
   checkTimeout,
   Issues,
   keyAllowed,
@@ -43,6 +47,11 @@ import type { CertificatePairArgs, ExternalKesArgs, MinioDeploymentArgs, TlsArgs
 import type { HostArgs } from "./hosts";
 import {
   CertificateAuthority,
+  certificateCoversRule,
+  checked,
+  checkedHost,
+  claimHostPaths,
+  hostIdentity,
   hostStep,
   issueCertificate,
   Revisions,
@@ -96,8 +105,9 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       }
     }
   }
-  checkPort(issues, "port", args?.port);
-  checkPort(issues, "consolePort", args?.consolePort);
+  if (checkPlain(issues, "port", args?.port, "9000")) checkPort(issues, "port", args?.port);
+  if (checkPlain(issues, "consolePort", args?.consolePort, "9001"))
+    checkPort(issues, "consolePort", args?.consolePort);
   const port = args?.port ?? MINIO_DEFAULT_PORT;
   const consolePort = args?.consolePort ?? 9001;
   if (port === consolePort) {
@@ -106,8 +116,9 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       `port and consolePort are both ${port}; use two different ports (defaults: 9000 for S3, 9001 for the console).`,
     );
   }
-  if (isKesServer(args?.kes) && [port, consolePort].includes(args.kes.port)) {
-    const shared = (args.nodes ?? []).filter((n) => (args.kes as KesServer).hostNames.includes(n?.name));
+  if (isKesServer(args?.kes) && [port, consolePort].includes(args.kes.port) && Array.isArray(args.nodes)) {
+    const ids = args.kes.hostIdentities;
+    const shared = args.nodes.filter((n) => n && ids.includes(hostIdentity(n)));
     if (shared.length > 0) {
       issues.add(
         "port",
@@ -115,7 +126,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       );
     }
   }
-  checkExtraEnv(issues, "extraEnv", args?.extraEnv);
+  checkExtraEnv(issues, "extraEnv", args?.extraEnv, { allowAny: args?.allowAnyExtraEnv === true });
   if (args?.existing === undefined) {
     checkBinarySource(issues, "binary", args?.binary, "minio");
   } else if (args.binary !== undefined) {
@@ -161,8 +172,17 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
           'list every KES endpoint, e.g. ["https://kes1.example.net:7373"] (MinIO balances across them).',
         );
       } else {
+        const seen = new Map<string, number>();
         for (const [i, e] of ext.endpoints.entries()) {
-          checkEndpointUrl(issues, `kes.endpoints[${i}]`, e, { httpsOnly: true });
+          checkEndpointUrl(issues, `kes.endpoints[${i}]`, e, {});
+          if (typeof e !== "string") continue;
+          const c = canonicalEndpoint(e);
+          if (seen.has(c))
+            issues.add(
+              `kes.endpoints[${i}]`,
+              `${e} is the same endpoint as kes.endpoints[${seen.get(c)}]; list each KES endpoint once.`,
+            );
+          else seen.set(c, i);
         }
       }
       if ((ext.apiKey !== undefined ? 1 : 0) + (ext.clientCertificate !== undefined ? 1 : 0) !== 1) {
@@ -176,13 +196,9 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
           "kes.caCertPem",
           "give the CA certificate that signed the KES server certificates (MINIO_KMS_KES_CAPATH).",
         );
-      const apiKey = known(ext.apiKey as string | undefined);
-      if (typeof apiKey === "string" && !apiKey.startsWith("kes:v1:")) {
-        issues.add(
-          "kes.apiKey",
-          "the API key does not start with kes:v1:; make one with kesApiKeyFromPrivateKey or `kes identity new`.",
-        );
-      }
+      if (ext.apiKey !== undefined) checkRule(issues, "kes.apiKey", ext.apiKey, rules.kesApiKey);
+      if (ext.caCertPem !== undefined)
+        checkRule(issues, "kes.caCertPem", ext.caCertPem, rules.certificatePem);
     }
   } else if (args?.defaultKeyName !== undefined) {
     issues.add("defaultKeyName", "defaultKeyName only applies with kes; add kes or remove defaultKeyName.");
@@ -235,12 +251,8 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   if (args?.existing?.envFile !== undefined) {
     checkAbsolutePath(issues, "existing.envFile", args.existing.envFile, "envFile", "/etc/default/minio");
   }
-  if (args?.existing?.unitName !== undefined && !/^[A-Za-z0-9@._-]+\.service$/.test(args.existing.unitName)) {
-    issues.add(
-      "existing.unitName",
-      `${JSON.stringify(args.existing.unitName)} is not a unit name; write it like "minio.service".`,
-    );
-  }
+  if (args?.existing?.unitName !== undefined)
+    checkRule(issues, "existing.unitName", args.existing.unitName, rules.unitName);
   return issues;
 }
 
@@ -271,6 +283,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
   readonly adminNode: HostArgs;
   /** The node `mc` runs on (host name). */
   readonly adminHost: string;
+  /** @internal Where the admin node is (see `hostIdentity`), for claims of buckets. */
+  readonly adminIdentity: string;
   /** Key names KES allows MinIO to use, when the KES is of this stack. */
   readonly allowedKeyNames?: string[];
   /** Expiry (RFC 3339) of each node's TLS certificate, when MinIO serves TLS. */
@@ -280,17 +294,49 @@ export class MinioDeployment extends pulumi.ComponentResource {
 
   constructor(name: string, args: MinioDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("minio-kes:minio:MinioDeployment", name, {}, opts);
-    throwIfInvalid(validateMinioDeploymentArgs(args), `MinioDeployment ${name}`, this);
+    const component = `MinioDeployment ${name}`;
+    const issues = validateMinioDeploymentArgs(args);
+    checkRule(issues, "name", name, rules.componentName);
+    if (issues.ok) {
+      const things = [
+        `file ${args.existing?.envFile ?? MINIO_PATHS.envFile}`,
+        `unit ${args.existing?.unitName ?? MINIO_PATHS.unit}`,
+      ];
+      if (!args.existing) {
+        things.push(
+          `file /usr/local/bin/${args.binary?.name ?? "minio"}`,
+          `port ${args.port ?? MINIO_DEFAULT_PORT}`,
+          `port ${args.consolePort ?? 9001}`,
+          `dir ${MINIO_PATHS.configDir}`,
+        );
+      }
+      claimHostPaths(issues, component, "nodes", args.nodes, things);
+      for (const n of args.nodes) {
+        const drives = args.nodeDrives?.[n.name] ?? args.drives ?? [];
+        claimHostPaths(
+          issues,
+          component,
+          "nodes",
+          [n],
+          drives.map((d) => `drive ${d}`),
+        );
+      }
+    }
+    throwIfInvalid(issues, component, this);
+    const chk = <T>(field: string, v: pulumi.Input<T>, rule: Rule): pulumi.Output<T> =>
+      checked(this, component, field, v, rule);
     const port = args.port ?? MINIO_DEFAULT_PORT;
     const consolePort = args.consolePort ?? 9001;
     const tlsArgs: TlsArgs | undefined = args.tls === true ? {} : args.tls === false ? undefined : args.tls;
     const scheme = tlsArgs ? "https" : "http";
-    const nodes = args.nodes;
+    // Inputs given as Outputs are checked with the validator's rules once they resolve.
+    const nodes = args.nodes.map((n, i) => checkedHost(this, component, `nodes[${i}]`, n));
     const existing = args.existing;
     const envFile = existing?.envFile ?? MINIO_PATHS.envFile;
     const unitName = existing?.unitName ?? MINIO_PATHS.unit;
     this.adminHost = args.adminHost ?? nodes[0]!.name;
     this.adminNode = nodes.find((n) => n.name === this.adminHost)!;
+    this.adminIdentity = hostIdentity(args.nodes.find((n) => n.name === this.adminHost)!);
     this.defaultKeyName = args.defaultKeyName;
     this.sseEnabled = args.kes !== undefined;
     this.unpinnedHosts = args.nodes
@@ -311,10 +357,12 @@ export class MinioDeployment extends pulumi.ComponentResource {
             sameDrives
               ? renderMinioVolumes({ scheme, port, hosts, drives })
               : nodes
-                  .flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${hosts[i]}:${port}${d}`))
+                  .flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${urlHost(hosts[i]!)}:${port}${d}`))
                   .join(" "),
           );
-    this.endpoints = pulumi.all(addrs.map((a) => pulumi.interpolate`${scheme}://${a}:${port}`));
+    this.endpoints = pulumi.all(
+      addrs.map((a) => pulumi.interpolate`${scheme}://${a.apply(urlHost)}:${port}`),
+    );
 
     // KES settings.
     const kes = args.kes;
@@ -335,11 +383,19 @@ export class MinioDeployment extends pulumi.ComponentResource {
     } else if (kes) {
       const ext = kes as ExternalKesArgs;
       this.kesEndpoints = pulumi.output(ext.endpoints);
-      kesCa = pulumi.output(ext.caCertPem);
+      kesCa = chk("kes.caCertPem", ext.caCertPem, rules.certificatePem);
       if (ext.apiKey !== undefined) {
-        kesAuth = pulumi.output(ext.apiKey).apply((apiKey) => ({ kind: "apiKey" as const, apiKey }));
-      } else {
-        clientCert = ext.clientCertificate;
+        kesAuth = chk("kes.apiKey", ext.apiKey, rules.kesApiKey).apply((apiKey) => ({
+          kind: "apiKey" as const,
+          apiKey,
+        }));
+      } else if (ext.clientCertificate) {
+        clientCert = {
+          certPem: chk("kes.clientCertificate.certPem", ext.clientCertificate.certPem, rules.certificatePem),
+          keyPem: pulumi.secret(
+            chk("kes.clientCertificate.keyPem", ext.clientCertificate.keyPem, rules.privateKeyPem),
+          ),
+        };
       }
     } else {
       this.kesEndpoints = pulumi.output([]);
@@ -359,7 +415,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
     if (tlsArgs) {
       const byo = tlsArgs.certificates ?? {};
       let ca = tlsArgs.ca
-        ? { certPem: pulumi.output(tlsArgs.ca.certPem), keyPem: pulumi.secret(tlsArgs.ca.keyPem) }
+        ? {
+            certPem: chk("tls.ca.certPem", tlsArgs.ca.certPem, rules.certificatePem),
+            keyPem: pulumi.secret(chk("tls.ca.keyPem", tlsArgs.ca.keyPem, rules.privateKeyPem)),
+          }
         : undefined;
       if (!ca && nodes.some((n) => !(n.name in byo))) {
         const own = new CertificateAuthority(
@@ -369,12 +428,21 @@ export class MinioDeployment extends pulumi.ComponentResource {
         );
         ca = { certPem: own.certPem, keyPem: own.keyPem };
       }
-      minioCa = tlsArgs.caCertPem !== undefined ? pulumi.output(tlsArgs.caCertPem) : ca!.certPem;
+      minioCa =
+        tlsArgs.caCertPem !== undefined
+          ? chk("tls.caCertPem", tlsArgs.caCertPem, rules.certificatePem)
+          : ca!.certPem;
       for (const [i, n] of nodes.entries()) {
         if (n.name in byo) {
+          const f = `tls.certificates.${n.name}`;
+          const plainNode = args.nodes[i]!;
           serverCerts[n.name] = {
-            certPem: pulumi.output(byo[n.name]!.certPem),
-            keyPem: pulumi.secret(byo[n.name]!.keyPem),
+            certPem: chk(
+              `${f}.certPem`,
+              byo[n.name]!.certPem,
+              certificateCoversRule(plainNode, n.name === this.adminHost ? "localhost" : undefined),
+            ),
+            keyPem: pulumi.secret(chk(`${f}.keyPem`, byo[n.name]!.keyPem, rules.privateKeyPem)),
           };
           notAfter[n.name] = serverCerts[n.name]!.certPem.apply((p) =>
             new X509Certificate(p).validToDate.toISOString(),
@@ -398,11 +466,15 @@ export class MinioDeployment extends pulumi.ComponentResource {
 
     const minioOpts: string[] = [`--address :${port}`, `--console-address :${consolePort}`];
     if (tlsArgs) minioOpts.push(`--certs-dir ${MINIO_PATHS.certsDir}`);
-    const extra = pulumi.all(args.extraEnv ?? {});
+    const extra = pulumi.all(
+      Object.fromEntries(
+        Object.entries(args.extraEnv ?? {}).map(([k, v]) => [k, chk(`extraEnv.${k}`, v, rules.lineValue)]),
+      ),
+    );
     const envInput: pulumi.Output<MinioEnvInput> = pulumi
       .all([
-        args.rootUser ?? "",
-        args.rootPassword ?? "",
+        existing ? "" : chk("rootUser", args.rootUser!, rules.rootUser),
+        existing ? "" : chk("rootPassword", args.rootPassword!, rules.rootPassword),
         this.volumes,
         this.kesEndpoints,
         kesAuth ?? pulumi.output(undefined),
@@ -516,7 +588,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
         write("env", envFile, envText, true, guard ? [user, guard] : [user]);
-        const kesColocated = isKesServer(kes) && kes.hostNames.includes(node.name);
+        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
+        // may be one machine).
+        const kesColocated = isKesServer(kes) && kes.hostIdentities.includes(hostIdentity(node));
         const unitText = renderMinioUnit({
           binaryPath,
           user: MINIO_PATHS.user,
@@ -587,7 +661,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       tlsArgs
         ? addrs[i]!.apply((a) => ({
             kind: "minio" as const,
-            baseUrl: `https://${a}:${port}`,
+            baseUrl: `https://${urlHost(a)}:${port}`,
             caFile: `${MINIO_PATHS.certsDir}/CAs/ca.crt`,
             connectTo: `127.0.0.1:${port}`,
             liveOnly,

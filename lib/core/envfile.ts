@@ -8,18 +8,17 @@
  * rendering: neither parser round-trips them the same way.
  */
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import type * as rules from "./rules";
+import { assertRule, envName, lineValue } from "./rules";
 
-/** True when `name` is a valid environment variable name. */
+/** True when `name` is a valid environment variable name ({@link rules.envName}). */
 export function isValidEnvName(name: string): boolean {
-  return NAME_RE.test(name);
+  return envName(name) === undefined;
 }
 
-/** Quote one value for a systemd EnvironmentFile (and bash). Throws on newline/NUL. */
+/** Quote one value for a systemd EnvironmentFile (and bash). Throws on newline/NUL ({@link rules.lineValue}). */
 export function quoteEnvValue(value: string): string {
-  if (/[\n\r\0]/.test(value)) {
-    throw new Error("environment values may not contain newlines or NUL characters");
-  }
+  assertRule("env file", "value", value, lineValue);
   if (!value.includes("'")) {
     return `'${value}'`;
   }
@@ -28,9 +27,7 @@ export function quoteEnvValue(value: string): string {
 
 /** One `NAME=value` line. */
 export function envLine(name: string, value: string): string {
-  if (!isValidEnvName(name)) {
-    throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
-  }
+  assertRule("env file", "name", name, envName);
   return `${name}=${quoteEnvValue(value)}`;
 }
 

@@ -4,6 +4,7 @@
  * `scripts.ts`: `set -euo pipefail`, values only as quoted assignments, secrets only on stdin.
  */
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
+import { assertRule, unitName as unitNameRule } from "./rules";
 import { assertAbsolutePath, assertAccountName, assertMode, assignments, bashScript, shQuote } from "./shell";
 import { unitOwnerLine } from "./systemd";
 
@@ -177,8 +178,7 @@ export function ensurePrerequisitesScript(): string {
  * cannot be read without KES's keys, so the library never deletes either.
  */
 export function removeUnitScript(a: { unitName: string; unitDir?: string; owner?: string }): string {
-  const unit = a.unitName;
-  if (!/^[A-Za-z0-9@._-]+\.service$/.test(unit)) throw new Error(`${CTX}: unitName must end in .service`);
+  const unit = assertRule<string>(CTX, "unitName", a.unitName, unitNameRule);
   const dir = assertAbsolutePath(CTX, "unitDir", a.unitDir ?? "/etc/systemd/system");
   return bashScript("stop and disable a unit on destroy; keep data, keys and configuration", [
     ...assignments([

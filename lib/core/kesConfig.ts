@@ -22,6 +22,7 @@
  */
 
 import { renderEnvFile } from "./envfile";
+import { assertRule, jwt as jwtRule, path as pathRule } from "./rules";
 import type {
   AwsKeystore,
   AzureKeystore,
@@ -186,9 +187,9 @@ function fsKeystore(k: FsKeystore): YamlMap {
 
 /**
  * Vault: kes-minio.md §1.2. Exactly one of AppRole and Kubernetes auth; `transit.key`
- * required with transit; mTLS key and cert both or neither. A Kubernetes `jwt` that
- * contains `/` is a file path for KES and is written as is; otherwise it is the token
- * itself, a secret.
+ * required with transit; mTLS key and cert both or neither. A Kubernetes `jwt` is always the
+ * token, a secret referenced as `${VAR}`; a path to the token is `jwtFile`, written as is. KES
+ * takes any value containing `/` as a path, so a token with `/` is refused.
  */
 function vaultKeystore(k: VaultKeystore, secrets: SecretSink): YamlMap {
   if (k.approle && k.kubernetes) {
@@ -219,20 +220,27 @@ function vaultKeystore(k: VaultKeystore, secrets: SecretSink): YamlMap {
     ];
   } else {
     const kube = k.kubernetes!;
-    const jwt = required(kube.jwt, "keystore.kubernetes.jwt");
+    if ((kube.jwt === undefined) === (kube.jwtFile === undefined)) {
+      throw new Error(
+        "KES config: give exactly one of keystore.kubernetes.jwt and keystore.kubernetes.jwtFile",
+      );
+    }
+    const jwt =
+      kube.jwt === undefined
+        ? assertRule<string>("KES config", "keystore.kubernetes.jwtFile", kube.jwtFile, pathRule)
+        : secrets.ref(
+            KES_SECRET_ENV.vaultKubernetesJwt,
+            assertRule<string>("KES config", "keystore.kubernetes.jwt", kube.jwt, jwtRule),
+            "keystore.kubernetes.jwt",
+          );
     auth = [
       "kubernetes",
       ymap([
         ["namespace", opt(kube.namespace)],
         ["engine", opt(kube.engine)],
         ["role", required(kube.role, "keystore.kubernetes.role")],
-        [
-          "jwt",
-          // kesconf treats any value containing "/" as a path to the token (§1.2).
-          jwt.includes("/")
-            ? jwt
-            : secrets.ref(KES_SECRET_ENV.vaultKubernetesJwt, jwt, "keystore.kubernetes.jwt"),
-        ],
+        // kesconf treats any value containing "/" as a path to the token (§1.2).
+        ["jwt", jwt],
       ]),
     ];
   }

@@ -7,6 +7,7 @@
  * every node).
  */
 import { parseEnvLine, renderEnvFile } from "./envfile";
+import { assertRule, hostOrIp, path as pathRule, urlHost } from "./rules";
 import type { MinioEnvInput, MinioTopology } from "./types";
 
 /** Default S3 API port. */
@@ -47,17 +48,22 @@ export function compressEllipsis(items: readonly string[]): string | undefined {
  */
 export function renderMinioVolumes(t: MinioTopology): string {
   const port = t.port ?? MINIO_DEFAULT_PORT;
+  for (const d of t.drives) assertRule("renderMinioVolumes", "drives", d, pathRule);
   if (t.hosts.length === 1) {
     if (t.drives.length === 1) return t.drives[0]!;
     return compressEllipsis(t.drives) ?? t.drives.join(" ");
   }
-  const hostPattern = compressEllipsis(t.hosts);
+  for (const h of t.hosts) assertRule("renderMinioVolumes", "hosts", h, hostOrIp);
+  // IPv6 addresses go in brackets, and are never compressed into an ellipsis (MinIO's ellipsis
+  // syntax is for decimal runs in host names, not for hex inside an address).
+  const hosts = t.hosts.map(urlHost);
+  const hostPattern = hosts.some((h) => h.startsWith("[")) ? undefined : compressEllipsis(hosts);
   const drivePattern = t.drives.length === 1 ? t.drives[0] : compressEllipsis(t.drives);
   if (hostPattern !== undefined && drivePattern !== undefined) {
     return `${t.scheme}://${hostPattern}:${port}${drivePattern}`;
   }
   const endpoints: string[] = [];
-  for (const h of t.hosts) for (const d of t.drives) endpoints.push(`${t.scheme}://${h}:${port}${d}`);
+  for (const h of hosts) for (const d of t.drives) endpoints.push(`${t.scheme}://${h}:${port}${d}`);
   return endpoints.join(" ");
 }
 

@@ -15,6 +15,8 @@
  *   errors go to stderr; a failure exits non-zero with `error: …` saying what to do.
  */
 
+import * as rules from "./rules";
+import { assertRule } from "./rules";
 import {
   assertAbsolutePath,
   assertAccountName,
@@ -76,29 +78,13 @@ function optional<T>(v: T | undefined | null): v is T {
   return v !== undefined && v !== null;
 }
 
-const KES_KEY_RE = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** KES key-name rules (kes-minio.md §3, §6.10): `[A-Za-z0-9_-]`, ≤ 80, no leading/trailing `-`, not `_`. */
+/** KES key-name rules ({@link rules.keyName}). */
 function assertKeyName(context: string, field: string, value: unknown): string {
-  if (
-    typeof value !== "string" ||
-    !KES_KEY_RE.test(value) ||
-    value.startsWith("-") ||
-    value.endsWith("-") ||
-    value === "_"
-  ) {
-    throw new Error(
-      `${context}: ${field} must be a KES key name: letters, digits, '_' and '-' (not first or last), at most 80 characters`,
-    );
-  }
-  return value;
+  return assertRule<string>(context, field, value, rules.keyName);
 }
 
 function assertUnitName(context: string, field: string, value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9:_.@-]*\.service$/.test(value)) {
-    throw new Error(`${context}: ${field} must be a systemd service unit name ending in ".service"`);
-  }
-  return value;
+  return assertRule<string>(context, field, value, rules.unitName);
 }
 
 function assertUrl(context: string, field: string, value: unknown, protocols: readonly string[]): URL {
@@ -300,6 +286,11 @@ export interface InstallBinaryArgs {
   sha256: string;
   /** Download URL (`https:`, `http:` or `file:`); the download is checked against `sha256`. */
   url?: string;
+  /**
+   * The download URL comes as the first line of stdin (a secret: a presigned URL). It reaches
+   * curl through `--config -`, so it is on no command line, and errors do not print it.
+   */
+  urlOnStdin?: boolean;
   /** A file already copied to the host (e.g. by `remote.CopyToRemote`); removed after install. */
   uploadedPath?: string;
   /** Mode of the installed binary. Default `0755`. */
@@ -320,8 +311,8 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
   const dest = assertAbsolutePath(ctx, "destPath", a.destPath);
   const sha = assertSha256(ctx, "sha256", a.sha256);
   const mode = assertMode(ctx, "mode", a.mode ?? "0755");
-  if (optional(a.url) === optional(a.uploadedPath)) {
-    throw new Error(`${ctx}: exactly one of url and uploadedPath must be given`);
+  if ([optional(a.url), optional(a.uploadedPath), a.urlOnStdin === true].filter(Boolean).length !== 1) {
+    throw new Error(`${ctx}: exactly one of url, urlOnStdin and uploadedPath must be given`);
   }
   const vars: [string, string][] = [
     ["dest", dest],
@@ -334,7 +325,24 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
   let source: string;
   let removeUpload: string[] = [];
   let precheck: string[] = [];
-  if (optional(a.url)) {
+  if (a.urlOnStdin === true) {
+    source = "the secret URL";
+    precheck = block(`
+      IFS= read -r url || true
+      case "$url" in
+        https://*|http://*) ;;
+        *) die "no http(s) download URL on stdin; pass binary.url" ;;
+      esac
+      case "$url" in
+        *'"'*|*\\*) die "the download URL has a quote or backslash; remove it" ;;
+      esac
+    `);
+    fetch = block(`
+      command -v curl >/dev/null 2>&1 || die "curl is not installed on this host: install it (apt-get install curl) or upload the binary instead"
+      printf 'url = "%s"\n' "$url" | curl --fail --location --silent --show-error --retry 3 --output "$tmp" --config - ||
+        die "download from the secret URL failed (not shown); $dest was left unchanged: check the URL has not expired"
+    `);
+  } else if (optional(a.url)) {
     const u = assertUrl(ctx, "url", a.url, ["https:", "http:", "file:"]);
     vars.push(["url", u.href]);
     source = "$url";
@@ -1057,15 +1065,7 @@ export interface McBucketArgs {
 }
 
 function assertBucket(ctx: string, value: unknown): string {
-  if (
-    typeof value !== "string" ||
-    !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) ||
-    value.includes("..") ||
-    /^\d+\.\d+\.\d+\.\d+$/.test(value)
-  ) {
-    throw new Error(`${ctx}: bucket must be a bucket name: 3-63 characters of a-z, 0-9, '.' and '-'`);
-  }
-  return value;
+  return assertRule<string>(ctx, "bucket", value, rules.bucketName);
 }
 
 function assertObjectName(ctx: string, value: unknown): string {

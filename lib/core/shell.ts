@@ -5,7 +5,13 @@
  *
  * Values are never interpolated into a script unquoted: they become `name=<shQuote(value)>`
  * assignments at the top of the script, and the script body only refers to `"$name"`.
+ *
+ * Paths, digests and names are checked with the rulebook's rules (`rules.ts`), the same ones the
+ * validators apply, so a value a validator accepts is never refused here.
  */
+import { assertRule, hasControlChars, path as pathRule, sha256 as sha256Rule } from "./rules";
+
+export { hasControlChars };
 
 /**
  * POSIX single-quote quoting: the result is one shell word whose value is exactly `s`.
@@ -27,15 +33,6 @@ export function bashCommand(script: string, opts: { sudo?: boolean } = {}): stri
   return `${opts.sudo ? "sudo -n " : ""}bash -c ${shQuote(script)}`;
 }
 
-/** True when `s` holds an ASCII control character (U+0000–U+001F or U+007F). */
-export function hasControlChars(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
 /** Throws unless `value` is a non-empty string without NUL, CR or LF. */
 export function assertText(context: string, field: string, value: unknown): string {
   if (typeof value !== "string" || value === "") {
@@ -48,34 +45,16 @@ export function assertText(context: string, field: string, value: unknown): stri
 }
 
 /**
- * Throws unless `value` is an absolute, normalised path: starts with `/`, is not `/` itself,
- * has no `.`/`..` segments, no empty segments (`//`), no trailing `/`, no control characters.
+ * Throws unless `value` is an absolute, normalised path of plain characters ({@link pathRule}):
+ * starts with `/`, is not `/` itself, has no `.`/`..` or empty segments, no trailing `/`.
  */
 export function assertAbsolutePath(context: string, field: string, value: unknown): string {
-  const p = assertText(context, field, value);
-  if (!p.startsWith("/")) {
-    throw new Error(`${context}: ${field} must be an absolute path, got ${JSON.stringify(p)}`);
-  }
-  if (p === "/" || p.endsWith("/")) {
-    throw new Error(`${context}: ${field} must name a file or directory below / without a trailing slash`);
-  }
-  for (const seg of p.slice(1).split("/")) {
-    if (seg === "" || seg === "." || seg === "..") {
-      throw new Error(`${context}: ${field} must be a normalised path (no //, . or .. segments)`);
-    }
-  }
-  if (hasControlChars(p)) {
-    throw new Error(`${context}: ${field} must not contain control characters`);
-  }
-  return p;
+  return assertRule<string>(context, field, value, pathRule);
 }
 
-/** Throws unless `value` is 64 hex digits; returns it in lower case. */
+/** Throws unless `value` is 64 lowercase hex digits. */
 export function assertSha256(context: string, field: string, value: unknown): string {
-  if (typeof value !== "string" || !/^[0-9a-fA-F]{64}$/.test(value)) {
-    throw new Error(`${context}: ${field} must be a SHA-256 digest (64 hexadecimal characters)`);
-  }
-  return value.toLowerCase();
+  return assertRule<string>(context, field, value, sha256Rule);
 }
 
 /** Throws unless `value` is an octal file mode of 3 or 4 digits (`640`, `0640`, `2750`). */

@@ -12,11 +12,11 @@
  *   `CAP_SYS_ADMIN CAP_DAC_OVERRIDE`, which community MinIO does not need.
  */
 import { MANAGED_HEADER } from "./minioEnv";
+import { assertRule, path as pathRule, resourceName } from "./rules";
 
 /** The line that records which step owns a unit file (see `removeUnitScript`). */
 export function unitOwnerLine(owner: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(owner))
-    throw new Error(`unit owner ${JSON.stringify(owner)} must be a resource name`);
+  assertRule("unit", "owner", owner, resourceName);
   return `# pulumi-minio-kes owner: ${owner}`;
 }
 
@@ -57,6 +57,7 @@ export interface MinioUnitInput {
 
 /** Render `minio.service`. */
 export function renderMinioUnit(u: MinioUnitInput): string {
+  for (const f of ["binaryPath", "envFile"] as const) assertRule("renderMinioUnit", f, u[f], pathRule);
   const unit: Array<string | [string, string]> = [
     ["Description", "MinIO object storage"],
     ["Documentation", "https://github.com/minio/minio"],
@@ -122,6 +123,8 @@ export interface KesUnitInput {
 
 /** Render `kes.service`. */
 export function renderKesUnit(u: KesUnitInput): string {
+  for (const f of ["binaryPath", "configPath", "envFile"] as const)
+    assertRule("renderKesUnit", f, u[f], pathRule);
   const caps = ["CAP_IPC_LOCK"];
   if (u.bindPrivilegedPort) caps.push("CAP_NET_BIND_SERVICE");
   return unitText(

@@ -49,8 +49,10 @@ export interface VaultKeystore {
     engine?: string;
     /** Vault role KES logs in with (KES `kubernetes.role`). */
     role: string;
-    /** @secret The service account JWT, or a path to it (any value containing `/` is a path). */
-    jwt: string;
+    /** @secret The service account JWT itself (never a path). Exactly one of `jwt` and `jwtFile`. */
+    jwt?: string;
+    /** Path of the JWT on the KES host, read by KES (KES takes any value with `/` as a path). */
+    jwtFile?: string;
   };
   /** Encrypt keys with Vault's transit engine before storing them. */
   transit?: {

@@ -3,14 +3,17 @@
  * returns issues `{ field, message }` whose message says what is wrong AND how to fix it;
  * components throw them together as one `pulumi.ResourceError`.
  *
- * Values that are Pulumi Outputs or Promises are unknown at construction time and are skipped
- * here; the renderers reject malformed resolved values before anything is written to a host.
- * This module imports nothing from Pulumi so it stays a pure, fast-to-test core.
+ * Every check applies a rule of the rulebook (`rules.ts`). Values that are Pulumi Outputs or
+ * Promises are unknown at construction time and are skipped here; the components check them with
+ * the same rules once they resolve (`checked` in `lib/components/internal.ts`), before any step
+ * that uses them reaches a host. This module imports nothing from Pulumi so it stays a pure,
+ * fast-to-test core.
  */
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { isValidEnvName } from "./envfile";
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
+import type { Rule } from "./rules";
+import * as rules from "./rules";
 
 /** One problem with the arguments. */
 export interface ValidationIssue {
@@ -49,62 +52,29 @@ export function known<T>(v: T | PromiseLike<T> | { apply: unknown } | undefined)
   return v as T;
 }
 
-/** KES key name rules (kes-minio.md §3 and §6 pitfall 10; the fs keystore also rejects `.`). */
-export function checkKeyName(issues: Issues, field: string, name: unknown): void {
-  if (typeof name !== "string" || name === "") {
-    issues.add(field, "set a KES key name, e.g. `minio-default`.");
-    return;
+/**
+ * Apply `rule` to `value` when it is known now (an Output or Promise is checked when it resolves,
+ * with the same rule). Returns true when the value is known and passed.
+ */
+export function checkRule(issues: Issues, field: string, value: unknown, rule: Rule): boolean {
+  const v = known(value);
+  if (v === undefined) return false;
+  const m = rule(v);
+  if (m !== undefined) {
+    issues.add(field, m);
+    return false;
   }
-  if (name !== name.trim()) {
-    issues.add(
-      field,
-      `key name ${JSON.stringify(name)} has leading or trailing spaces; remove them (MinIO rejects them).`,
-    );
-    return;
-  }
-  if (name.length > 80)
-    issues.add(
-      field,
-      `key name is ${name.length} characters long; rename it to at most 80 characters (the KES limit).`,
-    );
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-    issues.add(
-      field,
-      `key name ${JSON.stringify(name)} may only contain letters, digits, '_' and '-' (no dots, slashes or spaces); rename it, e.g. to ${JSON.stringify(name.replace(/[^A-Za-z0-9_-]/g, "-"))}.`,
-    );
-  } else if (name.startsWith("-") || name.endsWith("-")) {
-    issues.add(
-      field,
-      `key name ${JSON.stringify(name)} starts or ends with '-', which KES rejects; remove the leading or trailing '-'.`,
-    );
-  } else if (name === "_") {
-    issues.add(field, "key name '_' is reserved by KES; choose another name.");
-  }
+  return true;
 }
 
-/** A key name or a prefix pattern ending in `*` (KES policy prefix match, §1.1). */
+/** KES key name rules ({@link rules.keyName}). */
+export function checkKeyName(issues: Issues, field: string, name: unknown): void {
+  checkRule(issues, field, name ?? "", rules.keyName);
+}
+
+/** A key name or a prefix pattern ending in `*` ({@link rules.keyPattern}). */
 export function checkKeyPattern(issues: Issues, field: string, pattern: unknown): void {
-  if (typeof pattern === "string" && pattern.endsWith("*")) {
-    const prefix = pattern.slice(0, -1);
-    if (prefix.includes("*")) {
-      issues.add(
-        field,
-        `pattern ${JSON.stringify(pattern)} has '*' before the end, but KES only matches a trailing '*'; put '*' only at the end, e.g. "minio-*".`,
-      );
-    } else if (prefix.startsWith("-")) {
-      issues.add(
-        field,
-        `pattern ${JSON.stringify(pattern)} can only match names starting with '-', which KES rejects; remove the leading '-'.`,
-      );
-    } else if (prefix !== "" && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
-      issues.add(
-        field,
-        `pattern ${JSON.stringify(pattern)} has characters KES key names cannot have; use only letters, digits, '_' and '-' before '*', e.g. "minio-*".`,
-      );
-    }
-    return;
-  }
-  checkKeyName(issues, field, pattern);
+  checkRule(issues, field, pattern ?? "", rules.keyPattern);
 }
 
 /** True when `name` is allowed by one of the key patterns. */
@@ -112,15 +82,12 @@ export function keyAllowed(name: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : p === name));
 }
 
-const HOSTNAME_RE =
-  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** A DNS name or an IP address. */
+/** A DNS name or an IP address ({@link rules.hostOrIp}). */
 export function isHostOrIp(s: string): boolean {
-  return isIP(s) !== 0 || HOSTNAME_RE.test(s);
+  return rules.hostOrIp(s) === undefined;
 }
 
-/** An absolute path without unsafe characters. */
+/** An absolute, normalised path of plain characters ({@link rules.absolutePath}). */
 export function checkAbsolutePath(
   issues: Issues,
   field: string,
@@ -128,22 +95,7 @@ export function checkAbsolutePath(
   what = "path",
   example = "/mnt/disk1",
 ): void {
-  if (typeof p !== "string" || !p.startsWith("/")) {
-    issues.add(
-      field,
-      `${what} must be an absolute path; write it from the root, e.g. ${example} (got ${JSON.stringify(p)}).`,
-    );
-  } else if (/[\n\r\0]/.test(p) || /\s/.test(p)) {
-    issues.add(
-      field,
-      `${what} ${JSON.stringify(p)} contains whitespace or control characters; use a plain path.`,
-    );
-  } else if (p === "/" || p.split("/").includes("..")) {
-    issues.add(
-      field,
-      `${what} ${JSON.stringify(p)} is the root directory or contains '..'; use a dedicated directory.`,
-    );
-  }
+  checkRule(issues, field, p ?? "", rules.absolutePath(what, example));
 }
 
 /**
@@ -211,48 +163,22 @@ export function checkNotSystemDirectory(
   }
 }
 
-/** An `https://host[:port]` URL without path (KES/Vault/KMS endpoints). */
+/**
+ * An `https://host[:port]` URL without path (KES/Vault/KMS endpoints, {@link rules.endpointUrl});
+ * plain http only with `allowHttp` (a development flag the user sets).
+ */
 export function checkEndpointUrl(
   issues: Issues,
   field: string,
   url: unknown,
-  opts: { httpsOnly?: boolean } = {},
+  opts: { allowHttp?: boolean } = {},
 ): void {
-  if (typeof url !== "string") {
-    issues.add(field, "set the endpoint URL, e.g. https://vault.example.net:8200.");
-    return;
-  }
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    issues.add(field, `${JSON.stringify(url)} is not a URL; write it as https://host:port.`);
-    return;
-  }
-  if (u.protocol !== "https:" && (opts.httpsOnly || u.protocol !== "http:")) {
-    issues.add(
-      field,
-      `${JSON.stringify(url)} is not https; write it with https:// (the service speaks TLS only).`,
-    );
-  }
-  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash || u.username) {
-    issues.add(
-      field,
-      `${JSON.stringify(url)} has a path, query or credentials; remove them and write only https://host:port.`,
-    );
-  }
+  checkRule(issues, field, url ?? "", rules.endpointUrl(opts));
 }
 
-/** A port number. */
+/** A port number ({@link rules.port}). */
 export function checkPort(issues: Issues, field: string, port: unknown): void {
-  const p = known(port);
-  if (p === undefined) return;
-  if (typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535) {
-    issues.add(
-      field,
-      `port must be an integer from 1 to 65535 (got ${JSON.stringify(p)}); use a free TCP port, e.g. 9000.`,
-    );
-  }
+  checkRule(issues, field, port, rules.port);
 }
 
 /** A health timeout in seconds (the scripts accept 5 to 3600). */
@@ -263,12 +189,10 @@ export function checkTimeout(issues: Issues, field: string, t: unknown): void {
   }
 }
 
-/** A KES duration (`30s`, `5m`, `1h`, `0s`). */
+/** A KES duration ({@link rules.duration}). */
 export function checkDuration(issues: Issues, field: string, d: unknown): void {
   if (d === undefined) return;
-  if (typeof d !== "string" || !/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(d)) {
-    issues.add(field, `${JSON.stringify(d)} is not a duration; write it like 30s, 5m or 1h.`);
-  }
+  checkRule(issues, field, d, rules.duration);
 }
 
 /** Shape of a host as the validator sees it (a subset of HostArgs). */
@@ -285,82 +209,92 @@ export interface HostLike {
   privateKey?: unknown;
   /** `HostArgs.hostKey`: pinned SSH host key, `ssh-ed25519 AAAA…`. */
   hostKey?: unknown;
+  /** `HostArgs.user`: SSH user. */
+  user?: unknown;
 }
 
-const HOST_KEY_RE =
-  /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|rsa-sha2-(256|512)) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+/** True when `v` is a Pulumi Output or a Promise (known only later). */
+export function isEventual(v: unknown): boolean {
+  return v !== undefined && v !== null && known(v) === undefined;
+}
 
-/** A list of hosts: names, addresses, ports, host keys, duplicates. */
+/**
+ * An argument that shapes the graph (a port, a list of hosts, a name) must be a plain value: it
+ * decides which resources exist and what they are called before anything resolves.
+ */
+export function checkPlain(issues: Issues, field: string, v: unknown, example: string): boolean {
+  if (!isEventual(v)) return true;
+  issues.add(
+    field,
+    `${field} is an Output or a Promise, but it decides which resources exist and how they are named, so it must be a plain value; pass it directly, e.g. ${example} (read it with config.requireNumber/requireObject, not from another resource's output).`,
+  );
+  return false;
+}
+
+/** A list of hosts: names, addresses, ports, host keys, duplicates (by canonical address too). */
 export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: { min?: number } = {}): void {
+  if (!checkPlain(issues, field, hosts, '[{ name: "minio1", address: "10.0.0.11", privateKey }]')) return;
   if (!Array.isArray(hosts) || hosts.length < (opts.min ?? 1)) {
     issues.add(field, `list at least ${opts.min ?? 1} host, each with name, address and privateKey.`);
     return;
   }
   const names = new Map<string, number>();
   const addresses = new Map<string, number>();
+  const internal = new Map<string, number>();
   hosts.forEach((h: HostLike, i) => {
     const f = `${field}[${i}]`;
-    if (typeof h?.name !== "string" || !/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(h.name)) {
-      issues.add(
-        `${f}.name`,
-        `host name ${JSON.stringify(h?.name)} is not usable in resource names; rename it to 1–32 lowercase letters, digits or '-', e.g. "minio1".`,
-      );
-    } else if (names.has(h.name)) {
-      issues.add(
-        `${f}.name`,
-        `host name ${JSON.stringify(h.name)} is used twice (also ${field}[${names.get(h.name)}]); give each host its own name.`,
-      );
-    } else {
-      names.set(h.name, i);
+    if (checkRule(issues, `${f}.name`, h?.name ?? "", rules.hostName)) {
+      const n = h.name as string;
+      if (names.has(n)) {
+        issues.add(
+          `${f}.name`,
+          `host name ${JSON.stringify(n)} is used twice (also ${field}[${names.get(n)}]); give each host its own name.`,
+        );
+      } else names.set(n, i);
     }
-    const addr = known(h?.address as string | undefined);
+    let listedTwice = false;
     if (h?.address === undefined || h?.address === "") {
       issues.add(`${f}.address`, "set address to the IP or DNS name the deploying machine reaches over SSH.");
-    } else if (addr !== undefined) {
-      if (typeof addr !== "string" || !isHostOrIp(addr)) {
+    } else if (checkRule(issues, `${f}.address`, h.address, rules.hostOrIp)) {
+      const sshPort = known(h.port as number | undefined) ?? 22;
+      const key = `${rules.canonicalHost(h.address as string)}:${sshPort}`;
+      if (addresses.has(key)) {
         issues.add(
           `${f}.address`,
-          `${JSON.stringify(addr)} is not a host name or IP address; write a DNS name (letters, digits, '-', '.') or an IP.`,
+          `${h.address} port ${sshPort} is the same host as ${field}[${addresses.get(key)}]; list each host once.`,
         );
-      } else {
-        const key = `${addr.toLowerCase()}:${known(h.port as number | undefined) ?? 22}`;
-        if (addresses.has(key)) {
-          issues.add(
-            `${f}.address`,
-            `${key} is the same host as ${field}[${addresses.get(key)}]; list each host once.`,
-          );
-        } else addresses.set(key, i);
+        listedTwice = true;
+      } else addresses.set(key, i);
+    }
+    if (h?.internalAddress !== undefined) {
+      checkPlain(issues, `${f}.internalAddress`, h.internalAddress, '"minio1.internal"');
+      checkRule(issues, `${f}.internalAddress`, h.internalAddress, rules.hostOrIp);
+    }
+    // The address other hosts use: two nodes there would be one endpoint listed twice.
+    const service = known(h?.internalAddress ?? h?.address);
+    if (typeof service === "string" && rules.hostOrIp(service) === undefined) {
+      const key = rules.canonicalHost(service);
+      const prev = internal.get(key);
+      if (prev !== undefined && !listedTwice) {
+        issues.add(
+          `${f}.${h?.internalAddress !== undefined ? "internalAddress" : "address"}`,
+          `${service} is also the service address of ${field}[${prev}], so other hosts would reach both at one endpoint; give each host its own internalAddress.`,
+        );
       }
+      if (prev === undefined) internal.set(key, i);
     }
-    if (
-      h?.internalAddress !== undefined &&
-      (typeof h.internalAddress !== "string" || !isHostOrIp(h.internalAddress))
-    ) {
-      issues.add(
-        `${f}.internalAddress`,
-        `${JSON.stringify(h.internalAddress)} is not a host name or IP address; write a DNS name (letters, digits, '-', '.') or an IP.`,
-      );
-    }
-    checkPort(issues, `${f}.port`, h?.port);
+    if (h?.port !== undefined) checkRule(issues, `${f}.port`, h.port, rules.port);
     if (h?.privateKey === undefined || h?.privateKey === "") {
-      issues.add(
-        `${f}.privateKey`,
-        'an SSH private key is required (pass it from a secret: config.requireSecret("sshKey")).',
-      );
+      issues.add(`${f}.privateKey`, rules.sshPrivateKey(h?.privateKey) as string);
     }
-    const hk = known(h?.hostKey as string | undefined);
-    if (hk !== undefined && (typeof hk !== "string" || !HOST_KEY_RE.test(hk.trim()))) {
-      issues.add(
-        `${f}.hostKey`,
-        "set hostKey to the key part of `ssh-keyscan -t ed25519 HOST` (a line like 'ssh-ed25519 AAAA…', without the host name).",
-      );
-    }
+    if (h?.hostKey !== undefined) checkRule(issues, `${f}.hostKey`, h.hostKey, rules.hostKey);
+    if (h?.user !== undefined) checkRule(issues, `${f}.user`, h.user, rules.sshUser);
   });
 }
 
 /** Where a binary comes from. */
 export function checkBinarySource(issues: Issues, field: string, src: unknown, defaultName: string): void {
-  if (src === undefined || src === null || typeof src !== "object") {
+  if (src === undefined || src === null || typeof src !== "object" || isEventual(src)) {
     issues.add(
       field,
       `say where the ${defaultName} binary comes from: { url, sha256 }, { localPath, sha256 } or { preinstalledPath }. The library never downloads from a default site.`,
@@ -375,14 +309,7 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
       `give exactly one of url, localPath and preinstalledPath (got ${set.length === 0 ? "none" : set.join(" and ")}).`,
     );
   }
-  if (s.url !== undefined) {
-    if (typeof s.url !== "string" || !/^https?:\/\/[^\s'"]+$/.test(s.url)) {
-      issues.add(
-        `${field}.url`,
-        `${JSON.stringify(s.url)} is not usable; use an http(s) URL without spaces or quotes.`,
-      );
-    }
-  }
+  if (s.url !== undefined) checkRule(issues, `${field}.url`, s.url, rules.downloadUrl);
   if (s.localPath !== undefined)
     checkAbsolutePath(issues, `${field}.localPath`, s.localPath, "localPath", `/srv/binaries/${defaultName}`);
   if (s.preinstalledPath !== undefined)
@@ -399,21 +326,8 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
       "sha256 is required with url and localPath: compute it with `sha256sum FILE` from a copy you trust.",
     );
   }
-  if (s.sha256 !== undefined && (typeof s.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(s.sha256))) {
-    issues.add(
-      `${field}.sha256`,
-      "set sha256 to the 64 lowercase hex characters that `sha256sum FILE` prints.",
-    );
-  }
-  if (
-    s.name !== undefined &&
-    (typeof s.name !== "string" || !/^[A-Za-z0-9._-]+$/.test(s.name) || s.name.startsWith("."))
-  ) {
-    issues.add(
-      `${field}.name`,
-      `binary name ${JSON.stringify(s.name)} is not a plain file name; use one like "${defaultName}" or "silo" (it is installed under /usr/local/bin).`,
-    );
-  }
+  if (s.sha256 !== undefined) checkRule(issues, `${field}.sha256`, s.sha256, rules.sha256);
+  if (s.name !== undefined) checkRule(issues, `${field}.name`, s.name, rules.binaryName(defaultName));
 }
 
 /** SANs of a PEM certificate (DNS names and IPs), or undefined if it cannot be parsed. */
@@ -441,7 +355,7 @@ export function certificateSans(pem: string):
 
 /** True when a certificate's SANs cover `host` (exact DNS, single-label wildcard, or IP). */
 export function sansCover(sans: { dns: string[]; ip: string[] }, host: string): boolean {
-  if (isIP(host)) return sans.ip.includes(host);
+  if (isIP(host)) return sans.ip.some((ip) => rules.canonicalHost(ip) === rules.canonicalHost(host));
   return sans.dns.some((d) => {
     if (d.toLowerCase() === host.toLowerCase()) return true;
     if (d.startsWith("*.")) {
@@ -481,68 +395,42 @@ export function checkCertificateForHost(
   }
 }
 
-/** Root credentials as MinIO checks them. */
+/** Root credentials as MinIO and mc check them ({@link rules.rootUser}, {@link rules.rootPassword}). */
 export function checkRootCredentials(issues: Issues, field: string, user: unknown, password: unknown): void {
-  const u = known(user as string | undefined);
-  const p = known(password as string | undefined);
   if (user === undefined) issues.add(`${field}.rootUser`, "set rootUser (at least 3 characters).");
-  else if (u !== undefined && (typeof u !== "string" || u.length < 3)) {
-    issues.add(
-      `${field}.rootUser`,
-      "rootUser is shorter than 3 characters, which MinIO refuses; use at least 3.",
-    );
-  }
+  else checkRule(issues, `${field}.rootUser`, user, rules.rootUser);
   if (password === undefined)
     issues.add(`${field}.rootPassword`, "set rootPassword from a secret (at least 8 characters).");
-  else if (p !== undefined && (typeof p !== "string" || p.length < 8)) {
-    issues.add(
-      `${field}.rootPassword`,
-      "rootPassword is shorter than 8 characters, which MinIO refuses; use a generated secret of at least 8.",
-    );
-  }
-  for (const [f, v] of [
-    ["rootUser", u],
-    ["rootPassword", p],
-  ] as const) {
-    if (f === "rootPassword" && typeof v === "string" && v.includes("@")) {
-      issues.add(
-        `${field}.${f}`,
-        "rootPassword contains '@'; remove it: mc reads the secret in MC_HOST_<alias> up to the first '@' (generate passwords without ':' and '@').",
-      );
-    }
-    if (typeof v === "string" && v.includes(":")) {
-      issues.add(
-        `${field}.${f}`,
-        `${f} contains ':'; remove it: mc reads MC_HOST_<alias> credentials up to the first ':' (generate passwords without ':').`,
-      );
-    }
-    if (typeof v === "string" && /[\n\r\0]/.test(v))
-      issues.add(`${field}.${f}`, `${f} contains a newline; remove it (env files cannot hold newlines).`);
-  }
+  else checkRule(issues, `${field}.rootPassword`, password, rules.rootPassword);
 }
 
-/** Extra environment variables for MinIO. */
-export function checkExtraEnv(issues: Issues, field: string, env: unknown): void {
+/** The variables the library sets itself, which extraEnv may not set. */
+export const MANAGED_MINIO_VARIABLES: ReadonlySet<string> = new Set<string>([
+  "MINIO_ROOT_USER",
+  "MINIO_ROOT_PASSWORD",
+  "MINIO_VOLUMES",
+  "MINIO_OPTS",
+  ...MINIO_KES_VARIABLES,
+]);
+
+/** Extra environment variables for MinIO (`MINIO_*` only, unless `allowAny`). */
+export function checkExtraEnv(
+  issues: Issues,
+  field: string,
+  env: unknown,
+  opts: { allowAny?: boolean } = {},
+): void {
   if (env === undefined) return;
-  if (typeof env !== "object" || env === null) {
+  if (!checkPlain(issues, field, env, '{ MINIO_BROWSER: "off" }')) return;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) {
     issues.add(field, "pass extraEnv as an object of NAME: value.");
     return;
   }
-  const managed = new Set<string>([
-    "MINIO_ROOT_USER",
-    "MINIO_ROOT_PASSWORD",
-    "MINIO_VOLUMES",
-    "MINIO_OPTS",
-    ...MINIO_KES_VARIABLES,
-  ]);
   for (const [name, value] of Object.entries(env)) {
     const f = `${field}.${name}`;
-    if (!isValidEnvName(name))
-      issues.add(
-        f,
-        `${JSON.stringify(name)} is not a valid variable name; rename it with letters, digits and '_' only, not starting with a digit.`,
-      );
-    else if (managed.has(name))
+    if (!checkRule(issues, f, name, opts.allowAny ? rules.envName : rules.minioVariable)) {
+      // reported
+    } else if (MANAGED_MINIO_VARIABLES.has(name))
       issues.add(
         f,
         `${name} is set by the library from its own arguments; use the matching argument (rootUser, drives, kes, …) instead.`,
@@ -569,36 +457,13 @@ export function checkExtraEnv(issues: Issues, field: string, env: unknown): void
         "MINIO_KMS_KES_CA_PATH is not a MinIO variable and is ignored; remove it: the CA comes from the kes argument as MINIO_KMS_KES_CAPATH.",
       );
     }
-    const v = known(value as string | undefined);
-    if (typeof v === "string" && /[\n\r\0]/.test(v))
-      issues.add(f, "the value contains a newline; remove it (systemd env files cannot hold newlines).");
+    checkRule(issues, f, value, rules.lineValue);
   }
 }
 
-/** An S3 bucket name (AWS rules, which MinIO follows). */
+/** An S3 bucket name ({@link rules.bucketName}). */
 export function checkBucketName(issues: Issues, field: string, name: unknown): void {
-  if (typeof name !== "string" || name === "") {
-    issues.add(field, 'set a bucket name, e.g. "invoices".');
-    return;
-  }
-  if (name.length < 3 || name.length > 63)
-    issues.add(field, `bucket name ${JSON.stringify(name)} has ${name.length} characters; use 3–63.`);
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
-    issues.add(
-      field,
-      `bucket name ${JSON.stringify(name)} breaks the S3 naming rules; rename it with lowercase letters, digits, '.' and '-', starting and ending with a letter or digit.`,
-    );
-  } else if (/^(xn--|sthree-)/.test(name) || /(-s3alias|--ol-s3)$/.test(name)) {
-    issues.add(
-      field,
-      `bucket name ${JSON.stringify(name)} uses a prefix or suffix S3 reserves (xn--, sthree-, -s3alias, --ol-s3); rename it.`,
-    );
-  } else if (/\.\.|\.-|-\./.test(name) || isIP(name) === 4) {
-    issues.add(
-      field,
-      `bucket name ${JSON.stringify(name)} looks like an IP address or has '..', '.-' or '-.'; rename it, e.g. "invoices".`,
-    );
-  }
+  checkRule(issues, field, name ?? "", rules.bucketName);
 }
 
 /** Drive lists of a MinIO deployment. */
@@ -628,18 +493,20 @@ export function checkDrives(
     counts.add(list.length);
     const seen = new Set<string>();
     list.forEach((d, i) => {
-      checkAbsolutePath(issues, `${f}[${i}]`, d, "drive path");
-      checkNotSystemDirectory(issues, `${f}[${i}]`, d, "drive", "/mnt/disk1 or /var/lib/minio/data1");
-      if (typeof d === "string") {
-        const norm = d.replace(/\/+$/, "");
-        if (seen.has(norm)) issues.add(`${f}[${i}]`, `drive ${d} is listed twice; list each drive once.`);
-        seen.add(norm);
-        if (/[{}]/.test(d))
-          issues.add(
-            `${f}[${i}]`,
-            `write drives one by one (${d} has '{…}'); the library renders MinIO's {1...n} notation itself.`,
-          );
+      if (typeof d === "string" && /[{}]/.test(d)) {
+        issues.add(
+          `${f}[${i}]`,
+          `write drives one by one (${d} has '{…}'); the library renders MinIO's {1...n} notation itself.`,
+        );
+        return;
       }
+      const ok = checkRule(issues, `${f}[${i}]`, d, rules.absolutePath("drive path"));
+      // Also for a path written with trailing or doubled slashes, so the fix is not a second round.
+      checkNotSystemDirectory(issues, `${f}[${i}]`, d, "drive", "/mnt/disk1 or /var/lib/minio/data1");
+      if (!ok) return;
+      if (seen.has(d as string))
+        issues.add(`${f}[${i}]`, `drive ${d} is listed twice; list each drive once.`);
+      seen.add(d as string);
     });
   }
   if (counts.size > 1) {

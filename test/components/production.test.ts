@@ -3,6 +3,9 @@ import { deployProduction } from "../../examples/production/deploy";
 import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { captureGraph, type Graph, resolved, scriptOf } from "../helpers/mockGraph";
 
+/** A placeholder in PEM form (the CA file is only written, never parsed). */
+const VAULT_CA_PEM = "-----BEGIN CERTIFICATE-----\nVAULT-CA\n-----END CERTIFICATE-----\n";
+
 const hk = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const mk = (name: string, i: number, dns: string) => ({
   name,
@@ -19,7 +22,7 @@ const config = {
   kesHosts,
   vault: {
     endpoint: "https://vault.example.net:8200",
-    caCertPem: "VAULT-CA-PEM",
+    caCertPem: VAULT_CA_PEM,
     roleId: "role-id-1",
     secretId: "secret-id-1",
   },
@@ -97,7 +100,7 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
     const secrets = g.byName("kes-kes1-secrets");
     expect(String(secrets.inputs.stdin)).toContain("KES_VAULT_APPROLE_SECRET='secret-id-1'");
     expect(secrets.secretPaths).toContain("stdin");
-    expect(String(g.byName("kes-kes1-kms-vault-ca-crt").inputs.stdin)).toBe("VAULT-CA-PEM");
+    expect(String(g.byName("kes-kes1-kms-vault-ca-crt").inputs.stdin)).toBe(VAULT_CA_PEM);
   });
 
   it("gives each MinIO node a certificate for its DNS name, plus localhost", () => {

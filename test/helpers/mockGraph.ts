@@ -238,7 +238,8 @@ export function isSecret<T>(o: pulumi.Output<T>): Promise<boolean> {
 
 /**
  * The script a step runs for `op`: from its stdin program when the step is a script step
- * (`bash -s <op> # …`, lib/core/stepProgram.ts), else its inline command.
+ * (`bash -s <op> # …`, lib/core/stepProgram.ts), else the script inside its inline
+ * `[sudo -n ]bash -c '<script>'` command.
  */
 export function scriptOf(n: GraphNode, op: "create" | "update" | "delete" = "create"): string {
   const line = String(n.inputs[op] ?? "");
@@ -247,5 +248,7 @@ export function scriptOf(n: GraphNode, op: "create" | "update" | "delete" = "cre
     if (s === undefined) throw new Error(`${n.name}: its stdin program has no ${op} script`);
     return s;
   }
-  return line;
+  const m = /^(?:sudo -n )?bash -c '([\s\S]*)'$/.exec(line);
+  if (!m) throw new Error(`${n.name}: ${op} is neither bash -s nor bash -c '…': ${line.slice(0, 60)}`);
+  return m[1]!.replace(/'\\''/g, "'");
 }

@@ -18,6 +18,9 @@ import { providerViolations, SECRET_SIG, SECRET_VAL, UNKNOWN } from "../../scrip
 import { scenarioProgram, tlsProgram } from "../e2e/programs";
 import { captureGraph, type Graph } from "../helpers/mockGraph";
 
+/** A placeholder in PEM form (the CA file is only written, never parsed). */
+const VAULT_CA_PEM = "-----BEGIN CERTIFICATE-----\nVAULT-CA\n-----END CERTIFICATE-----\n";
+
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const host = (name: string, i: number) => ({
   name,
@@ -65,7 +68,7 @@ const programs: Array<[string, () => void]> = [
         kesHosts: [1, 2].map((i) => ({ ...host(`kes${i}`, 10 + i), internalAddress: `kes${i}.example.net` })),
         vault: {
           endpoint: "https://vault.example.net:8200",
-          caCertPem: "VAULT-CA-PEM",
+          caCertPem: VAULT_CA_PEM,
           roleId: "role-id-1",
           secretId: "secret-id-1",
         },

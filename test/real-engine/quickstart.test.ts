@@ -77,7 +77,10 @@ describe.skipIf(skip !== undefined)(
       await set("sshPrivateKey", tb.privateKeyPem, true);
       await set("rootPassword", "quickstart-Root-Password-1", true);
       for (const b of ["kes", "minio", "mc"] as const)
-        await setObject(`${b}Binary`, { url: served.sources[b].url!, sha256: served.sources[b].sha256! });
+        await setObject(`${b}Binary`, {
+          url: served.sources[b].url as string,
+          sha256: served.sources[b].sha256!,
+        });
     }, 900_000);
 
     afterAll(async () => {

@@ -81,7 +81,7 @@ const VAULT_K8S_PATH: Keystore = {
   ...VAULT_K8S_BASE,
   tls: { ...VAULT_K8S_BASE.tls },
   transit: { ...VAULT_K8S_BASE.transit },
-  kubernetes: { namespace: "/", engine: "kubernetes", role: "kes-server", jwt: K8S_JWT_PATH },
+  kubernetes: { namespace: "/", engine: "kubernetes", role: "kes-server", jwtFile: K8S_JWT_PATH },
 };
 
 const AWS_STATIC: Keystore = {
@@ -755,6 +755,23 @@ describe("renderKesConfig errors", () => {
     expect(() =>
       renderKesConfig(configFor({ ...vault, approle, tls: { certFile: "/etc/kes/certs/vault-client.crt" } })),
     ).toThrow(/keystore\.tls\.keyFile and keystore\.tls\.certFile/);
+  });
+
+  it("takes jwt as the token (a secret) and jwtFile as a path, exactly one; refuses a token KES would read as a path", () => {
+    expect(() =>
+      renderKesConfig(
+        configFor({ ...vault, kubernetes: { role: "kes", jwt: K8S_JWT, jwtFile: K8S_JWT_PATH } }),
+      ),
+    ).toThrow(/exactly one of keystore\.kubernetes\.jwt and keystore\.kubernetes\.jwtFile/);
+    // Before: a value with "/" was written into the (non-secret) config as a path.
+    expect(() =>
+      renderKesConfig(configFor({ ...vault, kubernetes: { role: "kes", jwt: "abc/def.ghi.jkl" } })),
+    ).toThrow(/keystore\.kubernetes\.jwt: jwt is not a JWT/);
+    expect(() =>
+      renderKesConfig(
+        configFor({ ...vault, kubernetes: { role: "kes", jwtFile: "/var/run/secrets/%h/token" } }),
+      ),
+    ).toThrow(/keystore\.kubernetes\.jwtFile/);
   });
 
   it("rejects transit without a key", () => {

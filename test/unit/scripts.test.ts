@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -121,7 +121,7 @@ const goldens: Array<[string, () => string]> = [
     () =>
       installBinaryScript({
         destPath: "/usr/local/bin/minio",
-        sha256: SHA_A.toUpperCase(),
+        sha256: SHA_A,
         uploadedPath: "/root/.pulumi-minio-kes/upload/minio",
         mode: "0755",
       }),
@@ -229,11 +229,12 @@ describe("golden scripts", () => {
 
   it("variants of every script pass shellcheck", () => {
     const variants = [
-      installBinaryScript({ destPath: "/opt/x y/bin/kes", sha256: SHA_A, url: "file:///tmp/kes" }),
+      installBinaryScript({ destPath: "/opt/x-y/bin/kes", sha256: SHA_A, url: "file:///tmp/kes" }),
+      installBinaryScript({ destPath: "/opt/x-y/bin/kes", sha256: SHA_A, urlOnStdin: true }),
       checkPreinstalledBinaryScript({ path: "/usr/local/bin/kes" }),
       writeFileScript({ path: "/etc/default/minio", mode: "600", owner: "minio-user", group: "minio-user" }),
       writeFileScript({
-        path: "/etc/it's here/f",
+        path: "/etc/it-s.here/f",
         mode: "0644",
         owner: "root",
         group: "root",
@@ -431,6 +432,54 @@ describe("installBinaryScript", () => {
     expect(r.stderr).toContain("download of");
     expect(readFileSync(dest, "utf8")).toBe(v1);
     expect(readdirSync(destDir)).toEqual(["kes"]);
+  });
+
+  it("takes a secret (presigned) URL on stdin: curl gets it through --config -, so no argv and no error shows it", async () => {
+    const base = freshDir("bin-secret-url");
+    const v1 = "#!/bin/sh\necho v1\n";
+    writeFileSync(join(base, "kes"), v1);
+    // A server in its own process (the scripts run with spawnSync, which blocks this one): the
+    // binary with the right signature, 403 otherwise, like an expired presigned URL.
+    const server = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs=require("fs");require("http").createServer((q,r)=>{if(q.url==="/kes?X-Amz-Signature=s3cr3t-sig"){r.end(fs.readFileSync(${JSON.stringify(join(base, "kes"))}))}else{r.statusCode=403;r.end("expired")}}).listen(0,"127.0.0.1",function(){console.log(this.address().port)})`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const port = await new Promise<string>((res) =>
+        server.stdout!.once("data", (d) => res(String(d).trim())),
+      );
+      // curl wrapped to record its command line.
+      const fake = freshDir("bin-secret-url-path");
+      const argvLog = join(base, "argv.log");
+      writeExec(
+        join(fake, "curl"),
+        `#!/bin/sh\nprintf '%s\\n' "$*" >>${shQuote(argvLog)}\nexec ${shQuote(spawnSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim())} "$@"\n`,
+      );
+      const dest = join(base, "usr", "local", "bin", "kes");
+      const script = installBinaryScript({ destPath: dest, sha256: sha256(v1), urlOnStdin: true });
+      expect(script).not.toContain("s3cr3t");
+      const url = `http://127.0.0.1:${port}/kes?X-Amz-Signature=s3cr3t-sig`;
+      let r = run(script, { input: `${url}\n`, path: fake });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("installed\n");
+      expect(readFileSync(dest, "utf8")).toBe(v1);
+      rmSync(dest);
+      r = run(script, { input: `${url.replace("s3cr3t-sig", "s3cr3t-old")}\n`, path: fake });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("download from the secret URL failed (not shown)");
+      expect(`${r.stdout}${r.stderr}`).not.toContain("s3cr3t");
+      const argv = readFileSync(argvLog, "utf8");
+      expect(argv).toContain("--config -");
+      expect(argv).not.toContain("s3cr3t");
+      r = run(script, { input: "\n", path: fake });
+      expect(r.stderr).toContain("no http(s) download URL on stdin");
+    } finally {
+      server.kill();
+    }
   });
 
   it("installs an uploaded file, removes the upload, keeps it on mismatch", () => {
@@ -1016,10 +1065,42 @@ describe("invalid inputs are rejected at render time, naming the field", () => {
       () => writeFileScript({ path: "etc/x", mode: "0644", owner: "root", group: "root" }),
       /path/,
     ],
-    ["newline in path", () => removeFileScript({ path: "/etc/a\nb" }), /path must not contain/],
+    [
+      "newline in path",
+      () => removeFileScript({ path: "/etc/a\nb" }),
+      /path: .*contains whitespace or control/,
+    ],
+    // systemd and the shell would read these differently from what was checked (security review, row 9).
+    [
+      "% in a path",
+      () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/%h" }),
+      /path: .*characters systemd or the shell would read differently/,
+    ],
+    [
+      "backslash in a path",
+      () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/\\x41" }),
+      /path: .*characters systemd/,
+    ],
+    [
+      "quote in a path",
+      () => checkPreinstalledBinaryScript({ path: '/usr/local/bin/mi"nio' }),
+      /path: .*characters systemd/,
+    ],
+    [
+      "space in a path",
+      () => writeFileScript({ path: "/etc/it's here/f", mode: "0644", owner: "root", group: "root" }),
+      /path: .*whitespace/,
+    ],
+    [
+      "upper-case sha256",
+      () => installBinaryScript({ destPath: "/x", sha256: SHA_A.toUpperCase(), url: "https://e/x" }),
+      /sha256: set sha256 to the 64 lowercase hex/,
+    ],
     ["root path", () => removeFileScript({ path: "/" }), /path/],
-    ["dot-dot path", () => removeFileScript({ path: "/etc/../x" }), /path must be a normalised path/],
-    ["empty path", () => checkPreinstalledBinaryScript({ path: "" }), /path must be a non-empty string/],
+    ["dot-dot path", () => removeFileScript({ path: "/etc/../x" }), /path: .*contains '\.\.'/],
+    ["doubled slash", () => removeFileScript({ path: "/etc//x" }), /path: .*has '\/\/' or '\/\.\/'/],
+    ["trailing slash", () => removeFileScript({ path: "/etc/x/" }), /path: .*ends in '\/'/],
+    ["empty path", () => checkPreinstalledBinaryScript({ path: "" }), /path: path must be an absolute path/],
     ["bad mode", () => writeFileScript({ path: "/x", mode: "0999", owner: "root", group: "root" }), /mode/],
     [
       "numeric owner",
@@ -1040,7 +1121,7 @@ describe("invalid inputs are rejected at render time, naming the field", () => {
       "url and uploadedPath",
       () =>
         installBinaryScript({ destPath: "/x", sha256: SHA_A, url: "https://e/x", uploadedPath: "/tmp/x" }),
-      /exactly one of url and uploadedPath/,
+      /exactly one of url, urlOnStdin and uploadedPath/,
     ],
     ["neither url nor upload", () => installBinaryScript({ destPath: "/x", sha256: SHA_A }), /exactly one/],
     [

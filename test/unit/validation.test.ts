@@ -169,15 +169,17 @@ beforeAll(async () => {
     binary: binary("kes"),
     minioKeyNames: ["minio-*"],
   });
+  // Host "kes9" at minio9's address: one machine under two names (the deployments below have
+  // their own hosts: two components writing the same files on one host are refused).
   inst.kesOnMinioPort = new KesServer("kes-shared", {
-    hosts: [host("minio1")],
+    hosts: [{ ...host("kes9"), address: "minio9.example.net" }],
     kms: inst.kms,
     binary: binary("kes"),
     port: 9000,
     minioKeyNames: ["minio-*"],
   });
-  const minioArgs = (kes: boolean, mc: boolean): MinioDeploymentArgs => ({
-    nodes: [host("minio1")],
+  const minioArgs = (kes: boolean, mc: boolean, node = "minio1"): MinioDeploymentArgs => ({
+    nodes: [host(node)],
     drives: ["/mnt/disk1"],
     rootUser: "admin",
     rootPassword: "correct-horse-battery",
@@ -186,8 +188,8 @@ beforeAll(async () => {
     ...(mc ? { mc: binary("mc") } : {}),
   });
   inst.deployment = new MinioDeployment("minio", minioArgs(true, true));
-  inst.noKes = new MinioDeployment("minio-nokes", minioArgs(false, true));
-  inst.noMc = new MinioDeployment("minio-nomc", minioArgs(true, false));
+  inst.noKes = new MinioDeployment("minio-nokes", minioArgs(false, true, "minio3"));
+  inst.noMc = new MinioDeployment("minio-nomc", minioArgs(true, false, "minio4"));
   await settle();
 });
 
@@ -514,7 +516,7 @@ const kmsRows: Row<KmsTargetArgs>[] = [
       a.filesystem = { acknowledgeDevelopmentOnly: true, path: "keys" };
     },
     field: "filesystem.path",
-    fix: /set it to an absolute directory on the KES hosts/,
+    fix: /must be an absolute path; write it from the root, e\.g\. \/var\/lib\/kes\/keys/,
   },
   {
     desc: "gcp with an empty projectId",
@@ -1105,7 +1107,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.drives = ["/mnt/../etc", "/mnt/disk2"];
     },
     field: "drives[0]",
-    fix: /use a dedicated directory/,
+    fix: /contains '\.\.'; write the directory it means/,
   },
   {
     desc: "drive /etc (a system directory would be handed to minio-user)",
@@ -1329,12 +1331,20 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
     fix: /use node names as keys of nodeDrives \(minio1, minio2\)/,
   },
   {
-    desc: "the same drive twice, once with a trailing slash",
+    desc: "the same drive twice",
     bad: (a) => {
-      a.drives = ["/mnt/disk1", "/mnt/disk1/"];
+      a.drives = ["/mnt/disk1", "/mnt/disk1"];
     },
     field: "drives[1]",
     fix: /list each drive once/,
+  },
+  {
+    desc: "a drive with a trailing slash (the renderer refused it later, outside the issue list)",
+    bad: (a) => {
+      a.drives = ["/mnt/disk1", "/mnt/disk2/"];
+    },
+    field: "drives[1]",
+    fix: /ends in '\/'; write it without the trailing slash, e\.g\. "\/mnt\/disk2"/,
   },
   {
     desc: "two nodes with the same address",
@@ -1420,13 +1430,14 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
     fix: /both 9001; use two different ports/,
   },
   {
-    desc: "KES on a MinIO node listening on MinIO's port",
+    desc: "KES on a MinIO node (same address, another host name) listening on MinIO's port",
     bad: (a) => {
       a.kes = inst.kesOnMinioPort;
+      a.nodes = [host("minio9"), host("minio2")];
       delete a.port;
     },
     field: "port",
-    fix: /KES listens on 9000 on minio1, which MinIO shares; use different ports for KES and MinIO/,
+    fix: /KES listens on 9000 on minio9, which MinIO shares; use different ports for KES and MinIO/,
   },
   {
     desc: "rootUser shorter than 3 characters",
@@ -1458,7 +1469,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.rootPassword = "correct-horse\nbattery";
     },
     field: "rootPassword",
-    fix: /contains a newline; remove it/,
+    fix: /contains a newline or NUL; remove it/,
   },
   {
     desc: "rootPassword with ':'",
@@ -1546,7 +1557,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.binary!.url = "ftp://mirror.example.net/minio";
     },
     field: "binary.url",
-    fix: /use an http\(s\) URL without spaces or quotes/,
+    fix: /use an http\(s\) URL without spaces, quotes or backslashes/,
   },
   {
     desc: "binary url that is not a URL",
@@ -1554,7 +1565,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.binary!.url = "not a url";
     },
     field: "binary.url",
-    fix: /use an http\(s\) URL without spaces or quotes/,
+    fix: /use an http\(s\) URL without spaces, quotes or backslashes/,
   },
   {
     desc: "binary name '../minio' (path traversal)",
