@@ -161,6 +161,25 @@ export function certificateCoversRule(h: HostArgs, extraHost?: string): Rule {
 }
 
 /**
+ * A certificate brought for host `h`, checked once it and the host's service address resolve:
+ * PEM, with a SAN for that address (and for `extraHost`), by the validator's rule.
+ */
+export function checkedCertificate(
+  parent: pulumi.Resource,
+  component: string,
+  field: string,
+  certPem: pulumi.Input<string>,
+  h: HostArgs,
+  extraHost?: string,
+): pulumi.Output<string> {
+  const pair = pulumi.all([certPem, h.internalAddress ?? h.address]);
+  return checked(parent, component, field, pair, (v) => {
+    const [pem, address] = v as [string, string];
+    return certificateCoversRule({ ...h, address, internalAddress: undefined }, extraHost)(pem);
+  }).apply(([pem]) => pem);
+}
+
+/**
  * Where a host is, for telling whether two components share it: its service address in
  * canonical form when known now, else its name.
  */

@@ -40,8 +40,8 @@ import type { BinarySourceArgs, KesServerArgs } from "./args";
 import { type HostArgs, hostConnection } from "./hosts";
 import {
   CertificateAuthority,
-  certificateCoversRule,
   checked,
+  checkedCertificate,
   checkedHost,
   claimHostPaths,
   hostIdentity,
@@ -103,9 +103,9 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
   }
   if (t?.certificates) {
-    const names = (args.hosts ?? []).map((h) => h.name);
+    const names = (Array.isArray(args.hosts) ? args.hosts : []).map((h) => h.name);
     for (const [hostName, pair] of Object.entries(t.certificates)) {
-      const host = (args.hosts ?? []).find((h) => h.name === hostName);
+      const host = (Array.isArray(args.hosts) ? args.hosts : []).find((h) => h.name === hostName);
       if (!host) {
         issues.add(
           `tls.certificates.${hostName}`,
@@ -163,6 +163,8 @@ export function installBinarySteps(
   src: BinarySourceArgs,
   defaultName: string,
   dependsOn: pulumi.Resource[],
+  /** How errors name the component and the argument (`MinioDeployment minio`, `mc`). */
+  where: { component: string; field: string },
 ): { step: pulumi.Resource; path: string; revision: string } {
   if (src.preinstalledPath !== undefined) {
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
@@ -205,7 +207,7 @@ export function installBinarySteps(
     ...(secretUrl
       ? {
           stdin: pulumi
-            .secret(checked(parent, componentName, "binary.url", url, downloadUrl))
+            .secret(checked(parent, where.component, `${where.field}.url`, url, downloadUrl))
             .apply((u) => `${u}\n`),
           secret: true,
         }
@@ -424,7 +426,7 @@ export class KesServer extends pulumi.ComponentResource {
     const notAfter: Record<string, pulumi.Output<string>> = {};
     const gates: pulumi.Resource[] = [];
     let previousGates: pulumi.Resource[] = [];
-    for (const [hi, host] of hosts.entries()) {
+    for (const host of hosts) {
       const addr = pulumi.output(host.internalAddress ?? host.address);
       const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
       endpoints.push(endpoint);
@@ -433,7 +435,7 @@ export class KesServer extends pulumi.ComponentResource {
       if (host.name in byo) {
         const f = `tls.certificates.${host.name}`;
         server = {
-          certPem: chk(`${f}.certPem`, byo[host.name]!.certPem, certificateCoversRule(args.hosts[hi]!)),
+          certPem: checkedCertificate(this, component, `${f}.certPem`, byo[host.name]!.certPem, host),
           keyPem: pulumi.secret(chk(`${f}.keyPem`, byo[host.name]!.keyPem, rules.privateKeyPem)),
         };
         notAfter[host.name] = server.certPem.apply((p) => new X509Certificate(p).validToDate.toISOString());
@@ -459,7 +461,10 @@ export class KesServer extends pulumi.ComponentResource {
           home: KES_PATHS.home,
         }),
       });
-      const binary = installBinarySteps(this, name, host, args.binary, "kes", [user]);
+      const binary = installBinarySteps(this, name, host, args.binary, "kes", [user], {
+        component,
+        field: "binary",
+      });
       const file = (
         concern: string,
         path: string,

@@ -47,8 +47,8 @@ import type { CertificatePairArgs, ExternalKesArgs, MinioDeploymentArgs, TlsArgs
 import type { HostArgs } from "./hosts";
 import {
   CertificateAuthority,
-  certificateCoversRule,
   checked,
+  checkedCertificate,
   checkedHost,
   claimHostPaths,
   hostIdentity,
@@ -82,7 +82,9 @@ function isKesServer(k: unknown): k is KesServer {
 export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   const issues = new Issues();
   checkHosts(issues, "nodes", args?.nodes);
-  const names = (args?.nodes ?? []).map((n) => n?.name).filter((n): n is string => typeof n === "string");
+  const names = (Array.isArray(args?.nodes) ? args.nodes : [])
+    .map((n) => n?.name)
+    .filter((n): n is string => typeof n === "string");
   if (args?.existing === undefined) {
     checkDrives(issues, "drives", args?.drives, args?.nodeDrives, names);
     checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
@@ -206,7 +208,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   const t = args?.tls;
   if (t !== undefined && typeof t === "object" && t.certificates) {
     for (const [hostName, pair] of Object.entries(t.certificates)) {
-      const node = (args.nodes ?? []).find((n) => n.name === hostName);
+      const node = (Array.isArray(args.nodes) ? args.nodes : []).find((n) => n.name === hostName);
       if (!node)
         issues.add(
           `tls.certificates.${hostName}`,
@@ -435,12 +437,14 @@ export class MinioDeployment extends pulumi.ComponentResource {
       for (const [i, n] of nodes.entries()) {
         if (n.name in byo) {
           const f = `tls.certificates.${n.name}`;
-          const plainNode = args.nodes[i]!;
           serverCerts[n.name] = {
-            certPem: chk(
+            certPem: checkedCertificate(
+              this,
+              component,
               `${f}.certPem`,
               byo[n.name]!.certPem,
-              certificateCoversRule(plainNode, n.name === this.adminHost ? "localhost" : undefined),
+              n,
+              n.name === this.adminHost ? "localhost" : undefined,
             ),
             keyPem: pulumi.secret(chk(`${f}.keyPem`, byo[n.name]!.keyPem, rules.privateKeyPem)),
           };
@@ -582,7 +586,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
           }),
           dependsOn: [user],
         });
-        const binary = installBinarySteps(this, name, node, args.binary!, "minio", [user]);
+        const binary = installBinarySteps(this, name, node, args.binary!, "minio", [user], {
+          component,
+          field: "binary",
+        });
         binaryPath = binary.path;
         triggers.push(`binary:${binary.revision}`);
         deps.push(drives, binary.step);
@@ -687,9 +694,18 @@ export class MinioDeployment extends pulumi.ComponentResource {
     const deps: pulumi.Resource[] = [...services];
     let mcPath: string | undefined;
     if (mcSrc) {
-      const mc = installBinarySteps(this, name, this.adminNode, mcSrc, "mc", [
-        ...(adminPrereqs ? [adminPrereqs] : []),
-      ]);
+      const mc = installBinarySteps(
+        this,
+        name,
+        this.adminNode,
+        mcSrc,
+        "mc",
+        adminPrereqs ? [adminPrereqs] : [],
+        {
+          component,
+          field: "mc",
+        },
+      );
       mcPath = mc.path;
       deps.push(mc.step);
     }

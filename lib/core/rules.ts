@@ -330,7 +330,7 @@ export const kesApiKey: Rule = (v) => {
   if (typeof v !== "string" || !v.startsWith("kes:v1:"))
     return "the API key does not start with kes:v1:; make one with kesApiKeyFromPrivateKey or `kes identity new`.";
   if (!/^kes:v1:[A-Za-z0-9+/]+={0,2}$/.test(v))
-    return "the API key has characters base64 does not use; copy it again from `kes identity new` (kes:v1: followed by base64).";
+    return "the API key has characters base64 does not use; make a new one with kesApiKeyFromPrivateKey or `kes identity new` (kes:v1: followed by base64).";
   return undefined;
 };
 

@@ -1,7 +1,8 @@
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
-import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
+import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import { captureGraph, scriptOf } from "../helpers/mockGraph";
 
@@ -279,5 +280,170 @@ describe("bucket verification result", () => {
     expect(bucketResultVerified("verified=true")).toBe(false);
     expect(bucketResultVerified("")).toBe(false);
     expect(bucketResultVerified(undefined)).toBe(false);
+  });
+});
+
+describe("what two components would both write on one host is refused (security review, row 14)", () => {
+  const node = (name: string, address: string) => ({ name, address, privateKey: "k", hostKey });
+  const kms = () => new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+  const minio = (name: string, n: ReturnType<typeof node>, extra: Record<string, unknown> = {}) =>
+    new MinioDeployment(name, {
+      nodes: [n],
+      drives: ["/mnt/disk1"],
+      rootUser: "admin",
+      rootPassword: "a-long-root-password",
+      binary: bin("minio"),
+      ...extra,
+    });
+  const failure = async (program: () => void): Promise<string> => {
+    try {
+      await captureGraph(program);
+    } catch (e) {
+      return String((e as Error).message);
+    }
+    return "no error";
+  };
+
+  it("two MinioDeployments on one host (the env file, unit, binary and ports of each)", async () => {
+    const msg = await failure(() => {
+      minio("a", node("m1", "10.0.0.7"));
+      minio("b", node("other-name", "10.0.0.7"), { port: 9100, consolePort: 9101, drives: ["/mnt/disk9"] });
+    });
+    expect(msg).toContain("invalid arguments for MinioDeployment b:");
+    expect(msg).toContain(
+      "  - nodes[0]: host other-name already has file /etc/default/minio from MinioDeployment a, so the two would overwrite each other",
+    );
+    expect(msg).toContain("already has unit minio.service from MinioDeployment a");
+  });
+
+  it("MinIO installed as /usr/local/bin/kes on the host KES runs on, under another host name (rows 7, 14)", async () => {
+    const msg = await failure(() => {
+      new KesServer("kes", {
+        hosts: [node("kes1", "10.0.0.8")],
+        kms: kms(),
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      minio("m", node("minio1", "10.0.0.8"), { binary: { ...bin("minio"), name: "kes" } });
+    });
+    expect(msg).toContain("host minio1 already has file /usr/local/bin/kes from KesServer kes");
+  });
+
+  it("two EncryptedBuckets for one bucket", async () => {
+    const msg = await failure(() => {
+      const kes = new KesServer("kes", {
+        hosts: [node("kes1", "10.0.0.9")],
+        kms: kms(),
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      const d = minio("m", node("minio1", "10.0.0.10"), {
+        kes,
+        defaultKeyName: "minio-default",
+        mc: bin("mc"),
+      });
+      new EncryptedBucket("b1", { deployment: d, bucket: "invoices" });
+      new EncryptedBucket("b2", { deployment: d, bucket: "invoices", keyName: "minio-other" });
+    });
+    expect(msg).toContain("invalid arguments for EncryptedBucket b2:");
+    expect(msg).toContain(
+      '  - bucket: EncryptedBucket b1 already manages bucket "invoices" on this deployment',
+    );
+  });
+
+  it("KES and MinIO on one machine under two names order MinIO after KES (detected by address, row 7)", async () => {
+    const g = await captureGraph(() => {
+      const kes = new KesServer("kes", {
+        hosts: [node("kes1", "10.0.0.11")],
+        kms: kms(),
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      minio("m", node("minio1", "10.0.0.11"), { kes, defaultKeyName: "minio-default" });
+    });
+    expect(String(g.byName("m-minio1-unit").inputs.stdin)).toMatch(/^After=.*kes\.service/m);
+  });
+
+  it("the same components on separate hosts are accepted", async () => {
+    const g = await captureGraph(() => {
+      minio("a", node("m1", "10.0.0.12"));
+      minio("b", node("m2", "10.0.0.13"));
+    });
+    expect(g.byName("b-m2-env").type).toBe("command:remote:Command");
+  });
+});
+
+describe("component names (security review, row 13)", () => {
+  it.each(["prod minio", "eu/minio", "-minio", "minio:prod"])(
+    "refuses %j before any child, naming the fix",
+    async (name) => {
+      let msg = "";
+      try {
+        await captureGraph(() => {
+          new KmsTarget(name, { filesystem: { acknowledgeDevelopmentOnly: true } });
+        });
+      } catch (e) {
+        msg = String((e as Error).message);
+      }
+      expect(msg).toContain("  - name: component name");
+      expect(msg).toMatch(/rename it with letters, digits, '\.', '_' and '-'/);
+    },
+  );
+});
+
+describe("IPv6 addresses (security review, row 5)", () => {
+  it("are bracketed in MINIO_VOLUMES, endpoints, KES endpoints and health checks, and are SANs as IPs", async () => {
+    const g = await captureGraph(() => {
+      const kms = new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+      const kes = new KesServer("kes", {
+        hosts: [{ name: "kes1", address: "fd00::5", privateKey: "k", hostKey }],
+        kms,
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      new MinioDeployment("m", {
+        nodes: [
+          { name: "minio1", address: "198.18.0.21", internalAddress: "fd00::10", privateKey: "k", hostKey },
+          { name: "minio2", address: "198.18.0.22", internalAddress: "fd00::11", privateKey: "k", hostKey },
+        ],
+        drives: ["/mnt/disk1", "/mnt/disk2"],
+        rootUser: "admin",
+        rootPassword: "a-long-root-password",
+        binary: bin("minio"),
+        kes,
+        defaultKeyName: "minio-default",
+        tls: true,
+      });
+    });
+    const env = String(g.byName("m-minio1-env").inputs.stdin);
+    expect(env).toContain(
+      "MINIO_VOLUMES='https://[fd00::10]:9000/mnt/disk1 https://[fd00::10]:9000/mnt/disk2 https://[fd00::11]:9000/mnt/disk1 https://[fd00::11]:9000/mnt/disk2'",
+    );
+    expect(env).toContain("MINIO_KMS_KES_ENDPOINT='https://[fd00::5]:7373'");
+    expect(scriptOf(g.byName("m-minio1-service"))).toContain("base_url='https://[fd00::10]:9000'");
+    expect(g.byName("m-minio1-server-csr").inputs.ipAddresses).toEqual(["fd00::10", "127.0.0.1"]);
+  });
+});
+
+describe("a secret binary URL (security review, row 12)", () => {
+  it.each([
+    ["a presigned URL (a query string)", "https://s3.example.net/minio?X-Amz-Signature=abc123sig"],
+    ["an Output", "https://mirror.example.net/minio-from-secret"],
+  ])("%s travels on stdin as a secret, never in a command line", async (_how, url) => {
+    const g = await captureGraph(() => {
+      new MinioDeployment("m", {
+        nodes: [{ name: "minio1", address: "198.18.0.21", privateKey: "k", hostKey }],
+        drives: ["/mnt/disk1"],
+        rootUser: "admin",
+        rootPassword: "a-long-root-password",
+        binary: { url: url.includes("?") ? url : pulumi.secret(url), sha256: "d".repeat(64) },
+      });
+    });
+    const step = g.byName("m-minio1-minio-binary");
+    expect(step.secretPaths).toContain("stdin");
+    expect(String(step.inputs.stdin)).toBe(`${url}\n`);
+    expect(String(step.inputs.create)).not.toContain(url);
+    expect(step.inputs.logging).toBe("none");
+    for (const n of g.nodes) if (n !== step) expect(JSON.stringify(n.wire), n.name).not.toContain(url);
   });
 });

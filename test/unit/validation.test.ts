@@ -1823,6 +1823,550 @@ const bucketRows: Row<EncryptedBucketArgs>[] = [
 ];
 
 // ---------------------------------------------------------------------------------------
+// Rows of the security review (issue 9): rows 4-15 and the one-rulebook rows
+// ---------------------------------------------------------------------------------------
+
+const lazy = <T>(v: T) => pulumi.output(v) as unknown as never;
+const PEM_NOT = "-----BEGIN CERT-----\nx\n-----END CERT-----\n";
+
+kmsRows.push(
+  ...(
+    [
+      [
+        "vault",
+        (a: KmsTargetArgs) => {
+          a.vault!.endpoint = "http://vault.example.net:8200";
+        },
+      ],
+      [
+        "entrust",
+        (a: KmsTargetArgs) => {
+          delete a.vault;
+          a.entrust = {
+            endpoint: "http://kc.example.net",
+            vaultId: "v",
+            boxId: "b",
+            username: "u",
+            password: "p",
+          };
+        },
+      ],
+      [
+        "fortanix",
+        (a: KmsTargetArgs) => {
+          delete a.vault;
+          a.fortanix = { endpoint: "http://sdkms.example.net", apiKey: "k" };
+        },
+      ],
+      [
+        "thales",
+        (a: KmsTargetArgs) => {
+          delete a.vault;
+          a.thales = { endpoint: "http://ctm.example.net", token: "t" };
+        },
+      ],
+    ] as const
+  ).map(
+    ([b, bad]): Row<KmsTargetArgs> => ({
+      desc: `${b} endpoint over plain http (credentials in clear, row 8)`,
+      bad,
+      field: `${b}.endpoint`,
+      fix: /is plain http, so credentials and keys would cross the network in clear; write it with https:\/\/ \(for a development keystore on a trusted network, set allowInsecureHttp: true\)/,
+    }),
+  ),
+  {
+    desc: "azure endpoint over http, even with allowInsecureHttp (Azure Key Vault is https only)",
+    bad: (a) => {
+      delete a.vault;
+      a.allowInsecureHttp = true;
+      a.azure = { endpoint: "http://v.vault.azure.net", managedIdentityClientId: "c" };
+    },
+    field: "azure.endpoint",
+    fix: /write it with https:\/\//,
+  },
+  {
+    desc: "allowInsecureHttp with a keystore that has no http endpoint",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true };
+      a.allowInsecureHttp = true;
+    },
+    field: "allowInsecureHttp",
+    fix: /only applies to vault, entrust, fortanix and thales endpoints; remove it/,
+  },
+  {
+    desc: "vault kubernetes with both jwt and jwtFile",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "kes", jwt: "a.b.c", jwtFile: "/var/run/token" };
+    },
+    field: "vault.kubernetes",
+    fix: /give exactly one of jwt \(the token itself, from a secret\) and jwtFile/,
+  },
+  {
+    desc: "vault kubernetes with neither jwt nor jwtFile",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "kes" };
+    },
+    field: "vault.kubernetes",
+    fix: /give exactly one of jwt/,
+  },
+  {
+    desc: "vault kubernetes jwt with '/' (was written as a path into the plain config, row 11)",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "kes", jwt: "eyJ/abc.def.ghi" };
+    },
+    field: "vault.kubernetes.jwt",
+    fix: /jwt is not a JWT.*set jwtFile to the token's path on the KES hosts/,
+  },
+  {
+    desc: "vault kubernetes jwtFile relative",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "kes", jwtFile: "token" };
+    },
+    field: "vault.kubernetes.jwtFile",
+    fix: /jwtFile must be an absolute path/,
+  },
+  {
+    desc: "vault kubernetes jwtFile with a systemd specifier",
+    bad: (a) => {
+      delete a.vault!.approle;
+      a.vault!.kubernetes = { role: "kes", jwtFile: "/run/%i/token" };
+    },
+    field: "vault.kubernetes.jwtFile",
+    fix: /characters systemd or the shell would read differently/,
+  },
+  {
+    desc: "filesystem keystore path with '%'",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true, path: "/var/lib/kes/%i" };
+    },
+    field: "filesystem.path",
+    fix: /characters systemd or the shell would read differently/,
+  },
+  {
+    desc: "filesystem keystore path with a trailing slash",
+    bad: (a) => {
+      delete a.vault;
+      a.filesystem = { acknowledgeDevelopmentOnly: true, path: "/var/lib/kes/keys/" };
+    },
+    field: "filesystem.path",
+    fix: /write it without the trailing slash, e\.g\. "\/var\/lib\/kes\/keys"/,
+  },
+  {
+    desc: "vault approle roleId empty",
+    bad: (a) => {
+      a.vault!.approle!.roleId = "";
+    },
+    field: "vault.approle.roleId",
+    fix: /set a non-empty value/,
+  },
+  {
+    desc: "vault approle secretId with a newline",
+    bad: (a) => {
+      a.vault!.approle!.secretId = "secret\nKES_X=1";
+    },
+    field: "vault.approle.secretId",
+    fix: /contains a newline; remove it/,
+  },
+  {
+    desc: "vault caCertPem not in PEM form",
+    bad: (a) => {
+      a.vault!.caCertPem = PEM_NOT;
+    },
+    field: "vault.caCertPem",
+    fix: /pass the certificate in PEM form/,
+  },
+  ...(
+    [
+      ["fortanix.apiKey", { fortanix: { endpoint: "https://sdkms.example.net", apiKey: "" } }, /non-empty/],
+      ["thales.token", { thales: { endpoint: "https://ctm.example.net", token: "t\r" } }, /newline/],
+      [
+        "entrust.password",
+        {
+          entrust: {
+            endpoint: "https://kc.example.net",
+            vaultId: "v",
+            boxId: "b",
+            username: "u",
+            password: "",
+          },
+        },
+        /non-empty/,
+      ],
+      [
+        "gcp.credentials.privateKeyId",
+        {
+          gcp: {
+            projectId: "p",
+            credentials: { clientEmail: "e", clientId: "i", privateKeyId: "k\n", privateKey: "x" },
+          },
+        },
+        /newline/,
+      ],
+      [
+        "azure.credentials.clientSecret",
+        {
+          azure: {
+            endpoint: "https://v.vault.azure.net",
+            credentials: { tenantId: "t", clientId: "c", clientSecret: "" },
+          },
+        },
+        /non-empty/,
+      ],
+      [
+        "aws.credentials.secretKey",
+        { aws: { region: "eu-central-1", credentials: { accessKey: "AKIA", secretKey: "s\nx" } } },
+        /newline/,
+      ],
+    ] as const
+  ).map(
+    ([field, kms, fix]): Row<KmsTargetArgs> => ({
+      desc: `${field} unusable`,
+      bad: (a) => {
+        delete a.vault;
+        Object.assign(a, kms);
+      },
+      field,
+      fix,
+    }),
+  ),
+);
+
+kesRows.push(
+  {
+    desc: "port given as an Output (it shapes endpoints and certificates)",
+    bad: (a) => {
+      a.port = lazy(7373);
+    },
+    field: "port",
+    fix: /must be a plain value; pass it directly, e\.g\. 7373/,
+  },
+  {
+    desc: "hosts given as an Output",
+    bad: (a) => {
+      a.hosts = lazy([host("kes1")]);
+    },
+    field: "hosts",
+    fix: /must be a plain value/,
+  },
+  {
+    desc: "internalAddress given as an Output (certificates and endpoints derive from it)",
+    bad: (a) => {
+      a.hosts[0]!.internalAddress = lazy("kes1.internal");
+    },
+    field: "hosts[0].internalAddress",
+    fix: /must be a plain value/,
+  },
+  {
+    desc: "IPv6 internalAddress written in brackets",
+    bad: (a) => {
+      a.hosts[0]!.internalAddress = "[fd00::10]";
+    },
+    field: "hosts[0].internalAddress",
+    fix: /write the IPv6 address without brackets \("fd00::10"\); the library adds them in URLs/,
+  },
+  {
+    desc: "SSH user with a space",
+    bad: (a) => {
+      a.hosts[0]!.user = "ro ot";
+    },
+    field: "hosts[0].user",
+    fix: /set user to the SSH account/,
+  },
+  {
+    desc: "two KES hosts with one service address (internalAddress)",
+    bad: (a) => {
+      a.hosts[0]!.internalAddress = "10.0.0.5";
+      a.hosts[1]!.internalAddress = "10.0.0.5";
+    },
+    field: "hosts[1].internalAddress",
+    fix: /also the service address of hosts\[0\].*give each host its own internalAddress/,
+  },
+  {
+    desc: "two KES hosts at one IPv6 address written two ways",
+    bad: (a) => {
+      a.hosts[0]!.address = "fd00::10";
+      a.hosts[1]!.address = "FD00:0:0::10";
+    },
+    field: "hosts[1].address",
+    fix: /is the same host as hosts\[0\]; list each host once/,
+  },
+  ...(
+    ["/usr/local/bin/%h", "/usr/local/bin/\\x41", '/usr/local/bin/ke"s', "/usr/local/bin/$KES"] as const
+  ).map(
+    (p): Row<KesServerArgs> => ({
+      desc: `preinstalledPath ${JSON.stringify(p)} (systemd would run another file than the one checked, row 9)`,
+      bad: (a) => {
+        a.binary = { preinstalledPath: p };
+      },
+      field: "binary.preinstalledPath",
+      fix: /characters systemd or the shell would read differently.*e\.g\. \/usr\/local\/bin\/kes/,
+    }),
+  ),
+  {
+    desc: "localPath with a trailing slash",
+    bad: (a) => {
+      a.binary = { localPath: "/srv/binaries/kes/", sha256: "a".repeat(64) };
+    },
+    field: "binary.localPath",
+    fix: /write it without the trailing slash/,
+  },
+  {
+    desc: "binary url with a user and password (row 13)",
+    bad: (a) => {
+      a.binary = { url: "https://ci:hunter2@mirror.example.net/kes", sha256: "a".repeat(64) };
+    },
+    field: "binary.url",
+    fix: /carries a user name or password; remove them from the URL \(use a presigned URL passed as a secret/,
+  },
+  {
+    desc: "binary url with a backslash",
+    bad: (a) => {
+      a.binary = { url: "https://mirror.example.net/k\\es", sha256: "a".repeat(64) };
+    },
+    field: "binary.url",
+    fix: /without spaces, quotes or backslashes/,
+  },
+  {
+    desc: "client identity in upper-case hex",
+    bad: (a) => {
+      a.clients = [{ name: "app", identities: ["A".repeat(64)], allow: ["/v1/key/generate/app-*"] }];
+    },
+    field: "clients[0].identities[0]",
+    fix: /64 lowercase hex characters/,
+  },
+);
+
+minioRows.push(
+  {
+    desc: "port given as an Output",
+    bad: (a) => {
+      a.port = lazy(9000);
+    },
+    field: "port",
+    fix: /must be a plain value; pass it directly, e\.g\. 9000/,
+  },
+  {
+    desc: "consolePort given as an Output",
+    bad: (a) => {
+      a.consolePort = lazy(9001);
+    },
+    field: "consolePort",
+    fix: /must be a plain value/,
+  },
+  {
+    desc: "nodes given as an Output",
+    bad: (a) => {
+      a.nodes = lazy([host("minio1")]);
+    },
+    field: "nodes",
+    fix: /must be a plain value/,
+  },
+  {
+    desc: "extraEnv given as an Output (its names decide the env file)",
+    bad: (a) => {
+      a.extraEnv = lazy({ MINIO_BROWSER: "off" });
+    },
+    field: "extraEnv",
+    fix: /must be a plain value/,
+  },
+  ...(["LD_PRELOAD", "PATH", "GODEBUG"] as const).map(
+    (n): Row<MinioDeploymentArgs> => ({
+      desc: `extraEnv ${n} (not a MinIO setting, row 15)`,
+      bad: (a) => {
+        a.extraEnv = { [n]: "x" };
+      },
+      field: `extraEnv.${n}`,
+      fix: /is not a MinIO setting \(MINIO_\*\); remove it, or set allowAnyExtraEnv: true/,
+    }),
+  ),
+  {
+    desc: "extraEnv value with NUL (was reported as a newline, row 13)",
+    bad: (a) => {
+      a.extraEnv = { MINIO_BROWSER: "of\0f" };
+    },
+    field: "extraEnv.MINIO_BROWSER",
+    fix: /contains a NUL character; remove it/,
+  },
+  ...(
+    [
+      ["/mnt/./disk1", /has '\/\/' or '\/\.\/'; write it normalised, e\.g\. "\/mnt\/disk1"/],
+      ["//mnt/disk1", /has '\/\/' or '\/\.\/'/],
+      ["/mnt/disk%i", /characters systemd or the shell would read differently/],
+      ['/mnt/"disk1"', /characters systemd or the shell/],
+      ["/mnt/$HOME", /characters systemd or the shell/],
+      ["/mnt/disk1\\", /characters systemd or the shell/],
+    ] as const
+  ).map(
+    ([d, fix]): Row<MinioDeploymentArgs> => ({
+      desc: `drive ${JSON.stringify(d)} (passed validation, then the renderer threw, row 13)`,
+      bad: (a) => {
+        a.drives = [d, "/mnt/disk2"];
+      },
+      field: "drives[0]",
+      fix,
+    }),
+  ),
+  ...(
+    [
+      ["envFile", "/etc/default/", /write it without the trailing slash/],
+      ["envFile", "/etc/default/mi nio", /whitespace/],
+      ["unitName", "-minio.service", /not a systemd service unit name.*not starting with '-' or '\.'/],
+      ["unitName", ".minio.service", /not a systemd service unit name/],
+      ["unitName", "minio", /write it like "minio\.service"/],
+    ] as const
+  ).map(
+    ([f, v, fix]): Row<MinioDeploymentArgs> => ({
+      desc: `existing.${f} ${JSON.stringify(v)}`,
+      bad: (a) => {
+        for (const k of ["drives", "rootUser", "rootPassword", "binary"] as const) delete a[k];
+        a.existing = { [f]: v };
+      },
+      field: `existing.${f}`,
+      fix,
+    }),
+  ),
+  ...(
+    [
+      ["https://KES1.example.net:7373", "case"],
+      ["https://kes1.example.net:7373/", "a trailing slash"],
+    ] as const
+  ).map(
+    ([e, how]): Row<MinioDeploymentArgs> => ({
+      desc: `external KES endpoints listing one endpoint twice (differing in ${how})`,
+      bad: (a) => {
+        ext(a).endpoints = ["https://kes1.example.net:7373", e];
+      },
+      field: "kes.endpoints[1]",
+      fix: /is the same endpoint as kes\.endpoints\[0\]; list each KES endpoint once/,
+    }),
+  ),
+  {
+    desc: "external KES endpoints: the default https port written out and left out",
+    bad: (a) => {
+      ext(a).endpoints = ["https://kes1.example.net", "https://kes1.example.net:443"];
+    },
+    field: "kes.endpoints[1]",
+    fix: /is the same endpoint as kes\.endpoints\[0\]/,
+  },
+  {
+    desc: "external KES endpoint over http",
+    bad: (a) => {
+      ext(a).endpoints = ["http://kes1.example.net:7373"];
+    },
+    field: "kes.endpoints[0]",
+    fix: /is plain http.*write it with https:\/\//,
+  },
+  {
+    desc: "external KES caCertPem not in PEM form",
+    bad: (a) => {
+      ext(a).caCertPem = "CA";
+    },
+    field: "kes.caCertPem",
+    fix: /pass the certificate in PEM form/,
+  },
+  {
+    desc: "external KES apiKey with characters base64 does not use",
+    bad: (a) => {
+      ext(a).apiKey = "kes:v1:@@@@";
+    },
+    field: "kes.apiKey",
+    fix: /has characters base64 does not use/,
+  },
+  {
+    desc: "two nodes on one service address (internalAddress of one, address of the other, row 6)",
+    bad: (a) => {
+      a.nodes[1]!.internalAddress = "minio1.example.net";
+    },
+    field: "nodes[1].internalAddress",
+    fix: /also the service address of nodes\[0\]/,
+  },
+  {
+    desc: "two nodes at one IP on different SSH ports (one endpoint listed twice in MINIO_VOLUMES, row 6)",
+    bad: (a) => {
+      a.nodes[0]!.address = "10.0.0.5";
+      a.nodes[1]!.address = "10.0.0.5";
+      a.nodes[1]!.port = 2222;
+    },
+    field: "nodes[1].address",
+    fix: /10\.0\.0\.5 is also the service address of nodes\[0\].*give each host its own internalAddress/,
+  },
+  {
+    desc: "two nodes at one IPv6 internalAddress written two ways",
+    bad: (a) => {
+      a.nodes[0]!.internalAddress = "fd00::10";
+      a.nodes[1]!.internalAddress = "fd00:0::10";
+    },
+    field: "nodes[1].internalAddress",
+    fix: /also the service address of nodes\[0\]/,
+  },
+  {
+    desc: "mc preinstalledPath with a systemd specifier",
+    bad: (a) => {
+      a.mc = { preinstalledPath: "/usr/local/bin/%m" };
+    },
+    field: "mc.preinstalledPath",
+    fix: /characters systemd or the shell.*e\.g\. \/usr\/local\/bin\/mc/,
+  },
+  {
+    desc: "binary url with user:pass@",
+    bad: (a) => {
+      a.binary = { url: "https://u:p@mirror.example.net/minio", sha256: "a".repeat(64) };
+    },
+    field: "binary.url",
+    fix: /carries a user name or password/,
+  },
+  {
+    desc: "rootPassword with NUL",
+    bad: (a) => {
+      a.rootPassword = "long-pass\0word";
+    },
+    field: "rootPassword",
+    fix: /contains a newline or NUL; remove it/,
+  },
+  {
+    desc: "node address as an IPv6 literal in brackets",
+    bad: (a) => {
+      a.nodes[0]!.address = "[fd00::10]";
+    },
+    field: "nodes[0].address",
+    fix: /write the IPv6 address without brackets/,
+  },
+  {
+    desc: "upper-case sha256 (the renderer refused it as the validator does now: one rule)",
+    bad: (a) => {
+      a.binary = { url: "https://mirror.example.net/minio", sha256: "A".repeat(64) };
+    },
+    field: "binary.sha256",
+    fix: /64 lowercase hex characters/,
+  },
+);
+
+bucketRows.push(
+  {
+    desc: "bucket 192.168.1.300 (dotted numbers, though not an IP; the renderer refused it, row 13)",
+    bad: (a) => {
+      a.bucket = "192.168.1.300";
+    },
+    field: "bucket",
+    fix: /looks like an IP address/,
+  },
+  {
+    desc: "bucket with '.-'",
+    bad: (a) => {
+      a.bucket = "inv.-oices";
+    },
+    field: "bucket",
+    fix: /has '\.\.', '\.-' or '-\.'; rename it/,
+  },
+);
+
+// ---------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------
 
@@ -1860,8 +2404,10 @@ describe("isActionable", () => {
 });
 
 describe("row count", () => {
-  it("has at least 40 rows across the four components", () => {
-    expect(kmsRows.length + kesRows.length + minioRows.length + bucketRows.length).toBeGreaterThanOrEqual(40);
+  it("has at least 240 rows across the four components (with test/unit/applyTime.test.ts's Output rows, over 300)", () => {
+    expect(kmsRows.length + kesRows.length + minioRows.length + bucketRows.length).toBeGreaterThanOrEqual(
+      240,
+    );
   });
 });
 
