@@ -61,7 +61,8 @@ export function parseEnvLine(line: string): {
   /** The value: surrounding quotes removed, and backslash escapes undone inside double quotes. */
   value: string;
 } | null {
-  const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+  // `s`: a value may hold U+2028/U+2029, which `.` does not match otherwise (found by test/unit/fuzz.test.ts).
+  const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/s.exec(line);
   if (!m) return null;
   const name = m[1]!;
   const raw = m[2]!.trim();
