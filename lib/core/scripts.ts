@@ -74,6 +74,47 @@ const SHA256_OF = block(`
   }
 `);
 
+/**
+ * `env_value_of FILE NAME`: the value of NAME in an env file, parsed, never sourced (a root script
+ * runs nothing from a file it reads). The last assignment wins, as for systemd and bash; the
+ * quoting is envfile.ts's (single quotes verbatim; double quotes with `\\`, `\"`, `\$`, `` \` ``
+ * escapes), an unquoted value is taken trimmed. Prints nothing when NAME is not set.
+ */
+export const ENV_VALUE_OF = block(`
+  env_value_of() {
+    local file=$1 name=$2 line raw value='' out c n i
+    while IFS= read -r line || [ -n "$line" ]; do
+      [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=(.*)$ ]] || continue
+      [ "\${BASH_REMATCH[2]}" = "$name" ] || continue
+      raw=\${BASH_REMATCH[3]}
+      raw=\${raw#"\${raw%%[![:space:]]*}"}
+      raw=\${raw%"\${raw##*[![:space:]]}"}
+      if [ "\${#raw}" -ge 2 ] && [ "\${raw:0:1}" = "'" ] && [ "\${raw: -1}" = "'" ]; then
+        value=\${raw:1:\${#raw}-2}
+      elif [ "\${#raw}" -ge 2 ] && [ "\${raw:0:1}" = '"' ] && [ "\${raw: -1}" = '"' ]; then
+        raw=\${raw:1:\${#raw}-2}
+        out=''
+        i=0
+        while [ "$i" -lt "\${#raw}" ]; do
+          c=\${raw:i:1}
+          n=\${raw:i+1:1}
+          if [ "$c" = "\\\\" ] && { [ "$n" = "\\\\" ] || [ "$n" = '"' ] || [ "$n" = "\\$" ] || [ "$n" = "\\\`" ]; }; then
+            out+=\${raw:i+1:1}
+            i=$((i + 2))
+          else
+            out+=$c
+            i=$((i + 1))
+          fi
+        done
+        value=$out
+      else
+        value=$raw
+      fi
+    done <"$file"
+    printf '%s' "$value"
+  }
+`);
+
 function optional<T>(v: T | undefined | null): v is T {
   return v !== undefined && v !== null;
 }
@@ -955,6 +996,7 @@ function mcPrelude(ctx: string, t: McTarget): { vars: [string, string][]; lines:
   }
   if (creds.from === "envFile") {
     lines.push(
+      ...ENV_VALUE_OF,
       ...block(`
         [ -r "$env_file" ] || die "cannot read MinIO's env file $env_file"
         # Root sources nothing another account could change: the file and its directory must be
@@ -973,18 +1015,9 @@ function mcPrelude(ctx: string, t: McTarget): { vars: [string, string][]; lines:
             die "$f is writable by its group or others; remove that (chmod go-w $f), then run 'pulumi up' again"
           fi
         done
-        # The env file is sourced in a subshell; only the two values come back, NUL-separated, through a pipe.
-        {
-          IFS= read -r -d '' mc_user || true
-          IFS= read -r -d '' mc_password || true
-        } < <(
-          set -a
-          # The env file is MinIO's, rendered by envfile.ts (quoting identical for systemd and bash); nothing to follow at lint time.
-          # shellcheck source=/dev/null
-          . "$env_file"
-          set +a
-          printf '%s\\0%s\\0' "\${MINIO_ROOT_USER:-}" "\${MINIO_ROOT_PASSWORD:-}"
-        )
+        # The two values are parsed from the file, which is never sourced (env_value_of).
+        mc_user=$(env_value_of "$env_file" MINIO_ROOT_USER)
+        mc_password=$(env_value_of "$env_file" MINIO_ROOT_PASSWORD)
         if [ -z "$mc_user" ] || [ -z "$mc_password" ]; then
           die "MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must both be set in $env_file"
         fi

@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseEnvLine, renderEnvFile } from "../../lib/core/envfile";
 import { renderKesConfig } from "../../lib/core/kesConfig";
 import * as rules from "../../lib/core/rules";
+import { ENV_VALUE_OF } from "../../lib/core/scripts";
 import { shQuote } from "../../lib/core/shell";
 import { quoteYamlString } from "../../lib/core/yaml";
 
@@ -107,6 +108,16 @@ describe("env files: what the library renders is what bash and the library's par
   it(`bash (set -a; . FILE) reads back all ${RUNS} values`, () => {
     const script = `set -a; . ${shQuote(file)}; ${entries.map(([n]) => `printf '%s\\0' "$${n}"`).join("; ")}`;
     expect(printed("bash", script)).toEqual(values);
+  });
+  it("the mc steps' env_value_of (root parses the file, never sources it) reads back 300 of them", () => {
+    const some = entries.slice(0, 300);
+    const small = join(work, "env-small");
+    writeFileSync(small, renderEnvFile(some));
+    const script = [
+      ...ENV_VALUE_OF,
+      ...some.map(([n]) => `env_value_of ${shQuote(small)} ${n}; printf '\\0'`),
+    ].join("\n");
+    expect(printed("bash", script)).toEqual(some.map(([, v]) => v));
   });
   it(`parseEnvLine reads back all ${RUNS} values`, () => {
     const lines = text.split("\n").filter((l) => l.startsWith("MINIO_FUZZ_"));

@@ -969,6 +969,27 @@ exit 0
     expect(r.argv).toBe("");
   });
 
+  it("parses the env file, never sources it: even a root-owned one runs nothing, and quoting reads as systemd reads it", () => {
+    const file = join(base, "root-owned.env");
+    const pwned = join(base, "pwned-by-root-file");
+    writeFileSync(
+      file,
+      [
+        "# a comment",
+        `MINIO_ROOT_USER=$(touch ${pwned})`,
+        "MINIO_ROOT_PASSWORD='first'",
+        `export MINIO_ROOT_PASSWORD="pa\\\\s\\"s\\$x\\\`y'z"`,
+        "",
+      ].join("\n"),
+    );
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o600);
+    const r = runMc(mcKeyCreateScript({ target: target({ from: "envFile", envFile: file }), keyName: "k1" }));
+    expect(existsSync(pwned)).toBe(false);
+    // The last assignment wins; the double-quoted value's escapes are undone, as systemd does.
+    expect(r.env).toContain(`://$(touch ${pwned}):pa\\s"s$x\`y'z@`);
+  });
+
   const INFO_KMS = `{\n "op": "info",\n "status": "success",\n "url": "minio/data",\n "encryption": {\n  "algorithm": "aws:kms",\n  "keyId": "minio-data"\n }\n}`;
   const STAT_KMS = [
     "Name      : .pulumi-minio-kes-probe",
