@@ -14,10 +14,19 @@ import fc from "fast-check";
 import { load } from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnvLine, renderEnvFile } from "../../lib/core/envfile";
-import { renderKesConfig } from "../../lib/core/kesConfig";
+import { ensureDirectoriesScript, envMergeScript, removeUnitScript } from "../../lib/core/hostScripts";
+import { minioKesPolicy, renderKesConfig } from "../../lib/core/kesConfig";
+import { renderMinioVolumes } from "../../lib/core/minioEnv";
 import * as rules from "../../lib/core/rules";
-import { ENV_VALUE_OF } from "../../lib/core/scripts";
+import {
+  checkPreinstalledBinaryScript,
+  ENV_VALUE_OF,
+  mcBucketScript,
+  mcKeyCreateScript,
+  serviceActionScript,
+} from "../../lib/core/scripts";
 import { shQuote } from "../../lib/core/shell";
+import { renderMinioUnit } from "../../lib/core/systemd";
 import { quoteYamlString } from "../../lib/core/yaml";
 
 /** The seed of every property (change it to explore; a failure prints the seed and path to replay). */
@@ -169,5 +178,128 @@ describe("KES config: YAML strings read back exactly", () => {
       ),
       { seed: SEED, numRuns: 500 },
     );
+  });
+});
+
+describe("what a validator accepts, the renderers accept (one rulebook; security review, row 13)", () => {
+  // Strings built from the characters that made validator and renderer disagree before.
+  const odd = fc.constantFrom(
+    "",
+    ".",
+    "..",
+    "%h",
+    "a b",
+    "$X",
+    "\\x41",
+    "{1...2}",
+    "é",
+    "'q",
+    '"q',
+    ":",
+    "~",
+    "*",
+  );
+  const pathish = fc
+    .tuple(
+      fc.array(
+        fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.constantFrom("mnt", "disk1", "a", "data", "x-1", "v.2", "u_3", "@x", "+y", "k=v"),
+          },
+          { weight: 1, arbitrary: odd },
+        ),
+        { minLength: 1, maxLength: 4 },
+      ),
+      fc.constantFrom("", "", "", "/"),
+    )
+    .map(([segs, tail]) => `/${segs.join("/")}${tail}`);
+  const nameish = fc
+    .array(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom("a", "z", "0", "9", "-", "_", "m", "k") },
+        { weight: 1, arbitrary: fc.constantFrom(".", "A", " ", "/", "*", ":", "@", "é", "..", "-.") },
+      ),
+      { minLength: 1, maxLength: 14 },
+    )
+    .map((p) => p.join(""));
+  const target = (envFile = "/etc/default/minio") => ({
+    mcPath: "/usr/local/bin/mc",
+    alias: "minio",
+    url: "http://127.0.0.1:9000",
+    configDir: "/root/.pulumi-minio-kes/mc",
+    credentials: { from: "envFile" as const, envFile },
+  });
+  const agree = (rule: rules.Rule, arb: fc.Arbitrary<string>, render: (v: string) => unknown) => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(arb, (v) => {
+        if (rule(v) !== undefined) return;
+        accepted++;
+        render(v);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+    return accepted;
+  };
+
+  it("drive paths (MINIO_VOLUMES, the drives step, the env file)", () => {
+    const n = agree(rules.absolutePath("drive path"), pathish, (d) => {
+      renderMinioVolumes({ scheme: "https", hosts: ["minio1", "minio2"], drives: [d] });
+      ensureDirectoriesScript({ paths: [d], owner: "minio-user", group: "minio-user" });
+    });
+    expect(n).toBeGreaterThan(20);
+  });
+  it("binary paths (the unit's ExecStart, the preinstalled check)", () => {
+    const n = agree(rules.path, pathish, (p) => {
+      checkPreinstalledBinaryScript({ path: p });
+      renderMinioUnit({
+        binaryPath: p,
+        user: "minio-user",
+        group: "minio-user",
+        envFile: "/etc/default/minio",
+      });
+    });
+    expect(n).toBeGreaterThan(20);
+  });
+  it("env file paths (existing.envFile: the merge and the mc steps)", () => {
+    const n = agree(rules.path, pathish, (p) => {
+      envMergeScript({ envFile: p, managedNames: ["MINIO_KMS_KES_ENDPOINT"] });
+      mcKeyCreateScript({ target: target(p), keyName: "minio-default" });
+    });
+    expect(n).toBeGreaterThan(20);
+  });
+  it("unit names (existing.unitName)", () => {
+    const n = agree(
+      rules.unitName,
+      nameish.map((u) => `${u}.service`),
+      (u) => {
+        removeUnitScript({ unitName: u });
+        serviceActionScript({
+          unit: u,
+          action: "restart",
+          health: { kind: "minio", baseUrl: "http://127.0.0.1:9000" },
+          timeoutSeconds: 60,
+        });
+      },
+    );
+    expect(n).toBeGreaterThan(20);
+  });
+  it("key names and bucket names (the mc steps, the KES policy)", () => {
+    const keys = agree(rules.keyName, nameish, (k) => {
+      mcKeyCreateScript({ target: target(), keyName: k });
+      minioKesPolicy({ keyNames: [k], identities: ["a".repeat(64)] });
+    });
+    const buckets = agree(rules.bucketName, nameish, (b) => {
+      mcBucketScript({ target: target(), bucket: b, algorithm: "sse-s3", verify: false });
+    });
+    expect(keys).toBeGreaterThan(20);
+    expect(buckets).toBeGreaterThan(20);
+  });
+  it("variable names and values (extraEnv, the env file)", () => {
+    const n = agree(rules.envName, nameish, (name) => {
+      renderEnvFile([[name, "v"]]);
+    });
+    expect(n).toBeGreaterThan(5);
   });
 });
