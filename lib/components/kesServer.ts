@@ -19,6 +19,8 @@ import {
   installBinaryScript,
   installUnitScript,
   serviceActionScript,
+  UPLOAD_DIR,
+  uploadDirScript,
   writeFileScript,
 } from "../core/scripts";
 import { renderKesUnit } from "../core/systemd";
@@ -179,7 +181,13 @@ export function installBinarySteps(
   }
   const path = `/usr/local/bin/${src.name ?? defaultName}`;
   if (src.localPath !== undefined) {
-    const staged = `/var/tmp/pulumi-minio-kes-${src.name ?? defaultName}-${src.sha256}`;
+    // Copied into a directory only the SSH user can write (UPLOAD_DIR, made by a step first),
+    // never straight into the world-writable /var/tmp.
+    const staged = `${UPLOAD_DIR}/${src.name ?? defaultName}-${src.sha256}`;
+    const uploadDir = hostStep(parent, componentName, host, `${defaultName}-upload-dir`, {
+      create: pulumi.output(host.user ?? "root").apply((owner) => uploadDirScript({ owner })),
+      dependsOn,
+    });
     const upload = new command.remote.CopyToRemote(
       `${componentName}-${host.name}-${defaultName}-upload`,
       {
@@ -188,7 +196,7 @@ export function installBinarySteps(
         remotePath: staged,
         triggers: [src.sha256],
       },
-      { parent, dependsOn },
+      { parent, dependsOn: [uploadDir] },
     );
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
       create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged }),

@@ -12,7 +12,10 @@ const CTX = "hostScripts";
 
 /**
  * Create missing drive directories owned by the service user. Existing directories (mounted
- * drives) keep their content; only their top directory's owner is set, never recursively.
+ * drives) keep their content; only their top directory's owner is set, never recursively. A
+ * drive that is a symbolic link is refused (the service user may own the parent, e.g. its home
+ * `/var/lib/minio`, and a planted link would otherwise hand its target to that user), and the
+ * owner is set with `chown -h`, which never follows a link.
  */
 export function ensureDirectoriesScript(a: {
   paths: string[];
@@ -31,11 +34,14 @@ export function ensureDirectoriesScript(a: {
     `paths=(${paths.map(shQuote).join(" ")})`,
     "changed=0",
     'for p in "${paths[@]}"; do',
-    '  if [ ! -d "$p" ]; then',
+    '  if [ -L "$p" ]; then',
+    "    echo \"error: $p is a symbolic link; a drive must be a real directory (or a mount point): remove the link, then run 'pulumi up' again\" >&2",
+    "    exit 1",
+    '  elif [ ! -d "$p" ]; then',
     '    install -d -o "$owner" -g "$group" -m "$mode" "$p"',
     "    changed=1",
     '  elif [ "$(stat -c %U:%G "$p")" != "$owner:$group" ]; then',
-    '    chown "$owner:$group" "$p"',
+    '    chown -h -- "$owner:$group" "$p"',
     "    changed=1",
     "  fi",
     "done",

@@ -398,7 +398,9 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     vars.push(["uploaded", up]);
     source = "$uploaded";
     precheck = block(`
-      [ -f "$uploaded" ] || die "the uploaded file $uploaded is missing: upload it again (replace the resource that copies it), then retry"
+      if [ ! -f "$uploaded" ] || [ -L "$uploaded" ]; then
+        die "the uploaded file $uploaded is missing (or a link): upload it again (replace the resource that copies it), then retry"
+      fi
     `);
     fetch = ['cp -- "$uploaded" "$tmp"'];
     removeUpload = ['rm -f -- "$uploaded"'];
@@ -439,6 +441,40 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     `),
     ...removeUpload,
     "echo installed",
+  ]);
+}
+
+/** Where binaries from `localPath` are copied before they are installed. */
+export const UPLOAD_DIR = "/var/tmp/pulumi-minio-kes-upload";
+
+/**
+ * Make the directory uploads are copied into: a real directory, mode 0700, owned by the SSH user
+ * that copies them (root, or the sudo user), so no service account can plant a link or a file
+ * where the copy lands (`/var/tmp` itself is world-writable). Anything else at that path (a file,
+ * a link, a directory of another owner or mode, as another account could have made it) is
+ * removed first. Prints `changed` or `unchanged`.
+ */
+export function uploadDirScript(a: { dir?: string; owner: string }): string {
+  const ctx = "uploadDirScript";
+  return bashScript("make the upload directory, private to the SSH user", [
+    ...assignments([
+      ["dir", assertAbsolutePath(ctx, "dir", a.dir ?? UPLOAD_DIR)],
+      ["owner", assertAccountName(ctx, "owner", a.owner)],
+    ]),
+    ...DIE,
+    ...block(`
+      if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; } ||
+        { [ -d "$dir" ] && [ "$(stat -c '%U %a' -- "$dir")" != "$owner 700" ]; }; then
+        rm -rf -- "$dir"
+      fi
+      if [ -d "$dir" ]; then
+        echo unchanged
+        exit 0
+      fi
+      mkdir -m 0700 -- "$dir" || die "could not create $dir (did another account create it meanwhile?): run 'pulumi up' again"
+      chown -h -- "$owner" "$dir"
+      echo changed
+    `),
   ]);
 }
 

@@ -447,3 +447,23 @@ describe("a secret binary URL (security review, row 12)", () => {
     for (const n of g.nodes) if (n !== step) expect(JSON.stringify(n.wire), n.name).not.toContain(url);
   });
 });
+
+describe("uploads of a local binary (review of the racer test)", () => {
+  it("go into a directory private to the SSH user, made first, never straight into /var/tmp", async () => {
+    const g = await captureGraph(() => {
+      new KesServer("kes", {
+        hosts: [{ name: "kes1", address: "198.18.0.31", privateKey: "k", hostKey, user: "deploy" }],
+        kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+        binary: { localPath: "/srv/binaries/kes", sha256: "d".repeat(64) },
+        minioKeyNames: ["minio-*"],
+      });
+    });
+    const dir = g.byName("kes-kes1-kes-upload-dir");
+    const upload = g.byName("kes-kes1-kes-upload");
+    expect(scriptOf(dir)).toContain("owner='deploy'");
+    expect(scriptOf(dir)).toContain("dir='/var/tmp/pulumi-minio-kes-upload'");
+    expect(upload.inputs.remotePath).toBe(`/var/tmp/pulumi-minio-kes-upload/kes-${"d".repeat(64)}`);
+    expect(g.dependsOn(upload, dir)).toBe(true);
+    expect(g.dependsOn(g.byName("kes-kes1-kes-binary"), upload)).toBe(true);
+  });
+});

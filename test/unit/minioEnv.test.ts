@@ -1,5 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -295,6 +304,22 @@ describe("KES removal guard and drive directories", () => {
     expect(runScript(script).stdout.trim()).toBe("changed");
     expect(statSync(join(dir, "d1")).mode & 0o777).toBe(0o750);
     expect(runScript(script).stdout.trim()).toBe("unchanged");
+  });
+
+  it("refuses a drive that is a symbolic link, and never follows one when it sets an owner", () => {
+    const dir = mkdtempSync(join(tmpdir(), "drives-link-"));
+    const victim = join(dir, "victim");
+    mkdirSync(victim);
+    chownSync(victim, 0, 0);
+    // The service user owns the drives' parent (its home) and plants a link where a drive goes.
+    symlinkSync(victim, join(dir, "d1"));
+    lchownSync(join(dir, "d1"), 65534, 65534);
+    const script = ensureDirectoriesScript({ paths: [join(dir, "d1")], owner: "nobody", group: "nogroup" });
+    const r = runScript(script);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "d1")} is a symbolic link; a drive must be a real directory`);
+    expect(statSync(victim).uid).toBe(0);
+    expect(script).toContain('chown -h -- "$owner:$group" "$p"');
   });
 
   it("renders shellcheck-clean scripts", () => {

@@ -4,6 +4,8 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -27,6 +29,7 @@ import {
   mcKeyCreateScript,
   removeFileScript,
   serviceActionScript,
+  uploadDirScript,
   writeFileScript,
 } from "../../lib/core/scripts";
 import { bashCommand, shQuote } from "../../lib/core/shell";
@@ -126,6 +129,7 @@ const goldens: Array<[string, () => string]> = [
         mode: "0755",
       }),
   ],
+  ["upload-dir", () => uploadDirScript({ owner: "deploy" })],
   [
     "check-preinstalled-binary",
     () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/minio", sha256: SHA_A }),
@@ -480,6 +484,36 @@ describe("installBinaryScript", () => {
     } finally {
       server.kill();
     }
+  });
+
+  it("makes the upload directory private to the SSH user, replacing whatever another account put there", () => {
+    const base = freshDir("upload-dir");
+    const dir = join(base, "pulumi-minio-kes-upload");
+    const script = uploadDirScript({ dir, owner: "root" });
+    let r = run(script);
+    expect(r.stdout).toBe("changed\n");
+    expect(statSync(dir).isDirectory()).toBe(true);
+    expect(modeOf(dir)).toBe(0o700);
+    expect(run(script).stdout).toBe("unchanged\n");
+    // Another account got there first: a link to a directory of root's, then its own directory.
+    rmSync(dir, { recursive: true });
+    const victim = join(base, "victim");
+    mkdirSync(victim, { mode: 0o755 });
+    symlinkSync(victim, dir);
+    lchownSync(dir, 65534, 65534);
+    r = run(script);
+    expect(r.stdout).toBe("changed\n");
+    expect(lstatSync(dir).isSymbolicLink()).toBe(false);
+    expect(modeOf(victim)).toBe(0o755);
+    expect(existsSync(victim)).toBe(true);
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir, { mode: 0o777 });
+    chownSync(dir, 65534, 65534);
+    writeFileSync(join(dir, "minio-planted"), "x");
+    r = run(script);
+    expect(r.stdout).toBe("changed\n");
+    expect(statSync(dir).uid).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("installs an uploaded file, removes the upload, keeps it on mismatch", () => {

@@ -7,11 +7,14 @@ mode='0750'
 paths=('/mnt/disk1' '/mnt/disk2')
 changed=0
 for p in "${paths[@]}"; do
-  if [ ! -d "$p" ]; then
+  if [ -L "$p" ]; then
+    echo "error: $p is a symbolic link; a drive must be a real directory (or a mount point): remove the link, then run 'pulumi up' again" >&2
+    exit 1
+  elif [ ! -d "$p" ]; then
     install -d -o "$owner" -g "$group" -m "$mode" "$p"
     changed=1
   elif [ "$(stat -c %U:%G "$p")" != "$owner:$group" ]; then
-    chown "$owner:$group" "$p"
+    chown -h -- "$owner:$group" "$p"
     changed=1
   fi
 done

@@ -32,7 +32,9 @@ if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$want" ]; then
   echo unchanged
   exit 0
 fi
-[ -f "$uploaded" ] || die "the uploaded file $uploaded is missing: upload it again (replace the resource that copies it), then retry"
+if [ ! -f "$uploaded" ] || [ -L "$uploaded" ]; then
+  die "the uploaded file $uploaded is missing (or a link): upload it again (replace the resource that copies it), then retry"
+fi
 umask 022
 mkdir -p -- "$dest_dir"
 tmp=$(mktemp "$dest_dir/.$dest_base.XXXXXX")
