@@ -5,6 +5,9 @@
  * - generated certificates (`@pulumi/tls`, both components' CAs and leaves, MinIO's KES API key),
  *   then `tls.rotation`: every generated key and certificate is replaced, KES reloads, MinIO
  *   restarts with the new CA, and an object written before the rotation still reads back.
+ *   While the rotation rewrites the files, racers as kes and minio-user (./racer.ts) try to plant,
+ *   replace and write what root installs: no attempt may succeed, the root-owned canary their
+ *   links point to stays as it was, and every path keeps the owner and mode of ./ownership.ts.
  */
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,8 +19,13 @@ import type { BinarySourceArgs, HostArgs } from "../../lib";
 import { makeCertificates, serveTestBinaries } from "../../scripts/lib/binaries";
 import type { RunResult } from "../../scripts/lib/harness";
 import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
+import { expected, kesOwnership, minioOwnership, observe, SYSTEM_DIRS } from "./ownership";
 import { tlsProgram } from "./programs";
+import { attacksWon, canaryState, quietSeconds, racerTargets, startRacers } from "./racer";
 import type { Runner } from "./scenarioSuite";
+
+/** Below this many attempts per second of the rotation, the racer cannot have been racing. */
+const RACER_MIN_ATTEMPTS_PER_SECOND = 10_000;
 
 const changed = (r: RunResult) =>
   r.steps
@@ -183,7 +191,63 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
           expect(plan[r], r).toBe("same");
 
         const kesPid = (await tb.exec(h, "systemctl show -p MainPID --value kes")).stdout.trim();
+        // The attacker (./racer.ts): as kes and as minio-user, racing every write of the rotation.
+        const table = [
+          ...kesOwnership({ keystoreDir: "/var/lib/kes/keys" }),
+          ...minioOwnership({
+            tls: true,
+            admin: true,
+            drives: [1, 2, 3, 4].map((i) => `/var/lib/minio/d${i}`),
+          }),
+        ];
+        const racers = await startRacers(tb, h, ["kes", "minio-user"], (u) => racerTargets(table, u));
+        const rotationStart = Date.now();
         await runner.run(rotate, { statePath });
+        const rotationEnd = Date.now();
+        const raced = await racers.stop();
+        console.log(
+          `TLS (${runner.label}): rotation ${rotationEnd - rotationStart} ms; ${raced
+            .map(
+              (r) =>
+                `racer as ${r.user}: ${r.attempts} attempts in ${r.rounds} rounds, ${r.successes.length} successes${r.successes.length ? ` (${attacksWon(r).join("; ")})` : ""}, ${r.seen.size} temporary files seen (${[...r.seen.keys()].join(", ")})`,
+            )
+            .join("; ")}`,
+        );
+        for (const r of raced) {
+          const who = `racer as ${r.user}`;
+          expect(attacksWon(r), `${who} won ${r.successes.length} times`).toEqual([]);
+          expect(r.logOwner.split(" ")[0], `${who}: its log`).toBe(r.user);
+          // It raced the whole run: running before it began and after it ended, every second between.
+          expect(r.started * 1000, `${who} started`).toBeLessThanOrEqual(rotationStart);
+          expect(r.stopped, `${who} stopped`).toBeGreaterThanOrEqual(Math.floor(rotationEnd / 1000));
+          expect(quietSeconds(r, rotationStart, rotationEnd), `${who}: seconds without an attempt`).toEqual(
+            [],
+          );
+          expect(r.attempts, `${who}: attempts`).toBeGreaterThan(
+            RACER_MIN_ATTEMPTS_PER_SECOND * ((rotationEnd - rotationStart) / 1000),
+          );
+        }
+        // Each saw some of the rotation's own temporary files: they raced the writes themselves.
+        for (const r of raced)
+          expect(r.seen.size, `temporary files the racer as ${r.user} saw`).toBeGreaterThan(0);
+        expect(await canaryState(tb, h), "the canary").toEqual(racers.canary);
+        expect(
+          await observe(
+            tb,
+            h,
+            table.map((o) => o.path),
+          ),
+        ).toEqual(expected(table));
+        // No temporary file left behind, nothing planted in root's directories.
+        const rootDirs = table.filter((o) => o.kind === "dir" && o.of === "root").map((o) => o.path);
+        expect(
+          (
+            await tb.exec(
+              h,
+              `find ${[...rootDirs, ...SYSTEM_DIRS].join(" ")} -mindepth 1 -maxdepth 1 -name '.*'`,
+            )
+          ).stdout,
+        ).toBe("");
         const after = await snapshot();
         for (const k of Object.keys(before) as Array<keyof typeof before>)
           expect(after[k], k).not.toBe(before[k]);
