@@ -53,6 +53,29 @@ export class Revisions {
     return pulumi.unsecret(pulumi.output(content).apply((c) => `${label}:sha256:${sha256(c)}`));
   }
 
+  /**
+   * One revision per variable of an env file: `label:NAME:hmac-sha256:<hex>`, sorted by name, so a
+   * preview names the variable that was added, removed or changed (and what a restart is for)
+   * while showing no value. Values are keyed by the component's key, like {@link secret}.
+   */
+  eachVariable(
+    label: string,
+    entries: pulumi.Input<ReadonlyArray<readonly [string, string]>>,
+  ): pulumi.Output<string[]> {
+    return pulumi.unsecret(
+      pulumi
+        .all([this.key, entries])
+        .apply(([k, es]) =>
+          [...es]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(
+              ([n, v]) =>
+                `${label}:${n}:hmac-sha256:${createHmac("sha256", k).update(`${n}=${v}`).digest("hex")}`,
+            ),
+        ),
+    );
+  }
+
   /** The revision of secret content: `label:hmac-sha256:<hex>`, keyed by the component's key. */
   secret(label: string, content: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.unsecret(

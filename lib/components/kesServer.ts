@@ -423,7 +423,10 @@ export class KesServer extends pulumi.ComponentResource {
       kms.keystore.apply((k) => renderKesSecretEnvFile(kesKeystoreSecretEnv(k))),
     );
     const rev = new Revisions(this, name);
-    const secretEnvRevision = rev.secret("secrets", secretEnv);
+    const secretEnvRevision = rev.eachVariable(
+      "secrets",
+      kms.keystore.apply((k) => Object.entries(kesKeystoreSecretEnv(k))),
+    );
     const configRevision = rev.plain("config", this.config);
     const caRevision = rev.plain("ca", this.caCertPem);
     const kmsFileRevisions = kms.files.map((f) =>

@@ -510,7 +510,17 @@ export class MinioDeployment extends pulumi.ComponentResource {
       return { names: entries.map(([k]) => k), text: renderEnvFile(entries) };
     });
     const rev = new Revisions(this, name);
-    const envRevision = rev.secret("env", existing ? managedEntries.apply((m) => m.text) : envText);
+    // One labelled revision per variable: a preview of the service steps names what changed
+    // (`env:MINIO_BROWSER:…` added) and why MinIO restarts, without showing a value.
+    const envRevision = rev.eachVariable(
+      "env",
+      envInput.apply((e) => {
+        const all = minioEnvEntries(e);
+        return existing
+          ? all.filter(([k]) => k.startsWith("MINIO_KMS_KES_") || (e.extra && k in e.extra))
+          : all;
+      }),
+    );
 
     // Without kes, refuse to touch a node whose env file configures KES (unless overridden).
     const kesGuard = (node: HostArgs, after: pulumi.Resource[]) =>

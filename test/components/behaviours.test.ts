@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
+import { Revisions } from "../../lib/components/internal";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
-import { captureGraph, scriptOf } from "../helpers/mockGraph";
+import { captureGraph, resolved, scriptOf } from "../helpers/mockGraph";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
@@ -295,13 +296,18 @@ describe("what two components would both write on one host is refused (security 
       binary: bin("minio"),
       ...extra,
     });
+  // The error is caught inside the program, so the capture still waits for every registration
+  // (an escaped throw would leave them to reject under the next test's mocks).
   const failure = async (program: () => void): Promise<string> => {
-    try {
-      await captureGraph(program);
-    } catch (e) {
-      return String((e as Error).message);
-    }
-    return "no error";
+    let msg = "no error";
+    await captureGraph(() => {
+      try {
+        program();
+      } catch (e) {
+        msg = String((e as Error).message);
+      }
+    });
+    return msg;
   };
 
   it("two MinioDeployments on one host (the env file, unit, binary and ports of each)", async () => {
@@ -378,13 +384,13 @@ describe("component names (security review, row 13)", () => {
     "refuses %j before any child, naming the fix",
     async (name) => {
       let msg = "";
-      try {
-        await captureGraph(() => {
+      await captureGraph(() => {
+        try {
           new KmsTarget(name, { filesystem: { acknowledgeDevelopmentOnly: true } });
-        });
-      } catch (e) {
-        msg = String((e as Error).message);
-      }
+        } catch (e) {
+          msg = String((e as Error).message);
+        }
+      });
       expect(msg).toContain("  - name: component name");
       expect(msg).toMatch(/rename it with letters, digits, '\.', '_' and '-'/);
     },
@@ -465,5 +471,71 @@ describe("uploads of a local binary (review of the racer test)", () => {
     expect(upload.inputs.remotePath).toBe(`/var/tmp/pulumi-minio-kes-upload/kes-${"d".repeat(64)}`);
     expect(g.dependsOn(upload, dir)).toBe(true);
     expect(g.dependsOn(g.byName("kes-kes1-kes-binary"), upload)).toBe(true);
+  });
+});
+
+describe("a preview names the variable behind a restart (issue 12)", () => {
+  const deploy =
+    (extraEnv: Record<string, string>, rootPassword = "a-long-root-password") =>
+    () =>
+      void new MinioDeployment("m", {
+        nodes: [{ name: "minio1", address: "198.18.0.41", privateKey: "k", hostKey }],
+        drives: ["/mnt/disk1"],
+        rootUser: "admin",
+        rootPassword: pulumi.secret(rootPassword),
+        binary: bin("minio"),
+        extraEnv,
+      });
+  const envTriggers = async (p: () => void) => {
+    const t = (await captureGraph(p)).byName("m-minio1-service").inputs.triggers as unknown[];
+    return t.find(Array.isArray) as string[];
+  };
+
+  it("the service step's triggers hold one labelled revision per variable, no value", async () => {
+    const before = await envTriggers(deploy({}));
+    const added = await envTriggers(deploy({ MINIO_BROWSER: "off" }));
+    const name = (t: string) => t.split(":")[1];
+    expect(before.map(name)).toEqual([
+      "MINIO_OPTS",
+      "MINIO_ROOT_PASSWORD",
+      "MINIO_ROOT_USER",
+      "MINIO_VOLUMES",
+    ]);
+    expect(added.map(name)).toEqual([
+      "MINIO_BROWSER",
+      "MINIO_OPTS",
+      "MINIO_ROOT_PASSWORD",
+      "MINIO_ROOT_USER",
+      "MINIO_VOLUMES",
+    ]);
+    for (const t of [...before, ...added]) {
+      expect(t).toMatch(/^env:[A-Z_]+:hmac-sha256:[0-9a-f]{64}$/);
+      expect(t).not.toContain("a-long-root-password");
+    }
+  });
+
+  it("under one key (as in a stack's state), adding a variable adds one revision and changing one changes one", async () => {
+    let seen: string[][] = [];
+    await captureGraph(async () => {
+      const parent = new pulumi.ComponentResource("test:index:Holder", "holder");
+      const rev = new Revisions(parent, "holder");
+      const base: Array<[string, string]> = [
+        ["MINIO_ROOT_USER", "admin"],
+        ["MINIO_ROOT_PASSWORD", "pw-one-long"],
+      ];
+      seen = await Promise.all(
+        [
+          base,
+          [...base, ["MINIO_BROWSER", "off"]] as Array<[string, string]>,
+          [base[0]!, ["MINIO_ROOT_PASSWORD", "pw-two-long"]] as Array<[string, string]>,
+        ].map((es) => resolved(rev.eachVariable("env", es))),
+      );
+    });
+    const [before, added, rotated] = seen as [string[], string[], string[]];
+    const name = (t: string) => t.split(":")[1];
+    expect(added.filter((t) => !before.includes(t)).map(name)).toEqual(["MINIO_BROWSER"]);
+    expect(before.filter((t) => !added.includes(t))).toEqual([]);
+    expect(rotated.filter((t) => !before.includes(t)).map(name)).toEqual(["MINIO_ROOT_PASSWORD"]);
+    expect(before.filter((t) => !rotated.includes(t)).map(name)).toEqual(["MINIO_ROOT_PASSWORD"]);
   });
 });
