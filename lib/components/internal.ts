@@ -3,6 +3,7 @@
  * content hashes for triggers, and certificates made with `@pulumi/tls`.
  */
 import { createHash, createHmac } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -260,6 +261,46 @@ export function claimHostPaths(
       }
     }
   });
+}
+
+const localDigests = new Map<string, string>();
+
+/**
+ * A `localPath` binary is checked on the deploying machine before anything is uploaded: it must
+ * exist and have `sha256` (read once per program run and path). A mismatch fails before any
+ * resource is created, instead of after copying it to every host.
+ */
+export function checkLocalBinary(issues: Issues, field: string, src: unknown): void {
+  const s = src as { localPath?: unknown; sha256?: unknown } | undefined;
+  if (typeof s?.localPath !== "string" || typeof s.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(s.sha256))
+    return;
+  const p = s.localPath;
+  let st: import("node:fs").Stats;
+  try {
+    st = statSync(p);
+  } catch {
+    issues.add(
+      `${field}.localPath`,
+      `there is no file ${p} on this machine (the one running pulumi); put the binary there, or give binary.url instead.`,
+    );
+    return;
+  }
+  if (!st.isFile()) {
+    issues.add(`${field}.localPath`, `${p} is not a regular file; point localPath at the binary itself.`);
+    return;
+  }
+  const key = `${p}|${st.size}|${st.mtimeMs}`;
+  let got = localDigests.get(key);
+  if (got === undefined) {
+    got = createHash("sha256").update(readFileSync(p)).digest("hex");
+    localDigests.set(key, got);
+  }
+  if (got !== s.sha256) {
+    issues.add(
+      `${field}.sha256`,
+      `${p} on this machine has sha256 ${got}, not ${s.sha256}; nothing was uploaded. Use the binary you meant, or set sha256 to what \`sha256sum ${p}\` prints if you trust this file.`,
+    );
+  }
 }
 
 /** Options of one host step. */

@@ -45,6 +45,7 @@ import {
   checked,
   checkedCertificate,
   checkedHost,
+  checkLocalBinary,
   claimHostPaths,
   hostIdentity,
   hostStep,
@@ -79,6 +80,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     );
   }
   checkBinarySource(issues, "binary", args?.binary, "kes");
+  if (issues.ok) checkLocalBinary(issues, "binary", args?.binary);
   if (checkPlain(issues, "port", args?.port, "7373")) checkPort(issues, "port", args?.port);
   if (!Array.isArray(args?.minioKeyNames) || args.minioKeyNames.length === 0) {
     issues.add(

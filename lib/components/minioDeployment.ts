@@ -50,6 +50,7 @@ import {
   checked,
   checkedCertificate,
   checkedHost,
+  checkLocalBinary,
   claimHostPaths,
   hostIdentity,
   hostStep,
@@ -144,6 +145,10 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     );
   }
   if (args?.mc !== undefined) checkBinarySource(issues, "mc", args.mc, "mc");
+  if (issues.ok) {
+    checkLocalBinary(issues, "binary", args?.binary);
+    checkLocalBinary(issues, "mc", args?.mc);
+  }
   if (args?.adminHost !== undefined && !names.includes(args.adminHost)) {
     issues.add(
       "adminHost",

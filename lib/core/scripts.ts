@@ -433,7 +433,10 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     ...block(`
       got=$(sha256_of "$tmp")
       if [ "$got" != "$want" ]; then
-        die "checksum mismatch for ${source}: expected sha256 $want, got $got; $dest was left unchanged"
+    `),
+    ...removeUpload.map((l) => `  ${l}`),
+    ...block(`
+        die "checksum mismatch for ${source}: expected sha256 $want, got $got; $dest was left unchanged${optional(a.uploadedPath) ? " and the upload removed (the file on the deploying machine was checked before it was copied, so the copy was damaged): copy it again with pulumi up --replace on the upload step" : ""}"
       fi
       chmod -- "$mode" "$tmp"
       mv -f -T -- "$tmp" "$dest"

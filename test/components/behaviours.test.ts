@@ -1,3 +1,7 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
@@ -455,20 +459,41 @@ describe("a secret binary URL (security review, row 12)", () => {
 });
 
 describe("uploads of a local binary (review of the racer test)", () => {
-  it("go into a directory private to the SSH user, made first, never straight into /var/tmp", async () => {
-    const g = await captureGraph(() => {
-      new KesServer("kes", {
-        hosts: [{ name: "kes1", address: "198.18.0.31", privateKey: "k", hostKey, user: "deploy" }],
-        kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
-        binary: { localPath: "/srv/binaries/kes", sha256: "d".repeat(64) },
-        minioKeyNames: ["minio-*"],
-      });
+  const dir = mkdtempSync(join(tmpdir(), "local-binary-"));
+  const localPath = join(dir, "kes");
+  writeFileSync(localPath, "#!/bin/sh\necho kes\n");
+  const digest = createHash("sha256").update(readFileSync(localPath)).digest("hex");
+  const kes = (sha: string) => () =>
+    void new KesServer("kes", {
+      hosts: [{ name: "kes1", address: "198.18.0.31", privateKey: "k", hostKey, user: "deploy" }],
+      kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+      binary: { localPath, sha256: sha },
+      minioKeyNames: ["minio-*"],
     });
+
+  it("are checked on the deploying machine first: a wrong sha256 fails before anything is created", async () => {
+    let msg = "";
+    const g = await captureGraph(() => {
+      try {
+        kes("d".repeat(64))();
+      } catch (e) {
+        msg = String((e as Error).message);
+      }
+    });
+    expect(g.nodes.filter((n) => n.custom)).toEqual([]);
+    expect(msg).toContain(
+      `  - binary.sha256: ${localPath} on this machine has sha256 ${digest}, not ${"d".repeat(64)}; nothing was uploaded.`,
+    );
+    expect(msg.split("\n")[0]).toBe("invalid arguments for KesServer kes:");
+  });
+
+  it("go into a directory private to the SSH user, made first, never straight into /var/tmp", async () => {
+    const g = await captureGraph(kes(digest));
     const dir = g.byName("kes-kes1-kes-upload-dir");
     const upload = g.byName("kes-kes1-kes-upload");
     expect(scriptOf(dir)).toContain("owner='deploy'");
     expect(scriptOf(dir)).toContain("dir='/var/tmp/pulumi-minio-kes-upload'");
-    expect(upload.inputs.remotePath).toBe(`/var/tmp/pulumi-minio-kes-upload/kes-${"d".repeat(64)}`);
+    expect(upload.inputs.remotePath).toBe(`/var/tmp/pulumi-minio-kes-upload/kes-${digest}`);
     expect(g.dependsOn(upload, dir)).toBe(true);
     expect(g.dependsOn(g.byName("kes-kes1-kes-binary"), upload)).toBe(true);
   });

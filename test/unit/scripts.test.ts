@@ -516,7 +516,7 @@ describe("installBinaryScript", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("installs an uploaded file, removes the upload, keeps it on mismatch", () => {
+  it("installs an uploaded file and removes the upload, also on a mismatch (then nothing is replaced)", () => {
     const base = freshDir("bin-up");
     const dest = join(base, "bin", "minio");
     const upload = join(base, "upload", "minio");
@@ -539,18 +539,19 @@ describe("installBinaryScript", () => {
     expect(r.stdout).toBe("unchanged\n");
     expect(existsSync(upload)).toBe(false);
 
-    // Upload with the wrong content: nothing replaced, upload kept for inspection.
+    // Upload with the wrong content (damaged on the way: the local file was checked): nothing
+    // replaced, the upload removed, and the error says how to copy it again.
     writeFileSync(upload, v2);
     const want = sha256("the release the user configured");
     r = run(installBinaryScript({ destPath: dest, sha256: want, uploadedPath: upload }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`expected sha256 ${want}, got ${sha256(v2)}`);
+    expect(r.stderr).toContain("copy it again with pulumi up --replace on the upload step");
     expect(readFileSync(dest, "utf8")).toBe(v1);
-    expect(existsSync(upload)).toBe(true);
+    expect(existsSync(upload)).toBe(false);
     expect(readdirSync(join(base, "bin"))).toEqual(["minio"]);
 
     // Missing upload: clear error.
-    rmSync(upload);
     r = run(installBinaryScript({ destPath: dest, sha256: sha256(v2), uploadedPath: upload }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("is missing");

@@ -41,7 +41,8 @@ tmp=$(mktemp "$dest_dir/.$dest_base.XXXXXX")
 cp -- "$uploaded" "$tmp"
 got=$(sha256_of "$tmp")
 if [ "$got" != "$want" ]; then
-  die "checksum mismatch for $uploaded: expected sha256 $want, got $got; $dest was left unchanged"
+  rm -f -- "$uploaded"
+  die "checksum mismatch for $uploaded: expected sha256 $want, got $got; $dest was left unchanged and the upload removed (the file on the deploying machine was checked before it was copied, so the copy was damaged): copy it again with pulumi up --replace on the upload step"
 fi
 chmod -- "$mode" "$tmp"
 mv -f -T -- "$tmp" "$dest"
