@@ -38,5 +38,8 @@ node -e '
     : `real-engine suite: NOT RUN (${real.length} skipped; each test/real-engine file printed why, as "[real-engine] …: NOT RUN: <reason>": the command and tls plugins, the language host, or the test hosts were missing; see docs/testing.md)`);
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$report" || echo "tests: 0 passed, 1 failed"
+  // Vitest fails a run with unhandled errors even when every test passed: say so last.
+  if (Number(process.argv[2]) !== 0 && r.numFailedTests === 0)
+    console.log(`vitest exited with status ${process.argv[2]} though no test failed: look above for "Unhandled Errors" (a rejection no test awaited) or a suite that could not load`);
+' "$report" "$status" || echo "tests: 0 passed, 1 failed"
 exit "$status"
