@@ -55,24 +55,27 @@ export class Revisions {
   }
 
   /**
-   * One revision per variable of an env file: `label:NAME:hmac-sha256:<hex>`, sorted by name, so a
-   * preview names the variable that was added, removed or changed (and what a restart is for)
-   * while showing no value. Values are keyed by the component's key, like {@link secret}.
+   * One revision per variable of an env file, as a map `{ NAME: "label:hmac-sha256:<hex>" }`. The
+   * engine diffs a map by key, so a preview names the variable that was added, removed or
+   * changed (`+ MINIO_BROWSER: "env:hmac-sha256:…"`), and so what a restart is for, while
+   * showing no value. Values are keyed by the component's key, like {@link secret}.
    */
   eachVariable(
     label: string,
     entries: pulumi.Input<ReadonlyArray<readonly [string, string]>>,
-  ): pulumi.Output<string[]> {
+  ): pulumi.Output<Record<string, string>> {
     return pulumi.unsecret(
       pulumi
         .all([this.key, entries])
         .apply(([k, es]) =>
-          [...es]
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-            .map(
-              ([n, v]) =>
-                `${label}:${n}:hmac-sha256:${createHmac("sha256", k).update(`${n}=${v}`).digest("hex")}`,
-            ),
+          Object.fromEntries(
+            [...es]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([n, v]) => [
+                n,
+                `${label}:hmac-sha256:${createHmac("sha256", k).update(`${n}=${v}`).digest("hex")}`,
+              ]),
+          ),
         ),
     );
   }

@@ -513,13 +513,14 @@ describe("a preview names the variable behind a restart (issue 12)", () => {
       });
   const envTriggers = async (p: () => void) => {
     const t = (await captureGraph(p)).byName("m-minio1-service").inputs.triggers as unknown[];
-    return t.find(Array.isArray) as string[];
+    const map = t.find((x) => typeof x === "object" && x !== null) as Record<string, string>;
+    return Object.entries(map).map(([k, v]) => `${k}=${v}`);
   };
 
   it("the service step's triggers hold one labelled revision per variable, no value", async () => {
     const before = await envTriggers(deploy({}));
     const added = await envTriggers(deploy({ MINIO_BROWSER: "off" }));
-    const name = (t: string) => t.split(":")[1];
+    const name = (t: string) => t.split("=")[0];
     expect(before.map(name)).toEqual([
       "MINIO_OPTS",
       "MINIO_ROOT_PASSWORD",
@@ -534,7 +535,7 @@ describe("a preview names the variable behind a restart (issue 12)", () => {
       "MINIO_VOLUMES",
     ]);
     for (const t of [...before, ...added]) {
-      expect(t).toMatch(/^env:[A-Z_]+:hmac-sha256:[0-9a-f]{64}$/);
+      expect(t).toMatch(/^[A-Z_]+=env:hmac-sha256:[0-9a-f]{64}$/);
       expect(t).not.toContain("a-long-root-password");
     }
   });
@@ -553,11 +554,13 @@ describe("a preview names the variable behind a restart (issue 12)", () => {
           base,
           [...base, ["MINIO_BROWSER", "off"]] as Array<[string, string]>,
           [base[0]!, ["MINIO_ROOT_PASSWORD", "pw-two-long"]] as Array<[string, string]>,
-        ].map((es) => resolved(rev.eachVariable("env", es))),
+        ].map((es) =>
+          resolved(rev.eachVariable("env", es)).then((m) => Object.entries(m).map(([k, v]) => `${k}=${v}`)),
+        ),
       );
     });
     const [before, added, rotated] = seen as [string[], string[], string[]];
-    const name = (t: string) => t.split(":")[1];
+    const name = (t: string) => t.split("=")[0];
     expect(added.filter((t) => !before.includes(t)).map(name)).toEqual(["MINIO_BROWSER"]);
     expect(before.filter((t) => !added.includes(t))).toEqual([]);
     expect(rotated.filter((t) => !before.includes(t)).map(name)).toEqual(["MINIO_ROOT_PASSWORD"]);
