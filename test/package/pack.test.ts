@@ -180,6 +180,46 @@ describe("npm package", () => {
     );
   }, 120_000);
 
+  // The oldest and the newest TypeScript the package supports (TypeScript 7, the native
+  // compiler, has no JavaScript API, which the Pulumi Node language host loads). With 6.0, the
+  // examples' old "moduleResolution": "node" failed with TS5107; they use node16 now.
+  it.each(["5.0.4", "6.0.3"])(
+    "type-checks the quickstart with TypeScript %s and the example's own tsconfig",
+    async (version) => {
+      const ts = join(work, `typescript-${version}`);
+      mkdirSync(ts);
+      await timed(`npm install typescript@${version}`, () =>
+        sh(
+          "npm",
+          [
+            "install",
+            "--prefix",
+            ts,
+            "--prefer-offline",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            `typescript@${version}`,
+          ],
+          project,
+        ),
+      );
+      const dir = join(project, `quickstart-ts-${version}`);
+      mkdirSync(dir);
+      for (const f of ["index.ts", "deploy.ts", "tsconfig.json"]) {
+        copyFileSync(join(repoRoot, "examples", "quickstart", f), join(dir, f));
+      }
+      const out = await timed(`tsc ${version} quickstart`, () =>
+        sh(join(ts, "node_modules", ".bin", "tsc"), ["--version"], project).then(async (v) => {
+          await sh(join(ts, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", dir], project);
+          return v;
+        }),
+      );
+      expect(out.trim()).toBe(`Version ${version}`);
+    },
+    300_000,
+  );
+
   it("type-checks a policy pack that imports pulumi-minio-kes/policy", async () => {
     const dir = join(project, "policy");
     mkdirSync(dir);
