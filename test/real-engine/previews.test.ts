@@ -61,7 +61,9 @@ describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — S
     // What the preview must say, whatever the doc says.
     expect(real).toMatch(/\+-command:remote:Command: \(replace\)\n\s+\[id=minio-minio1-service…\]/);
     // The restart's reason, by name: the one variable added to MinIO's environment.
-    expect(real).toMatch(/~ triggers: \[\n\s+~ \[0\]: \{\n\s+\+ MINIO_BROWSER: "env:hmac-sha256:<sha256>"\n\s+\}/);
+    expect(real).toMatch(
+      /~ triggers: \[\n\s+~ \[0\]: \{\n\s+\+ MINIO_BROWSER: "env:hmac-sha256:<sha256>"\n\s+\}/,
+    );
     expect(real).toMatch(
       /create\s+: "bash -s create # minio1: create bucket backups with sse-kms default encryption"/,
     );
