@@ -71,6 +71,7 @@ export function cliProject(
             );
           } else resolve(r);
         });
+        p.stdin.on("error", () => {}); // the CLI may exit before reading its input; its status tells
         p.stdin.end(opts.input ?? "");
       });
     },

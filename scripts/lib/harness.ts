@@ -164,6 +164,10 @@ export function sshRunOnce(
       rmSync(dir, { recursive: true, force: true });
       resolve({ code: code ?? -1, stdout, stderr, both });
     });
+    // A script that exits before reading all of its stdin can close the pipe before the write
+    // ends (EPIPE, seen in CI as an uncaught exception): ignore it; the exit status says how the
+    // step went.
+    p.stdin.on("error", () => {});
     p.stdin.end(stdin ?? "");
   });
 }
