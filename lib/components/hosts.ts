@@ -60,14 +60,17 @@ export interface HostArgs {
  * field (never spreading user objects, landscape.md §5.1 on leaks of malformed connections),
  * marks the key material secret, and pins the host key when given.
  */
-export function hostConnection(h: HostArgs): command.types.input.remote.ConnectionArgs {
+export function hostConnection(
+  h: HostArgs,
+  dial: { dialErrorLimit?: number; perDialTimeout?: number } = {},
+): command.types.input.remote.ConnectionArgs {
   const conn: command.types.input.remote.ConnectionArgs = {
     host: h.address,
     port: h.port ?? 22,
     user: h.user ?? "root",
     privateKey: pulumi.secret(h.privateKey),
-    dialErrorLimit: 20,
-    perDialTimeout: 15,
+    dialErrorLimit: dial.dialErrorLimit ?? 20,
+    perDialTimeout: dial.perDialTimeout ?? 15,
   };
   if (h.privateKeyPassword !== undefined) conn.privateKeyPassword = pulumi.secret(h.privateKeyPassword);
   if (h.hostKey !== undefined) conn.hostKey = h.hostKey;

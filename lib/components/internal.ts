@@ -327,6 +327,12 @@ export interface StepArgs {
   triggers?: pulumi.Input<unknown>[];
   /** True when stdin or the script carries a secret: no logs, secret stdout/stderr. */
   secret?: boolean;
+  /**
+   * `failFast`: the connection gives up after 3 dials of 10 s (a preflight: a wrong host key or
+   * a dead address should fail in seconds). Default: 20 dials of 15 s, which rides out sshd
+   * dropping connections under load.
+   */
+  dial?: "failFast";
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -390,7 +396,10 @@ export function hostStep(
   return new command.remote.Command(
     `${componentName}-${host.name}-${concern}`,
     {
-      connection: hostConnection(host),
+      connection: hostConnection(
+        host,
+        a.dial === "failFast" ? { dialErrorLimit: 3, perDialTimeout: 10 } : {},
+      ),
       create: lines.create,
       update: lines.update,
       delete: lines.delete,

@@ -2,7 +2,12 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
+import {
+  ensureDirectoriesScript,
+  ensurePrerequisitesScript,
+  preflightScript,
+  removeUnitScript,
+} from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
   KES_DEFAULT_PORT,
@@ -439,11 +444,10 @@ export class KesServer extends pulumi.ComponentResource {
     const notAfter: Record<string, pulumi.Output<string>> = {};
     const gates: pulumi.Resource[] = [];
     let previousGates: pulumi.Resource[] = [];
+    // The server certificate of each host, before any step: the preflights' revision covers them.
+    const servers: Record<string, { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> }> = {};
     for (const host of hosts) {
       const addr = pulumi.output(host.internalAddress ?? host.address);
-      const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
-      endpoints.push(endpoint);
-
       let server: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> };
       if (host.name in byo) {
         const f = `tls.certificates.${host.name}`;
@@ -464,8 +468,65 @@ export class KesServer extends pulumi.ComponentResource {
         server = c;
         notAfter[host.name] = c.notAfter;
       }
+      servers[host.name] = server;
+    }
 
-      const prereqs = hostStep(this, name, host, "prereqs", { create: ensurePrerequisitesScript() });
+    // Before a change, every replica is checked first (as MinioDeployment does): a preflight on
+    // every host (reachable, root, systemd, free space), failing after 3 dials, not 20, so a wrong
+    // host key or a dead address fails in seconds and names the host. It runs again only when
+    // something KES writes changes: a no-op run opens no SSH session.
+    const binaryPath = args.binary.preinstalledPath ?? `/usr/local/bin/${args.binary.name ?? "kes"}`;
+    const unitFor = (host: HostArgs) =>
+      renderKesUnit({
+        binaryPath,
+        user: KES_PATHS.user,
+        group: KES_PATHS.user,
+        configPath: KES_PATHS.config,
+        envFile: KES_PATHS.secretEnv,
+        bindPrivilegedPort: port < 1024,
+        owner: `${name}-${host.name}-unit`,
+      });
+    const contentParts: pulumi.Input<unknown>[] = [
+      secretEnvRevision,
+      configRevision,
+      caRevision,
+      ...kmsFileRevisions,
+      `binary:${args.binary.sha256 ? `sha256:${args.binary.sha256}` : `path:${binaryPath}`}`,
+      `port:${port}`,
+    ];
+    for (const host of hosts) {
+      contentParts.push(
+        `${host.name}:unit:sha256:${sha256(unitFor(host))}`,
+        rev.plain(`${host.name}:cert`, servers[host.name]!.certPem),
+        rev.secret(`${host.name}:key`, servers[host.name]!.keyPem),
+      );
+    }
+    const changeRevision = pulumi
+      .all(contentParts)
+      .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
+    const preflights = hosts.map((host) => {
+      const script = preflightScript({
+        host: host.name,
+        paths: [KES_PATHS.dir, binaryPath, ...(kms.fsPath !== undefined ? [kms.fsPath] : [])],
+      });
+      return hostStep(this, name, host, "preflight", {
+        create: script,
+        update: script,
+        triggers: [changeRevision],
+        dial: "failFast",
+      });
+    });
+
+    for (const host of hosts) {
+      const addr = pulumi.output(host.internalAddress ?? host.address);
+      const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
+      endpoints.push(endpoint);
+      const server = servers[host.name]!;
+
+      const prereqs = hostStep(this, name, host, "prereqs", {
+        create: ensurePrerequisitesScript(),
+        dependsOn: preflights,
+      });
       const user = hostStep(this, name, host, "user", {
         dependsOn: [prereqs],
         create: ensureServiceUserScript({
@@ -556,15 +617,7 @@ export class KesServer extends pulumi.ComponentResource {
         secret: true,
         dependsOn: [user],
       });
-      const unitText = renderKesUnit({
-        binaryPath: binary.path,
-        user: KES_PATHS.user,
-        group: KES_PATHS.user,
-        configPath: KES_PATHS.config,
-        envFile: KES_PATHS.secretEnv,
-        bindPrivilegedPort: port < 1024,
-        owner: `${name}-${host.name}-unit`,
-      });
+      const unitText = unitFor(host);
       const unit = hostStep(this, name, host, "unit", {
         create: installUnitScript({ unitName: KES_PATHS.unit }),
         delete: removeUnitScript({ unitName: KES_PATHS.unit, owner: `${name}-${host.name}-unit` }),

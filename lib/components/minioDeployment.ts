@@ -6,6 +6,7 @@ import {
   ensurePrerequisitesScript,
   envMergeScript,
   kesRemovalGuardScript,
+  preflightScript,
   removeUnitScript,
 } from "../core/hostScripts";
 import {
@@ -536,6 +537,75 @@ export class MinioDeployment extends pulumi.ComponentResource {
             dependsOn: after,
           });
 
+    // The unit of a node (also part of the preflight's revision below).
+    const binaryPathOf = (src: MinioDeploymentArgs["binary"]) =>
+      src?.preinstalledPath ?? `/usr/local/bin/${src?.name ?? "minio"}`;
+    const unitFor = (node: HostArgs) =>
+      renderMinioUnit({
+        binaryPath: binaryPathOf(args.binary),
+        user: MINIO_PATHS.user,
+        group: MINIO_PATHS.user,
+        envFile,
+        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
+        // may be one machine).
+        after:
+          isKesServer(kes) && kes.hostIdentities.includes(hostIdentity(node)) ? ["kes.service"] : undefined,
+        serviceType: args.serviceType,
+        owner: `${name}-${node.name}-unit`,
+        bindPrivilegedPort: port < 1024 || consolePort < 1024,
+      });
+
+    // Nothing changes on any node unless every node is reachable: before a change, a preflight
+    // step on every node (reachable, root, systemd, free space) runs, and every other step of
+    // every node waits for all of them. It is replaced only when something the deployment writes
+    // changes (its trigger is one revision of all of it), so a no-op run opens no SSH session.
+    // Its connection gives up after 3 dials, not 20: a wrong host key or a dead address fails in
+    // seconds, naming the node.
+    const src = args.binary;
+    const contentParts: pulumi.Input<unknown>[] = [
+      envRevision,
+      existing
+        ? "existing"
+        : `binary:${src?.sha256 ? `sha256:${src.sha256}` : `path:${src?.preinstalledPath}`}`,
+      ...(kesCa ? [rev.plain("kes-ca", kesCa)] : []),
+      ...(clientCert
+        ? [rev.plain("kes-client-cert", clientCert.certPem), rev.secret("kes-client-key", clientCert.keyPem)]
+        : []),
+      ...(minioCa ? [rev.plain("minio-ca", minioCa)] : []),
+    ];
+    for (const node of nodes) {
+      if (!existing) {
+        contentParts.push(
+          `${node.name}:unit:sha256:${sha256(unitFor(node))}`,
+          `${node.name}:drives:${drivesOf(node).join(",")}`,
+        );
+      }
+      const c = serverCerts[node.name];
+      if (c)
+        contentParts.push(
+          rev.plain(`${node.name}:cert`, c.certPem),
+          rev.secret(`${node.name}:key`, c.keyPem),
+        );
+    }
+    const changeRevision = pulumi
+      .all(contentParts)
+      .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
+    const preflightPaths = existing
+      ? [envFile, MINIO_PATHS.configDir]
+      : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryPathOf(args.binary), ...drives];
+    const preflights = nodes.map((node) => {
+      const script = preflightScript({
+        host: node.name,
+        paths: existing ? preflightPaths : [...preflightPaths, ...drivesOf(node)],
+      });
+      return hostStep(this, name, node, "preflight", {
+        create: script,
+        update: script,
+        triggers: [changeRevision],
+        dial: "failFast",
+      });
+    });
+
     // Per-node files.
     let adminPrereqs: pulumi.Resource | undefined;
     const mcSrc = args.mc;
@@ -583,7 +653,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
         return s;
       };
       if (!existing) {
-        const prereqs = hostStep(this, name, node, "prereqs", { create: ensurePrerequisitesScript() });
+        const prereqs = hostStep(this, name, node, "prereqs", {
+          create: ensurePrerequisitesScript(),
+          dependsOn: preflights,
+        });
         if (node.name === this.adminHost) adminPrereqs = prereqs;
         const user = hostStep(this, name, node, "user", {
           dependsOn: [prereqs],
@@ -610,19 +683,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
         write("env", envFile, envText, true, guard ? [user, guard] : [user]);
-        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
-        // may be one machine).
-        const kesColocated = isKesServer(kes) && kes.hostIdentities.includes(hostIdentity(node));
-        const unitText = renderMinioUnit({
-          binaryPath,
-          user: MINIO_PATHS.user,
-          group: MINIO_PATHS.user,
-          envFile,
-          after: kesColocated ? ["kes.service"] : undefined,
-          serviceType: args.serviceType,
-          owner: `${name}-${node.name}-unit`,
-          bindPrivilegedPort: port < 1024 || consolePort < 1024,
-        });
+        const unitText = unitFor(node);
         triggers.push(`unit:sha256:${sha256(unitText)}`);
         const unit = hostStep(this, name, node, "unit", {
           create: installUnitScript({ unitName: MINIO_PATHS.unit }),
@@ -648,20 +709,23 @@ export class MinioDeployment extends pulumi.ComponentResource {
       } else {
         // mc (on the admin node) needs curl; existing nodes get no other prerequisites step.
         if (node.name === this.adminHost && mcSrc) {
-          adminPrereqs = hostStep(this, name, node, "prereqs", { create: ensurePrerequisitesScript() });
+          adminPrereqs = hostStep(this, name, node, "prereqs", {
+            create: ensurePrerequisitesScript(),
+            dependsOn: preflights,
+          });
         }
-        const guard = kesGuard(node, []);
+        const guard = kesGuard(node, preflights);
         const merge = hostStep(this, name, node, "env-merge", {
           create: managedEntries.apply((m) => envMergeScript({ envFile, managedNames: m.names })),
           stdin: managedEntries.apply((m) => m.text),
           secret: true,
-          dependsOn: guard ? [guard] : [],
+          dependsOn: guard ? [guard] : preflights,
         });
         deps.push(merge);
-        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, []);
+        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, preflights);
         if (clientCert) {
-          write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, []);
-          write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, []);
+          write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, preflights);
+          write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, preflights);
         }
       }
       fileSteps.push(...deps);

@@ -179,6 +179,46 @@ export function ensurePrerequisitesScript(): string {
 }
 
 /**
+ * The check before a change that touches several hosts: this host is reachable (the script runs),
+ * we are root here, systemd runs, and each directory the change writes into has `minFreeMiB`
+ * free (the nearest existing ancestor of each). Prints `ok: …`; fails with what to fix. It writes
+ * nothing, so a failed check on one host leaves every host as it was.
+ */
+export function preflightScript(a: { host: string; paths: string[]; minFreeMiB?: number }): string {
+  if (a.paths.length === 0) throw new Error(`${CTX}: paths must not be empty`);
+  const paths = a.paths.map((p, i) => assertAbsolutePath(CTX, `paths[${i}]`, p));
+  const min = a.minFreeMiB ?? 64;
+  if (!Number.isInteger(min) || min < 1) throw new Error(`${CTX}: minFreeMiB must be a positive integer`);
+  return bashScript(`check ${a.host.replace(/[^\x20-\x7e]/g, "?")} before anything on any host changes`, [
+    ...assignments([
+      ["host", a.host],
+      ["min_mib", String(min)],
+    ]),
+    `paths=(${paths.map(shQuote).join(" ")})`,
+    'if [ "$(id -u)" != 0 ]; then',
+    '  echo "error: $host: the steps do not run as root here; give the SSH user passwordless sudo (sudo -n must work), then run pulumi up again" >&2',
+    "  exit 1",
+    "fi",
+    "if [ ! -d /run/systemd/system ]; then",
+    '  echo "error: $host: systemd is not running (no /run/systemd/system); pulumi-minio-kes needs a host booted with systemd" >&2',
+    "  exit 1",
+    "fi",
+    "free=''",
+    'for p in "${paths[@]}"; do',
+    "  d=$p",
+    '  while [ ! -e "$d" ]; do d=${d%/*}; d=${d:-/}; done',
+    `  avail=$(df -Pm -- "$d" | awk 'NR == 2 { print $4 }')`,
+    '  if [ -n "$avail" ] && [ "$avail" -lt "$min_mib" ]; then',
+    '    echo "error: $host: only ${avail} MiB free on the file system of $p (at least ${min_mib} MiB are needed); free some space there, then run pulumi up again" >&2',
+    "    exit 1",
+    "  fi",
+    '  free+=" $p:${avail:-?}MiB"',
+    "done",
+    'echo "ok: $host: reachable, root, systemd;$free"',
+  ]);
+}
+
+/**
  * Run on `pulumi destroy`: stop and disable a unit and remove its unit file. Binaries, config,
  * environment files, certificates, data, keys and the keystore stay on the host: MinIO's data
  * cannot be read without KES's keys, so the library never deletes either.

@@ -241,6 +241,10 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             ["minio-minio1-env", "update"],
             ["minio-minio2-env", "update"],
             ["minio-minio3-env", "update"],
+            // Every node is checked before any node changes (the preflight), then the change.
+            ["minio-minio1-preflight", "replace"],
+            ["minio-minio2-preflight", "replace"],
+            ["minio-minio3-preflight", "replace"],
             ["minio-minio1-ready", "replace"],
             ["minio-minio1-service", "replace"],
             ["minio-minio2-service", "replace"],
@@ -383,6 +387,9 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             ["kes-kes1-reload", "replace"],
             ["kes-kes2-config", "update"],
             ["kes-kes2-reload", "replace"],
+            // Both replicas are checked before either changes (the preflights).
+            ["kes-kes1-preflight", "replace"],
+            ["kes-kes2-preflight", "replace"],
           ].sort(),
         );
         const reloadAt = Date.now();

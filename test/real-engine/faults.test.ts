@@ -4,8 +4,11 @@
  * a. `pulumi up` killed with SIGKILL in the middle of the MinIO restarts; what docs/runbooks.md
  *    says to type then makes the next run converge, every node healthy;
  * b. one MinIO host unreachable (its sshd stopped) during an update: the error names the host
- *    and the step, and once the host is back one rerun converges.
- * (c, the sealed keystore, is scenario e in ./scenarios.test.ts.)
+ *    and the step, and once the host is back one rerun converges;
+ * c. one MinIO host unreachable before a change of every node (a new variable): the preflight of
+ *    that host fails within seconds, naming it, and no other node's files change or restart;
+ *    once it is back one rerun converges.
+ * (The sealed keystore is scenario e in ./scenarios.test.ts.)
  * Runs whenever the plugins and the language host are installed; otherwise it says so and skips.
  */
 import { mkdtempSync } from "node:fs";
@@ -112,5 +115,49 @@ describe.skipIf(skip !== undefined)(`faults on the REAL engine${skip ? ` — SKI
       variant: { change: false, clientPolicy: "app" },
     });
     expect(again.result.steps.filter((x) => x.op !== "same").map((x) => x.name)).toEqual([]);
+  }, 900_000);
+
+  it("c. one MinIO host unreachable before a change of every node: its preflight fails in seconds and no other node changes", async () => {
+    const [m1, m2, m3] = fx.tb.hosts.slice(2) as [
+      (typeof fx.tb.hosts)[0],
+      (typeof fx.tb.hosts)[0],
+      (typeof fx.tb.hosts)[0],
+    ];
+    const pid = (h: typeof m1) =>
+      fx.tb.exec(h, "systemctl show -p MainPID --value minio").then((r) => r.stdout.trim());
+    const before = {
+      env: await fx.tb.readFile(m1, "/etc/default/minio"),
+      pids: [await pid(m1), await pid(m2)],
+    };
+    await fx.tb.exec(m3, "systemctl stop ssh");
+    const failed = await fx.project.run({
+      kind: "scenario",
+      env: fx.env,
+      variant: { change: true, clientPolicy: "app" },
+    });
+    await fx.tb.exec(m3, "systemctl start ssh");
+    const first = (failed.errorText ?? "").slice(0, 300);
+    console.log(`[faults c] failed after ${failed.seconds} s: ${first}`);
+    expect(failed.code).not.toBe(0);
+    expect(failed.errorText).toMatch(
+      new RegExp(`minio-minio3-preflight: .*${m3.address.replace(/\./g, "\\.")}`),
+    );
+    // 3 dials of at most 10 s, not 20 of 15 s.
+    expect(failed.seconds).toBeLessThan(90);
+    for (const h of [m1, m2]) {
+      const env = await fx.tb.readFile(h, "/etc/default/minio");
+      expect(env, `${h.name}'s env file`).toBe(before.env);
+      expect(env).not.toContain("MINIO_BROWSER");
+    }
+    expect([await pid(m1), await pid(m2)], "MinIO on the other nodes was not restarted").toEqual(before.pids);
+    const rerun = await fx.project.run({
+      kind: "scenario",
+      env: fx.env,
+      variant: { change: true, clientPolicy: "app" },
+    });
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+    for (const h of [m1, m2, m3])
+      expect(await fx.tb.readFile(h, "/etc/default/minio")).toContain("MINIO_BROWSER='off'");
+    expect(await minioActive()).toEqual(["active", "active", "active"]);
   }, 900_000);
 });

@@ -60,6 +60,11 @@ describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — S
     const real = normalise(preview.stdout);
     // What the preview must say, whatever the doc says.
     expect(real).toMatch(/\+-command:remote:Command: \(replace\)\n\s+\[id=minio-minio1-service…\]/);
+    // Every node is checked before any changes (the preflights are replaced).
+    for (const n of [1, 2, 3])
+      expect(real).toMatch(
+        new RegExp(`\\+-command:remote:Command: \\(replace\\)\\n\\s+\\[id=minio-minio${n}-preflight…\\]`),
+      );
     // The restart's reason, by name: the one variable added to MinIO's environment.
     expect(real).toMatch(
       /~ triggers: \[\n\s+~ \[0\]: \{\n\s+\+ MINIO_BROWSER: "env:hmac-sha256:<sha256>"\n\s+\}/,
@@ -68,7 +73,7 @@ describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — S
       /create\s+: "bash -s create # minio1: create bucket backups with sse-kms default encryption"/,
     );
     expect(real).toMatch(
-      /\+ 3 to create\n\s+~ 3 to update\n\s+\+-4 to replace\n\s+10 changes\. 53 unchanged/,
+      /\+ 3 to create\n\s+~ 3 to update\n\s+\+-7 to replace\n\s+13 changes\. 55 unchanged/,
     );
     const doc = readFileSync(DOC, "utf8");
     const block = `${START}\n\n\`\`\`text\n${real}\n\`\`\`\n\n${END}`;

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chownSync,
+  existsSync,
   lchownSync,
   mkdirSync,
   mkdtempSync,
@@ -13,7 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEnvLine, quoteEnvValue, renderEnvFile } from "../../lib/core/envfile";
-import { ensureDirectoriesScript, envMergeScript, kesRemovalGuardScript } from "../../lib/core/hostScripts";
+import {
+  ensureDirectoriesScript,
+  envMergeScript,
+  kesRemovalGuardScript,
+  preflightScript,
+} from "../../lib/core/hostScripts";
 import {
   compressEllipsis,
   EnvMergeConflictError,
@@ -394,5 +400,50 @@ describe("removeUnitScript (destroy)", () => {
     const run = spawnSync("bash", ["-c", s]);
     expect(run.stdout.toString().trim()).toBe("kept: minio.service belongs to another step");
     expect(readFileSync(join(dir, "minio.service"), "utf8")).toBe(unit);
+  });
+});
+
+describe("preflight script", () => {
+  it("is shellcheck-clean and pinned", () => {
+    const s = preflightScript({ host: "minio1", paths: ["/etc/default/minio", "/mnt/disk1"] });
+    expectGolden("scripts/preflight.sh", s);
+    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
+    expect(r.stdout.toString(), "shellcheck").toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("fails with the host and the fix when a file system is too full, and writes nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "preflight-"));
+    const missing = join(dir, "not", "yet", "there");
+    // Run without the systemd check (this machine may not boot with systemd): the script's own
+    // lines after it are what is tested here.
+    const s = preflightScript({ host: "minio1", paths: [missing], minFreeMiB: 1 }).replace(
+      "if [ ! -d /run/systemd/system ]; then",
+      "if false; then",
+    );
+    let r = runScript(s);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^ok: minio1: reachable, root, systemd; ${missing}:[0-9]+MiB\\n$`));
+    expect(existsSync(join(dir, "not"))).toBe(false);
+    const full = preflightScript({ host: "minio1", paths: [missing], minFreeMiB: 1 << 30 }).replace(
+      "if [ ! -d /run/systemd/system ]; then",
+      "if false; then",
+    );
+    r = runScript(full);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: minio1: only [0-9]+ MiB free on the file system of .* free some space there/,
+    );
+  });
+
+  it("refuses a host without systemd, naming it", () => {
+    const r = runScript(
+      preflightScript({ host: "minio1", paths: ["/tmp"] }).replace(
+        "/run/systemd/system",
+        "/nonexistent/systemd",
+      ),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: minio1: systemd is not running");
   });
 });
