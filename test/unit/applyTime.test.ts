@@ -164,7 +164,10 @@ interface Row {
   fix: RegExp;
   /** Steps that use the value: they must never be registered. */
   blocked: string[];
-  /** The bad value, when it must not reach any registered resource. */
+  /**
+   * The bad value, when it must not reach any registered resource (not one that could appear by
+   * chance in a hex digest: "abc" once matched a revision hash).
+   */
   value?: string;
 }
 
@@ -352,7 +355,7 @@ const rows: Row[] = [
   // An external KES.
   ...(
     [
-      ["abc", /does not start with kes:v1:/],
+      ["not-a-kes-key", /does not start with kes:v1:/],
       ["kes:v1:not base64!", /has characters base64 does not use/],
     ] as const
   ).map(
@@ -678,6 +681,7 @@ describe("Output-valued inputs are checked once they resolve, before any step th
     const names = new Set(g.nodes.map((n) => n.name));
     for (const b of row.blocked) expect(names.has(b), `${b} was registered`).toBe(false);
     if (row.value !== undefined) {
+      expect(row.value, "a value that hex digests cannot contain by chance").not.toMatch(/^[0-9a-f]+$/);
       for (const n of g.nodes)
         expect(JSON.stringify(n.wire), n.name).not.toContain(JSON.stringify(row.value).slice(1, -1));
     }
