@@ -10,8 +10,7 @@
  * The baseline (every such input a good Output) registers all of those steps, so each check can
  * fail.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,6 +26,7 @@ import type { HostArgs } from "../../lib/components/hosts";
 import { KesServer } from "../../lib/components/kesServer";
 import { KmsTarget } from "../../lib/components/kmsTarget";
 import { MinioDeployment } from "../../lib/components/minioDeployment";
+import { makeCertificates } from "../../scripts/lib/binaries";
 import { captureGraph, type Graph } from "../helpers/mockGraph";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2UtaG9zdC1rZXktZm9yLXZhbGlkYXRpb24tdGVzdHM";
@@ -38,32 +38,20 @@ const pem = { ca: "", caKey: "", good: "", goodKey: "", other: "" };
 let work = "";
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "apply-time-"));
-  const openssl = (...a: string[]) => execFileSync("openssl", a, { cwd: work, stdio: "pipe" });
-  const make = (base: string, san: string) =>
-    openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${base}.key`,
-      "-out",
-      `${base}.crt`,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${base}`,
-      "-addext",
-      `subjectAltName=${san}`,
-    );
-  make("good", "DNS:kes1.example.net,DNS:minio1.example.net,DNS:localhost");
-  make("other", "DNS:other.example.net");
-  pem.good = readFileSync(join(work, "good.crt"), "utf8");
-  pem.goodKey = readFileSync(join(work, "good.key"), "utf8");
-  pem.other = readFileSync(join(work, "other.crt"), "utf8");
+  // The test CA and certificates the host tests use (OpenSSL): "good" covers kes1, minio1 and
+  // localhost, "other" only other.example.net. The good pair also stands in as a CA pair (only its
+  // PEM form is checked here).
+  const { certs } = makeCertificates(work, [
+    {
+      name: "good",
+      address: "192.0.2.1",
+      extraSans: ["DNS:kes1.example.net", "DNS:minio1.example.net", "DNS:localhost"],
+    },
+    { name: "other", address: "192.0.2.2", extraSans: ["DNS:other.example.net"] },
+  ]);
+  pem.good = certs.good!.certPem;
+  pem.goodKey = certs.good!.keyPem;
+  pem.other = certs.other!.certPem;
   pem.ca = pem.good;
   pem.caKey = pem.goodKey;
 });
