@@ -85,7 +85,7 @@ export class EncryptedBucket extends pulumi.ComponentResource {
     checkRule(issues, "name", name, rules.componentName);
     if (issues.ok) {
       // Two EncryptedBuckets for one bucket would each overwrite the other's encryption settings.
-      const prev = claim(args.deployment.adminIdentity, `bucket ${args.bucket}`, component);
+      const prev = claim(args.deployment.bucketClaimKey, `bucket ${args.bucket}`, component);
       if (prev !== undefined)
         issues.add(
           "bucket",

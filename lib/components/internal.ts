@@ -208,11 +208,12 @@ export function checkedCertificate(
 
 /**
  * Where a host is, for telling whether two components share it: its service address in
- * canonical form when known now, else its name.
+ * canonical form, when known now. Undefined for an address that is an Output: then nothing is
+ * claimed on it (host names alone are not a host: two clusters may both call a node "node1").
  */
-export function hostIdentity(h: HostArgs): string {
+export function hostIdentity(h: HostArgs): string | undefined {
   const a = h.internalAddress ?? (typeof h.address === "string" ? h.address : undefined);
-  return a === undefined ? `name:${h.name}` : `address:${canonicalHost(a)}`;
+  return a === undefined ? undefined : `address:${canonicalHost(a)}`;
 }
 
 /**
@@ -254,8 +255,10 @@ export function claimHostPaths(
   things: string[],
 ): void {
   hosts.forEach((h, i) => {
+    const where = hostIdentity(h);
+    if (where === undefined) return;
     for (const t of things) {
-      const prev = claim(hostIdentity(h), t, component);
+      const prev = claim(where, t, component);
       if (prev !== undefined) {
         issues.add(
           `${field}[${i}]`,

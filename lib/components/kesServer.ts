@@ -188,11 +188,12 @@ export function installBinarySteps(
   }
   const path = `/usr/local/bin/${src.name ?? defaultName}`;
   if (src.localPath !== undefined) {
-    // Copied into a directory only the SSH user can write (UPLOAD_DIR, made by a step first),
-    // never straight into the world-writable /var/tmp.
-    const staged = `${UPLOAD_DIR}/${src.name ?? defaultName}-${src.sha256}`;
+    // Copied into a directory only the SSH user can write (UPLOAD_DIR below /var/lib, made by a
+    // step before every upload), never into the world-writable /var/tmp.
+    const file = `${src.name ?? defaultName}-${src.sha256}`;
+    const staged = `${UPLOAD_DIR}/${file}`;
     const uploadDir = hostStep(parent, componentName, host, `${defaultName}-upload-dir`, {
-      create: pulumi.output(host.user ?? "root").apply((owner) => uploadDirScript({ owner })),
+      create: pulumi.output(host.user ?? "root").apply((owner) => uploadDirScript({ owner, file })),
       dependsOn,
     });
     const upload = new command.remote.CopyToRemote(
@@ -279,8 +280,8 @@ export class KesServer extends pulumi.ComponentResource {
   readonly hostNames: string[];
   /** The KES port. */
   readonly port: number;
-  /** @internal Where each host is (its canonical service address, else its name), for co-location. */
-  readonly hostIdentities: string[];
+  /** @internal Where each host is (its canonical service address, when known), for co-location. */
+  readonly hostIdentities: Array<string | undefined>;
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
   /** The policies' names and allow/deny paths, known at preview time (for policy packs). */

@@ -76,6 +76,12 @@ export const MINIO_PATHS = {
   mcConfigDir: "/root/.pulumi-minio-kes/mc",
 } as const;
 
+/** Whether a node is one of the KES hosts: the same host name, or the same service address when known. */
+function colocated(kes: KesServer, node: HostArgs): boolean {
+  const id = hostIdentity(node);
+  return kes.hostNames.includes(node.name) || (id !== undefined && kes.hostIdentities.includes(id));
+}
+
 function isKesServer(k: unknown): k is KesServer {
   return k instanceof KesServer;
 }
@@ -121,8 +127,8 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     );
   }
   if (isKesServer(args?.kes) && [port, consolePort].includes(args.kes.port) && Array.isArray(args.nodes)) {
-    const ids = args.kes.hostIdentities;
-    const shared = args.nodes.filter((n) => n && ids.includes(hostIdentity(n)));
+    const k = args.kes;
+    const shared = args.nodes.filter((n) => n && colocated(k, n));
     if (shared.length > 0) {
       issues.add(
         "port",
@@ -291,8 +297,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
   readonly adminNode: HostArgs;
   /** The node `mc` runs on (host name). */
   readonly adminHost: string;
-  /** @internal Where the admin node is (see `hostIdentity`), for claims of buckets. */
-  readonly adminIdentity: string;
+  /** @internal The key under which this deployment's buckets are claimed (one per deployment). */
+  readonly bucketClaimKey: string;
   /** Key names KES allows MinIO to use, when the KES is of this stack. */
   readonly allowedKeyNames?: string[];
   /** Expiry (RFC 3339) of each node's TLS certificate, when MinIO serves TLS. */
@@ -344,7 +350,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
     const unitName = existing?.unitName ?? MINIO_PATHS.unit;
     this.adminHost = args.adminHost ?? nodes[0]!.name;
     this.adminNode = nodes.find((n) => n.name === this.adminHost)!;
-    this.adminIdentity = hostIdentity(args.nodes.find((n) => n.name === this.adminHost)!);
+    this.bucketClaimKey = `deployment:${name}`;
     this.defaultKeyName = args.defaultKeyName;
     this.sseEnabled = args.kes !== undefined;
     this.unpinnedHosts = args.nodes
@@ -538,8 +544,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
           });
 
     // The unit of a node (also part of the preflight's revision below).
-    const binaryPathOf = (src: MinioDeploymentArgs["binary"]) =>
-      src?.preinstalledPath ?? `/usr/local/bin/${src?.name ?? "minio"}`;
+    const binaryPathOf = (src: MinioDeploymentArgs["binary"], defaultName = "minio") =>
+      src?.preinstalledPath ?? `/usr/local/bin/${src?.name ?? defaultName}`;
     const unitFor = (node: HostArgs) =>
       renderMinioUnit({
         binaryPath: binaryPathOf(args.binary),
@@ -548,8 +554,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         envFile,
         // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
         // may be one machine).
-        after:
-          isKesServer(kes) && kes.hostIdentities.includes(hostIdentity(node)) ? ["kes.service"] : undefined,
+        after: isKesServer(kes) && colocated(kes, node) ? ["kes.service"] : undefined,
         serviceType: args.serviceType,
         owner: `${name}-${node.name}-unit`,
         bindPrivilegedPort: port < 1024 || consolePort < 1024,
@@ -572,6 +577,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
         ? [rev.plain("kes-client-cert", clientCert.certPem), rev.secret("kes-client-key", clientCert.keyPem)]
         : []),
       ...(minioCa ? [rev.plain("minio-ca", minioCa)] : []),
+      // mc is written on the admin node too.
+      `mc:${this.adminHost}:${args.mc ? (args.mc.sha256 ?? args.mc.preinstalledPath ?? "") : "none"}`,
     ];
     for (const node of nodes) {
       if (!existing) {
@@ -592,11 +599,16 @@ export class MinioDeployment extends pulumi.ComponentResource {
       .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
     const preflightPaths = existing
       ? [envFile, MINIO_PATHS.configDir]
-      : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryPathOf(args.binary), ...drives];
+      : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryPathOf(args.binary)];
     const preflights = nodes.map((node) => {
       const script = preflightScript({
         host: node.name,
-        paths: existing ? preflightPaths : [...preflightPaths, ...drivesOf(node)],
+        // Not the drives: the library writes nothing there, and a nearly full data drive must
+        // not block a change of the env file or the certificates.
+        paths:
+          node.name === this.adminHost && args.mc
+            ? [...preflightPaths, binaryPathOf(args.mc, "mc")]
+            : preflightPaths,
       });
       return hostStep(this, name, node, "preflight", {
         create: script,

@@ -92,6 +92,8 @@ export const hostOrIp: Rule = (v) => {
     return "set the IP or DNS name of the host (letters, digits, '-', '.'; or an IP address).";
   if (v.startsWith("[") && v.endsWith("]") && isIP(v.slice(1, -1)) === 6)
     return `write the IPv6 address without brackets (${q(v.slice(1, -1))}); the library adds them in URLs.`;
+  if (v.includes("%"))
+    return `${q(v)} has a zone id ('%'); write the address without it (a zone id cannot go into the URLs the library writes).`;
   if (isIP(v) !== 0 || HOSTNAME_RE.test(v)) return undefined;
   return `${q(v)} is not a host name or IP address; write a DNS name (letters, digits, '-', '.') or an IP.`;
 };
@@ -223,12 +225,14 @@ export function binaryName(example: string): Rule {
 /** Where a binary is downloaded from: an http(s) URL of plain characters, without credentials. */
 export const downloadUrl: Rule = (v) => {
   if (typeof v !== "string" || !/^https?:\/\/[^\s'"\\`]+$/.test(v) || hasControlChars(v))
-    return `${q(v)} is not usable; use an http(s) URL without spaces, quotes or backslashes.`;
+    // The value is never echoed: a download URL may be a presigned one, whose signature is a
+    // credential (the error would print it).
+    return "the URL is not usable; use an http(s) URL without spaces, quotes, backslashes or control characters (the value is not shown: it may be secret).";
   let u: URL;
   try {
     u = new URL(v);
   } catch {
-    return `${q(v)} is not a URL; write it as https://mirror.example.net/path/to/binary.`;
+    return "the URL does not parse; write it as https://mirror.example.net/path/to/binary (the value is not shown: it may be secret).";
   }
   if (u.username !== "" || u.password !== "")
     return "the URL carries a user name or password; remove them from the URL (use a presigned URL passed as a secret, or a mirror that needs no login).";
@@ -367,7 +371,7 @@ export const duration: Rule = (v) => {
 
 /** A Vault Kubernetes service-account token (a JWT: three base64url parts). */
 export const jwt: Rule = (v) => {
-  if (typeof v !== "string" || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v.trim()))
+  if (typeof v !== "string" || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(v))
     return "jwt is not a JWT (three base64url parts joined by '.'); pass the token itself, or set jwtFile to the token's path on the KES hosts.";
   return undefined;
 };

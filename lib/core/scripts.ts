@@ -224,6 +224,10 @@ function atomicWrite(w: AtomicWrite): { vars: [string, string][]; body: string[]
     if [ -L "$dir" ]; then
       die "$dir is a symbolic link; the library writes only into real directories (replace the link with a directory)"
     fi
+    # No link anywhere on the way either (a service account may own a directory above).
+    if [ -e "$dir" ] && [ "$(realpath -e -- "$dir")" != "$dir" ]; then
+      die "$dir goes through a symbolic link (it resolves to $(realpath -e -- "$dir")); the library writes only along real directories: replace the link"
+    fi
     if [ ! -d "$dir" ]; then
       umask 022
       mkdir -p -- "$dir"
@@ -375,7 +379,7 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
         *) die "no http(s) download URL on stdin; pass binary.url" ;;
       esac
       case "$url" in
-        *'"'*|*\\*) die "the download URL has a quote or backslash; remove it" ;;
+        *'"'*|*\\\\*) die "the download URL has a quote or backslash; remove it" ;;
       esac
     `);
     fetch = block(`
@@ -447,34 +451,45 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
   ]);
 }
 
-/** Where binaries from `localPath` are copied before they are installed. */
-export const UPLOAD_DIR = "/var/tmp/pulumi-minio-kes-upload";
+/**
+ * Where binaries from `localPath` are copied before they are installed: below `/var/lib`, which
+ * only root can write (not the world-writable `/var/tmp`, whose entries systemd also ages away).
+ */
+export const UPLOAD_DIR = "/var/lib/pulumi-minio-kes-upload";
 
 /**
- * Make the directory uploads are copied into: a real directory, mode 0700, owned by the SSH user
- * that copies them (root, or the sudo user), so no service account can plant a link or a file
- * where the copy lands (`/var/tmp` itself is world-writable). Anything else at that path (a file,
- * a link, a directory of another owner or mode, as another account could have made it) is
- * removed first. Prints `changed` or `unchanged`.
+ * Make the directory the upload `file` is copied into: a real directory, mode 0700, owned by the
+ * SSH user that copies it (root, or the sudo user). Anything else at that path (a file, a link,
+ * a directory of another owner or mode) is removed first. Runs before every upload (`file` names
+ * the copy, so a new binary runs it again), and two of these at once on one host (KES's and
+ * MinIO's) both succeed. Prints `changed` or `unchanged`.
  */
-export function uploadDirScript(a: { dir?: string; owner: string }): string {
+export function uploadDirScript(a: { dir?: string; owner: string; file: string }): string {
   const ctx = "uploadDirScript";
-  return bashScript("make the upload directory, private to the SSH user", [
+  if (typeof a.file !== "string" || !/^[A-Za-z0-9._-]+$/.test(a.file)) {
+    throw new Error(`${ctx}: file must be a plain file name`);
+  }
+  return bashScript(`make the upload directory for ${a.file}, private to the SSH user`, [
     ...assignments([
       ["dir", assertAbsolutePath(ctx, "dir", a.dir ?? UPLOAD_DIR)],
       ["owner", assertAccountName(ctx, "owner", a.owner)],
     ]),
     ...DIE,
     ...block(`
-      if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; } ||
-        { [ -d "$dir" ] && [ "$(stat -c '%U %a' -- "$dir")" != "$owner 700" ]; }; then
-        rm -rf -- "$dir"
-      fi
-      if [ -d "$dir" ]; then
+      good() { [ -d "$dir" ] && [ ! -L "$dir" ] && [ "$(stat -c '%U %a' -- "$dir")" = "$owner 700" ]; }
+      if good; then
         echo unchanged
         exit 0
       fi
-      mkdir -m 0700 -- "$dir" || die "could not create $dir (did another account create it meanwhile?): run 'pulumi up' again"
+      if [ -L "$dir" ] || [ -e "$dir" ]; then
+        rm -rf -- "$dir"
+      fi
+      if ! mkdir -m 0700 -- "$dir" 2>/dev/null; then
+        # Another step on this host (KES's or MinIO's upload) may have made it just now.
+        good || die "could not create $dir: run 'pulumi up' again"
+        echo unchanged
+        exit 0
+      fi
       chown -h -- "$owner" "$dir"
       echo changed
     `),
@@ -960,7 +975,7 @@ export interface McTarget {
  */
 export type McCredentials =
   | {
-      /** Read `MINIO_ROOT_USER` and `MINIO_ROOT_PASSWORD` from an env file on the host (sourced in a subshell, never printed). */
+      /** Read `MINIO_ROOT_USER` and `MINIO_ROOT_PASSWORD` from an env file on the host (parsed, never sourced; never printed). */
       from: "envFile";
       /** Absolute path of MinIO's env file, e.g. `/etc/default/minio`. */
       envFile: string;

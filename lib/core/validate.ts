@@ -310,8 +310,15 @@ export function checkBinarySource(issues: Issues, field: string, src: unknown, d
     );
   }
   if (s.url !== undefined) checkRule(issues, `${field}.url`, s.url, rules.downloadUrl);
-  if (s.localPath !== undefined)
-    checkAbsolutePath(issues, `${field}.localPath`, s.localPath, "localPath", `/srv/binaries/${defaultName}`);
+  // A path on the deploying machine: it never reaches systemd or a shell, so any absolute path.
+  if (
+    s.localPath !== undefined &&
+    (typeof s.localPath !== "string" || !s.localPath.startsWith("/") || /[\0\n\r]/.test(s.localPath))
+  )
+    issues.add(
+      `${field}.localPath`,
+      `localPath must be an absolute path on this machine; write it from the root, e.g. /srv/binaries/${defaultName} (got ${JSON.stringify(s.localPath)}).`,
+    );
   if (s.preinstalledPath !== undefined)
     checkAbsolutePath(
       issues,
@@ -493,6 +500,7 @@ export function checkDrives(
     counts.add(list.length);
     const seen = new Set<string>();
     list.forEach((d, i) => {
+      if (!checkPlain(issues, `${f}[${i}]`, d, '"/mnt/disk1"')) return;
       if (typeof d === "string" && /[{}]/.test(d)) {
         issues.add(
           `${f}[${i}]`,

@@ -489,13 +489,14 @@ describe("uploads of a local binary (review of the racer test)", () => {
     expect(msg.split("\n")[0]).toBe("invalid arguments for KesServer kes:");
   });
 
-  it("go into a directory private to the SSH user, made first, never straight into /var/tmp", async () => {
+  it("go into a directory private to the SSH user below /var/lib, made before each upload, never into /var/tmp", async () => {
     const g = await captureGraph(kes(digest));
     const dir = g.byName("kes-kes1-kes-upload-dir");
     const upload = g.byName("kes-kes1-kes-upload");
     expect(scriptOf(dir)).toContain("owner='deploy'");
-    expect(scriptOf(dir)).toContain("dir='/var/tmp/pulumi-minio-kes-upload'");
-    expect(upload.inputs.remotePath).toBe(`/var/tmp/pulumi-minio-kes-upload/kes-${digest}`);
+    expect(scriptOf(dir)).toContain("dir='/var/lib/pulumi-minio-kes-upload'");
+    expect(scriptOf(dir)).toContain(`for kes-${digest}`);
+    expect(upload.inputs.remotePath).toBe(`/var/lib/pulumi-minio-kes-upload/kes-${digest}`);
     expect(g.dependsOn(upload, dir)).toBe(true);
     expect(g.dependsOn(g.byName("kes-kes1-kes-binary"), upload)).toBe(true);
   });
@@ -628,7 +629,7 @@ describe("the preflight (issue 12: nothing changes anywhere unless every node is
       const c = p.inputs.connection as { dialErrorLimit: number; perDialTimeout: number };
       expect([c.dialErrorLimit, c.perDialTimeout]).toEqual([3, 10]);
       expect(scriptOf(p)).toContain(
-        "paths=('/etc/default/minio' '/etc/minio' '/usr/local/bin/minio' '/mnt/disk1' '/mnt/disk2'",
+        "paths=('/etc/default/minio' '/etc/minio' '/usr/local/bin/minio')", // not the drives: data, not held to the minimum
       );
     }
     const other = g.byName("m-minio2-env").inputs.connection as { dialErrorLimit: number };
@@ -642,5 +643,29 @@ describe("the preflight (issue 12: nothing changes anywhere unless every node is
     // Same program, same state key in a real stack; under mocks the revision key is new each run,
     // so compare the form here; test/e2e (scenarios b and c) checks no-op and change on hosts.
     expect(a).toEqual([expect.stringMatching(/^changes:sha256:[0-9a-f]{64}$/)]);
+  });
+});
+
+describe("claims need a known address (review)", () => {
+  it("two clusters whose nodes are both called node1, at addresses from Outputs, are not one host", async () => {
+    let msg = "no error";
+    await captureGraph(() => {
+      try {
+        for (const [c, a] of [
+          ["east", "198.18.0.71"],
+          ["west", "198.18.0.72"],
+        ] as const)
+          new MinioDeployment(`minio-${c}`, {
+            nodes: [{ name: "node1", address: pulumi.output(a), privateKey: "k", hostKey }],
+            drives: ["/mnt/disk1"],
+            rootUser: "admin",
+            rootPassword: "a-long-root-password",
+            binary: bin("minio"),
+          });
+      } catch (e) {
+        msg = String((e as Error).message);
+      }
+    });
+    expect(msg).toBe("no error");
   });
 });

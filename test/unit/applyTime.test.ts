@@ -466,7 +466,7 @@ const rows: Row[] = [
       },
       component: which === "kes" ? "KesServer kes" : "MinioDeployment minio",
       field: which === "mc" ? "mc.url" : "binary.url",
-      fix: /user name or password; remove them|is not usable; use an http\(s\) URL/,
+      fix: /user name or password; remove them|the URL is not usable; use an http\(s\) URL/,
       blocked: [which === "kes" ? "kes-kes1-kes-binary" : `minio-minio1-${which}-binary`],
       value: v,
     }),
@@ -668,6 +668,9 @@ describe("Output-valued inputs are checked once they resolve, before any step th
     expect(line).toContain("checked once the Output resolved; nothing that uses it ran");
     const names = new Set(g.nodes.map((n) => n.name));
     for (const b of row.blocked) expect(names.has(b), `${b} was registered`).toBe(false);
+    // A secret's value is in no error message either (a presigned URL, a password, a key).
+    if (row.value !== undefined && /url|Password|apiKey|keyPem|jwt/.test(row.field))
+      for (const e of errors) expect(e, "the error shows the secret value").not.toContain(row.value);
     if (row.value !== undefined) {
       expect(row.value, "a value that hex digests cannot contain by chance").not.toMatch(/^[0-9a-f]+$/);
       for (const n of g.nodes)

@@ -323,9 +323,21 @@ describe("KES removal guard and drive directories", () => {
     const script = ensureDirectoriesScript({ paths: [join(dir, "d1")], owner: "nobody", group: "nogroup" });
     const r = runScript(script);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(dir, "d1")} is a symbolic link; a drive must be a real directory`);
+    expect(r.stderr).toContain(
+      `${join(dir, "d1")} is, or goes through, a symbolic link; a drive must be a real directory`,
+    );
     expect(statSync(victim).uid).toBe(0);
     expect(script).toContain('chown -h -- "$owner:$group" "$p"');
+    // A link higher up (the service user owns /var/lib/minio and swaps "drives" for a link).
+    const deep = mkdtempSync(join(tmpdir(), "drives-deep-"));
+    mkdirSync(join(deep, "elsewhere"));
+    symlinkSync(join(deep, "elsewhere"), join(deep, "drives"));
+    const r2 = runScript(
+      ensureDirectoriesScript({ paths: [join(deep, "drives", "d1")], owner: "nobody", group: "nogroup" }),
+    );
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain("goes through, a symbolic link");
+    expect(existsSync(join(deep, "elsewhere", "d1"))).toBe(false);
   });
 
   it("renders shellcheck-clean scripts", () => {

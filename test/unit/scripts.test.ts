@@ -129,7 +129,7 @@ const goldens: Array<[string, () => string]> = [
         mode: "0755",
       }),
   ],
-  ["upload-dir", () => uploadDirScript({ owner: "deploy" })],
+  ["upload-dir", () => uploadDirScript({ owner: "deploy", file: `minio-${SHA_A}` })],
   [
     "check-preinstalled-binary",
     () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/minio", sha256: SHA_A }),
@@ -489,7 +489,7 @@ describe("installBinaryScript", () => {
   it("makes the upload directory private to the SSH user, replacing whatever another account put there", () => {
     const base = freshDir("upload-dir");
     const dir = join(base, "pulumi-minio-kes-upload");
-    const script = uploadDirScript({ dir, owner: "root" });
+    const script = uploadDirScript({ dir, owner: "root", file: "kes-1" });
     let r = run(script);
     expect(r.stdout).toBe("changed\n");
     expect(statSync(dir).isDirectory()).toBe(true);
@@ -514,6 +514,26 @@ describe("installBinaryScript", () => {
     expect(r.stdout).toBe("changed\n");
     expect(statSync(dir).uid).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("two upload-dir steps at once on one host (KES's and MinIO's) both succeed", async () => {
+    const base = freshDir("upload-dir-race");
+    const dir = join(base, "pulumi-minio-kes-upload");
+    for (let round = 0; round < 20; round++) {
+      rmSync(dir, { recursive: true, force: true });
+      const both = await Promise.all(
+        ["kes-1", "minio-1"].map(
+          (file) =>
+            new Promise<number | null>((res) => {
+              const p = spawn("bash", ["-c", uploadDirScript({ dir, owner: "root", file })], {
+                stdio: "ignore",
+              });
+              p.on("close", res);
+            }),
+        ),
+      );
+      expect(both, `round ${round}`).toEqual([0, 0]);
+    }
   });
 
   it("installs an uploaded file and removes the upload, also on a mismatch (then nothing is replaced)", () => {

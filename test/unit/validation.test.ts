@@ -1557,7 +1557,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.binary!.url = "ftp://mirror.example.net/minio";
     },
     field: "binary.url",
-    fix: /use an http\(s\) URL without spaces, quotes or backslashes/,
+    fix: /the URL is not usable; use an http\(s\) URL without spaces, quotes, backslashes or control characters \(the value is not shown: it may be secret\)/,
   },
   {
     desc: "binary url that is not a URL",
@@ -1565,7 +1565,7 @@ const minioRows: Row<MinioDeploymentArgs>[] = [
       a.binary!.url = "not a url";
     },
     field: "binary.url",
-    fix: /use an http\(s\) URL without spaces, quotes or backslashes/,
+    fix: /the URL is not usable; use an http\(s\) URL without spaces, quotes, backslashes or control characters \(the value is not shown: it may be secret\)/,
   },
   {
     desc: "binary name '../minio' (path traversal)",
@@ -2109,12 +2109,12 @@ kesRows.push(
     }),
   ),
   {
-    desc: "localPath with a trailing slash",
+    desc: "localPath that is no file on the deploying machine (checked there, before any upload)",
     bad: (a) => {
       a.binary = { localPath: "/srv/binaries/kes/", sha256: "a".repeat(64) };
     },
     field: "binary.localPath",
-    fix: /write it without the trailing slash/,
+    fix: /there is no file \/srv\/binaries\/kes\/ on this machine.*put the binary there, or give binary\.url instead/,
   },
   {
     desc: "binary url with a user and password (row 13)",
@@ -2130,7 +2130,7 @@ kesRows.push(
       a.binary = { url: "https://mirror.example.net/k\\es", sha256: "a".repeat(64) };
     },
     field: "binary.url",
-    fix: /without spaces, quotes or backslashes/,
+    fix: /without spaces, quotes, backslashes/,
   },
   {
     desc: "client identity in upper-case hex",
@@ -2158,6 +2158,14 @@ minioRows.push(
     },
     field: "consolePort",
     fix: /must be a plain value/,
+  },
+  {
+    desc: "a drive given as an Output (drive lists decide the graph)",
+    bad: (a) => {
+      a.drives = [lazy("/mnt/disk1"), "/mnt/disk2"];
+    },
+    field: "drives[0]",
+    fix: /must be a plain value; pass it directly, e\.g\. "\/mnt\/disk1"/,
   },
   {
     desc: "nodes given as an Output",

@@ -7,8 +7,8 @@ mode='0750'
 paths=('/mnt/disk1' '/mnt/disk2')
 changed=0
 for p in "${paths[@]}"; do
-  if [ -L "$p" ]; then
-    echo "error: $p is a symbolic link; a drive must be a real directory (or a mount point): remove the link, then run 'pulumi up' again" >&2
+  if [ -L "$p" ] || [ "$(realpath -m -- "$p")" != "$p" ]; then
+    echo "error: $p is, or goes through, a symbolic link; a drive must be a real directory (or a mount point) on a real path: remove the link, then run 'pulumi up' again" >&2
     exit 1
   elif [ ! -d "$p" ]; then
     install -d -o "$owner" -g "$group" -m "$mode" "$p"

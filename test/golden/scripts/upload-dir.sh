@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# pulumi-minio-kes: make the upload directory, private to the SSH user
+# pulumi-minio-kes: make the upload directory for minio-3f1d0b1b7c1ad4d4c1f2e36e0e8f2a7e8f5f8a4e7b6c2d1e0f9a8b7c6d5e4f3a, private to the SSH user
 set -euo pipefail
-dir='/var/tmp/pulumi-minio-kes-upload'
+dir='/var/lib/pulumi-minio-kes-upload'
 owner='deploy'
 die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
 }
-if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; } ||
-  { [ -d "$dir" ] && [ "$(stat -c '%U %a' -- "$dir")" != "$owner 700" ]; }; then
-  rm -rf -- "$dir"
-fi
-if [ -d "$dir" ]; then
+good() { [ -d "$dir" ] && [ ! -L "$dir" ] && [ "$(stat -c '%U %a' -- "$dir")" = "$owner 700" ]; }
+if good; then
   echo unchanged
   exit 0
 fi
-mkdir -m 0700 -- "$dir" || die "could not create $dir (did another account create it meanwhile?): run 'pulumi up' again"
+if [ -L "$dir" ] || [ -e "$dir" ]; then
+  rm -rf -- "$dir"
+fi
+if ! mkdir -m 0700 -- "$dir" 2>/dev/null; then
+  # Another step on this host (KES's or MinIO's upload) may have made it just now.
+  good || die "could not create $dir: run 'pulumi up' again"
+  echo unchanged
+  exit 0
+fi
 chown -h -- "$owner" "$dir"
 echo changed

@@ -30,6 +30,10 @@ fi
 if [ -L "$dir" ]; then
   die "$dir is a symbolic link; the library writes only into real directories (replace the link with a directory)"
 fi
+# No link anywhere on the way either (a service account may own a directory above).
+if [ -e "$dir" ] && [ "$(realpath -e -- "$dir")" != "$dir" ]; then
+  die "$dir goes through a symbolic link (it resolves to $(realpath -e -- "$dir")); the library writes only along real directories: replace the link"
+fi
 if [ ! -d "$dir" ]; then
   umask 022
   mkdir -p -- "$dir"
