@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   chownSync,
   existsSync,
   lchownSync,
@@ -284,6 +285,37 @@ describe("env merge for existing deployments", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/MINIO_KMS_SECRET_KEY is set in .*cannot use KES and another KMS/);
     expect(readFileSync(file, "utf8")).toBe("MINIO_KMS_SECRET_KEY=my-key:abcd\n");
+  });
+
+  it("writes its temp files only in a root-owned directory no one else can write, on a real path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "merge-owner-"));
+    const file = join(dir, "minio");
+    writeFileSync(file, "MINIO_VOLUMES=/d\n");
+    const merge = () =>
+      runScript(
+        envMergeScript({ envFile: file, managedNames: ["MINIO_KMS_KES_KEY_NAME"] }),
+        "MINIO_KMS_KES_KEY_NAME='k'\n",
+      );
+    chownSync(dir, 65534, 65534); // the service account's directory
+    let r = merge();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${dir} (the directory of ${file}) is owned by nobody`);
+    chownSync(dir, 0, 0);
+    chmodSync(dir, 0o777);
+    r = merge();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("chmod go-w");
+    chmodSync(dir, 0o755);
+    const link = join(mkdtempSync(join(tmpdir(), "merge-link-")), "minio");
+    symlinkSync(file, link);
+    r = runScript(
+      envMergeScript({ envFile: link, managedNames: ["MINIO_KMS_KES_KEY_NAME"] }),
+      "MINIO_KMS_KES_KEY_NAME='k'\n",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("symbolic link");
+    expect(readFileSync(file, "utf8")).toBe("MINIO_VOLUMES=/d\n");
+    expect(merge().stdout.trim()).toBe("changed");
   });
 });
 

@@ -6,6 +6,17 @@ remove='MINIO_KMS_KES_ENDPOINT MINIO_KMS_KES_API_KEY MINIO_KMS_KES_CERT_FILE MIN
 conflicts='MINIO_KMS_SECRET_KEY MINIO_KMS_SECRET_KEY_FILE MINIO_KMS_SERVER MINIO_KMS_ENCLAVE MINIO_KMS_API_KEY MINIO_KMS_SSE_KEY'
 if [ ! -f "$file" ]; then echo "error: $file does not exist; existing mode needs the env file of the running deployment (set existing.envFile)." >&2; exit 1; fi
 dir=$(dirname "$file")
+# Root writes its temp files here: the directory must be root's, on a real path, and writable by
+# no one else (a service account could swap a temp file for a link).
+if [ -L "$file" ] || [ "$(realpath -e -- "$dir")" != "$dir" ]; then
+  echo "error: $file is, or is reached through, a symbolic link; point existing.envFile at the real file" >&2
+  exit 1
+fi
+read -r dir_owner dir_mode < <(stat -c '%U %a' -- "$dir")
+if [ "$dir_owner" != root ] || (((8#$dir_mode & 8#022) != 0)); then
+  echo "error: $dir (the directory of $file) is owned by $dir_owner with mode $dir_mode; make it root's and writable only by root (chown root: $dir; chmod go-w $dir), then run pulumi up again" >&2
+  exit 1
+fi
 managed=$(mktemp "$dir/.pulumi-merge-in.XXXXXX")
 tmp=$(mktemp "$dir/.pulumi-merge-out.XXXXXX")
 trap 'rm -f "$managed" "$tmp"' EXIT
@@ -51,7 +62,7 @@ awk -v remove="$remove" -v conflicts="$conflicts" -v target="$file" '
   }
 ' "$managed" "$file" >"$tmp"
 if cmp -s "$tmp" "$file"; then echo unchanged; exit 0; fi
-chown --reference="$file" "$tmp"
+chown -h --reference="$file" "$tmp"
 chmod --reference="$file" "$tmp"
-mv -f "$tmp" "$file"
+mv -f -T -- "$tmp" "$file"
 echo changed
