@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { preflightScript } from "../core/hostScripts";
 import * as rules from "../core/rules";
 import { canonicalHost, type Rule } from "../core/rules";
 import { bashCommand } from "../core/shell";
@@ -126,17 +127,6 @@ export function checked<T>(
     }
     return v as T;
   }) as pulumi.Output<T>;
-}
-
-/** {@link checked} for an optional argument: undefined stays undefined. */
-export function checkedOptional<T>(
-  parent: pulumi.Resource,
-  component: string,
-  field: string,
-  input: pulumi.Input<T> | undefined,
-  rule: Rule,
-): pulumi.Output<T> | undefined {
-  return input === undefined ? undefined : checked(parent, component, field, input, rule);
 }
 
 /**
@@ -307,6 +297,34 @@ export function checkLocalBinary(issues: Issues, field: string, src: unknown): v
       `${p} on this machine has sha256 ${got}, not ${s.sha256}; nothing was uploaded. Use the binary you meant, or set sha256 to what \`sha256sum ${p}\` prints if you trust this file.`,
     );
   }
+}
+
+/**
+ * The preflights of a component: one step per host, run before anything of the component changes
+ * on any host (every other step must depend on all of them). It checks the host can be reached,
+ * runs as root with systemd, and has room at `pathsFor(host)`; its connection gives up after 3
+ * dials. Its one trigger is a revision of `contentParts` (everything the component writes), so it
+ * runs again exactly when something it writes changes, and a no-op run opens no SSH session.
+ */
+export function preflightSteps(
+  parent: pulumi.Resource,
+  componentName: string,
+  hosts: HostArgs[],
+  contentParts: pulumi.Input<unknown>[],
+  pathsFor: (host: HostArgs) => string[],
+): command.remote.Command[] {
+  const changeRevision = pulumi
+    .all(contentParts)
+    .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
+  return hosts.map((host) => {
+    const script = preflightScript({ host: host.name, paths: pathsFor(host) });
+    return hostStep(parent, componentName, host, "preflight", {
+      create: script,
+      update: script,
+      triggers: [changeRevision],
+      dial: "failFast",
+    });
+  });
 }
 
 /** Options of one host step. */

@@ -2,12 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import {
-  ensureDirectoriesScript,
-  ensurePrerequisitesScript,
-  preflightScript,
-  removeUnitScript,
-} from "../core/hostScripts";
+import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
   KES_DEFAULT_PORT,
@@ -55,6 +50,7 @@ import {
   hostIdentity,
   hostStep,
   issueCertificate,
+  preflightSteps,
   Revisions,
   sha256,
   throwIfInvalid,
@@ -165,6 +161,19 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
 }
 
 /** Steps that install a binary on one host; returns the last step. */
+/** Where a binary is on the host: its `preinstalledPath`, else `/usr/local/bin/<name>`. */
+export function binaryInstallPath(src: BinarySourceArgs, defaultName: string): string {
+  return src.preinstalledPath ?? `/usr/local/bin/${src.name ?? defaultName}`;
+}
+
+/**
+ * What a binary's restart trigger stands for: its sha256, or, for a `preinstalledPath` without
+ * one, the path.
+ */
+export function binaryRevision(src: BinarySourceArgs, defaultName: string): string {
+  return src.sha256 ? `sha256:${src.sha256}` : `path:${binaryInstallPath(src, defaultName)}`;
+}
+
 export function installBinarySteps(
   parent: pulumi.Resource,
   componentName: string,
@@ -180,13 +189,9 @@ export function installBinarySteps(
       create: checkPreinstalledBinaryScript({ path: src.preinstalledPath, sha256: src.sha256 }),
       dependsOn,
     });
-    return {
-      step,
-      path: src.preinstalledPath,
-      revision: src.sha256 ? `sha256:${src.sha256}` : `path:${src.preinstalledPath}`,
-    };
+    return { step, path: src.preinstalledPath, revision: binaryRevision(src, defaultName) };
   }
-  const path = `/usr/local/bin/${src.name ?? defaultName}`;
+  const path = binaryInstallPath(src, defaultName);
   if (src.localPath !== undefined) {
     // Copied into a directory only the SSH user can write (UPLOAD_DIR below /var/lib, made by a
     // step before every upload), never into the world-writable /var/tmp.
@@ -210,7 +215,7 @@ export function installBinarySteps(
       create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged }),
       dependsOn: [upload],
     });
-    return { step, path, revision: `sha256:${src.sha256}` };
+    return { step, path, revision: binaryRevision(src, defaultName) };
   }
   // A URL given as an Output, or with a query (a presigned URL: its signature is a credential),
   // is a secret: it travels on stdin, is secret in state, and is on no command line.
@@ -230,7 +235,7 @@ export function installBinarySteps(
       : {}),
     dependsOn,
   });
-  return { step, path, revision: `sha256:${src.sha256}` };
+  return { step, path, revision: binaryRevision(src, defaultName) };
 }
 
 /** What MinIO needs to reach this KES. */
@@ -476,7 +481,7 @@ export class KesServer extends pulumi.ComponentResource {
     // every host (reachable, root, systemd, free space), failing after 3 dials, not 20, so a wrong
     // host key or a dead address fails in seconds and names the host. It runs again only when
     // something KES writes changes: a no-op run opens no SSH session.
-    const binaryPath = args.binary.preinstalledPath ?? `/usr/local/bin/${args.binary.name ?? "kes"}`;
+    const binaryPath = binaryInstallPath(args.binary, "kes");
     const unitFor = (host: HostArgs) =>
       renderKesUnit({
         binaryPath,
@@ -492,7 +497,7 @@ export class KesServer extends pulumi.ComponentResource {
       configRevision,
       caRevision,
       ...kmsFileRevisions,
-      `binary:${args.binary.sha256 ? `sha256:${args.binary.sha256}` : `path:${binaryPath}`}`,
+      `binary:${binaryRevision(args.binary, "kes")}`,
       `port:${port}`,
     ];
     for (const host of hosts) {
@@ -502,21 +507,11 @@ export class KesServer extends pulumi.ComponentResource {
         rev.secret(`${host.name}:key`, servers[host.name]!.keyPem),
       );
     }
-    const changeRevision = pulumi
-      .all(contentParts)
-      .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
-    const preflights = hosts.map((host) => {
-      const script = preflightScript({
-        host: host.name,
-        paths: [KES_PATHS.dir, binaryPath, ...(kms.fsPath !== undefined ? [kms.fsPath] : [])],
-      });
-      return hostStep(this, name, host, "preflight", {
-        create: script,
-        update: script,
-        triggers: [changeRevision],
-        dial: "failFast",
-      });
-    });
+    const preflights = preflightSteps(this, name, hosts, contentParts, () => [
+      KES_PATHS.dir,
+      binaryPath,
+      ...(kms.fsPath !== undefined ? [kms.fsPath] : []),
+    ]);
 
     for (const host of hosts) {
       const addr = pulumi.output(host.internalAddress ?? host.address);

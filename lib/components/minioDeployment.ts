@@ -6,7 +6,6 @@ import {
   ensurePrerequisitesScript,
   envMergeScript,
   kesRemovalGuardScript,
-  preflightScript,
   removeUnitScript,
 } from "../core/hostScripts";
 import {
@@ -56,11 +55,12 @@ import {
   hostIdentity,
   hostStep,
   issueCertificate,
+  preflightSteps,
   Revisions,
   sha256,
   throwIfInvalid,
 } from "./internal";
-import { installBinarySteps, KesServer } from "./kesServer";
+import { binaryInstallPath, binaryRevision, installBinarySteps, KesServer } from "./kesServer";
 
 /** Paths MinIO uses on each node. */
 export const MINIO_PATHS = {
@@ -544,11 +544,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
           });
 
     // The unit of a node (also part of the preflight's revision below).
-    const binaryPathOf = (src: MinioDeploymentArgs["binary"], defaultName = "minio") =>
-      src?.preinstalledPath ?? `/usr/local/bin/${src?.name ?? defaultName}`;
     const unitFor = (node: HostArgs) =>
       renderMinioUnit({
-        binaryPath: binaryPathOf(args.binary),
+        binaryPath: binaryInstallPath(args.binary ?? {}, "minio"),
         user: MINIO_PATHS.user,
         group: MINIO_PATHS.user,
         envFile,
@@ -566,12 +564,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
     // changes (its trigger is one revision of all of it), so a no-op run opens no SSH session.
     // Its connection gives up after 3 dials, not 20: a wrong host key or a dead address fails in
     // seconds, naming the node.
-    const src = args.binary;
     const contentParts: pulumi.Input<unknown>[] = [
       envRevision,
-      existing
-        ? "existing"
-        : `binary:${src?.sha256 ? `sha256:${src.sha256}` : `path:${src?.preinstalledPath}`}`,
+      existing ? "existing" : `binary:${binaryRevision(args.binary!, "minio")}`,
       ...(kesCa ? [rev.plain("kes-ca", kesCa)] : []),
       ...(clientCert
         ? [rev.plain("kes-client-cert", clientCert.certPem), rev.secret("kes-client-key", clientCert.keyPem)]
@@ -594,29 +589,16 @@ export class MinioDeployment extends pulumi.ComponentResource {
           rev.secret(`${node.name}:key`, c.keyPem),
         );
     }
-    const changeRevision = pulumi
-      .all(contentParts)
-      .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
     const preflightPaths = existing
       ? [envFile, MINIO_PATHS.configDir]
-      : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryPathOf(args.binary)];
-    const preflights = nodes.map((node) => {
-      const script = preflightScript({
-        host: node.name,
-        // Not the drives: the library writes nothing there, and a nearly full data drive must
-        // not block a change of the env file or the certificates.
-        paths:
-          node.name === this.adminHost && args.mc
-            ? [...preflightPaths, binaryPathOf(args.mc, "mc")]
-            : preflightPaths,
-      });
-      return hostStep(this, name, node, "preflight", {
-        create: script,
-        update: script,
-        triggers: [changeRevision],
-        dial: "failFast",
-      });
-    });
+      : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryInstallPath(args.binary!, "minio")];
+    // Not the drives: the library writes nothing there, and a nearly full data drive must not
+    // block a change of the env file or the certificates.
+    const preflights = preflightSteps(this, name, nodes, contentParts, (node) =>
+      node.name === this.adminHost && args.mc
+        ? [...preflightPaths, binaryInstallPath(args.mc, "mc")]
+        : preflightPaths,
+    );
 
     // Per-node files.
     let adminPrereqs: pulumi.Resource | undefined;
@@ -627,12 +609,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
       node: HostArgs;
       deps: pulumi.Resource[];
       triggers: pulumi.Input<unknown>[];
-      binaryPath: string;
     }> = [];
     for (const node of nodes) {
       const deps: pulumi.Resource[] = [];
       const triggers: pulumi.Input<unknown>[] = [envRevision];
-      let binaryPath = "/usr/local/bin/minio";
       const write = (
         concern: string,
         path: string,
@@ -690,7 +670,6 @@ export class MinioDeployment extends pulumi.ComponentResource {
           component,
           field: "binary",
         });
-        binaryPath = binary.path;
         triggers.push(`binary:${binary.revision}`);
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
@@ -742,7 +721,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       }
       fileSteps.push(...deps);
       for (const t of triggers) if (!revisions.includes(t)) revisions.push(t);
-      perNode.push({ node, deps, triggers, binaryPath });
+      perNode.push({ node, deps, triggers });
     }
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA

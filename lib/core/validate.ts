@@ -82,11 +82,6 @@ export function keyAllowed(name: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : p === name));
 }
 
-/** A DNS name or an IP address ({@link rules.hostOrIp}). */
-export function isHostOrIp(s: string): boolean {
-  return rules.hostOrIp(s) === undefined;
-}
-
 /** An absolute, normalised path of plain characters ({@link rules.absolutePath}). */
 export function checkAbsolutePath(
   issues: Issues,
