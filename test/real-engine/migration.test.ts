@@ -42,6 +42,7 @@ import { expected, kesOwnership, minioOwnership, observe, SYSTEM_DIRS } from "..
 import { CANARY, type CanaryState, canaryState, makeCanary } from "../e2e/racer";
 import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
 import { collectEvents, findEngine, realEngineSkip } from "./engine";
+import { writeTypeScriptProject } from "./project";
 
 const repoRoot = join(__dirname, "..", "..");
 /** The previous version: the parent of e3f4e72 "Root owns what root reads…". */
@@ -159,25 +160,7 @@ describe.skipIf(skip !== undefined)(
       tb = await bootTestbed(1);
       const served = await serveTestBinaries("real engine (migration)");
       server = served.server;
-      mkdirSync(projectDir, { recursive: true });
-      writeFileSync(
-        join(projectDir, "Pulumi.yaml"),
-        "name: migration\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: a deployment of pulumi-minio-kes upgraded in place\n",
-      );
-      writeFileSync(
-        join(projectDir, "tsconfig.json"),
-        JSON.stringify({
-          compilerOptions: {
-            strict: true,
-            target: "ES2022",
-            module: "node16",
-            moduleResolution: "node16",
-            esModuleInterop: true,
-            skipLibCheck: true,
-          },
-          files: ["index.ts"],
-        }),
-      );
+      writeTypeScriptProject(projectDir, "migration", "a deployment of pulumi-minio-kes upgraded in place");
       symlinkSync(join(repoRoot, "node_modules"), join(projectDir, "node_modules"));
       const host: HostArgs = {
         name: "node1",

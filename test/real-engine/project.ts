@@ -50,13 +50,15 @@ export interface ProgramProject {
   ): Promise<ProjectRun>;
 }
 
-/** Write the project under `root` and bind it to a local backend there. */
-export async function programProject(e: EngineSetup, root: string): Promise<ProgramProject> {
-  const dir = join(root, "project");
+/**
+ * The `Pulumi.yaml` and `tsconfig.json` of a TypeScript project in `dir` (created), run by the Node
+ * language host; the program itself (`index.ts`) is the caller's.
+ */
+export function writeTypeScriptProject(dir: string, name: string, description: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "Pulumi.yaml"),
-    "name: e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: the end-to-end programs of pulumi-minio-kes\n",
+    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: ${description}\n`,
   );
   writeFileSync(
     join(dir, "tsconfig.json"),
@@ -73,6 +75,12 @@ export async function programProject(e: EngineSetup, root: string): Promise<Prog
       files: ["index.ts"],
     }),
   );
+}
+
+/** Write the project under `root` and bind it to a local backend there. */
+export async function programProject(e: EngineSetup, root: string): Promise<ProgramProject> {
+  const dir = join(root, "project");
+  writeTypeScriptProject(dir, "e2e", "the end-to-end programs of pulumi-minio-kes");
   writeFileSync(
     join(dir, "index.ts"),
     `import { readFileSync } from "node:fs";
