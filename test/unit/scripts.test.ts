@@ -519,7 +519,7 @@ describe("installBinaryScript", () => {
   it("two upload-dir steps at once on one host (KES's and MinIO's) both succeed", async () => {
     const base = freshDir("upload-dir-race");
     const dir = join(base, "pulumi-minio-kes-upload");
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 100; round++) {
       rmSync(dir, { recursive: true, force: true });
       const both = await Promise.all(
         ["kes-1", "minio-1"].map(

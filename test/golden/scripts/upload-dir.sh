@@ -12,14 +12,19 @@ if good; then
   echo unchanged
   exit 0
 fi
-if [ -L "$dir" ] || [ -e "$dir" ]; then
+if { [ -L "$dir" ] || [ -e "$dir" ]; } && ! good; then
   rm -rf -- "$dir"
 fi
-if ! mkdir -m 0700 -- "$dir" 2>/dev/null; then
-  # Another step on this host (KES's or MinIO's upload) may have made it just now.
+# Made complete under another name, then renamed into place: the directory is never seen
+# half made (root's, before the chown), so a second copy of this step running at the same
+# time (KES's and MinIO's uploads on one host) never takes it for a bad one and removes it.
+new=$(mktemp -d "$dir.XXXXXX")
+chmod 0700 -- "$new"
+chown -h -- "$owner" "$new"
+if ! mv -T -- "$new" "$dir" 2>/dev/null; then
+  rm -rf -- "$new"
   good || die "could not create $dir: run 'pulumi up' again"
   echo unchanged
   exit 0
 fi
-chown -h -- "$owner" "$dir"
 echo changed
