@@ -277,6 +277,13 @@ row 7; https://github.com/minio/minio/issues/14869). A file that already has the
 mode, owner and group is left alone and the script prints \`unchanged\`. A missing parent
 directory is created with \`dirMode\` and \`dirOwner\`.
 
+With \`stage\`, the new content goes to a hidden copy next to the file (\`.<name>.staged\`, same
+directory so the later rename is atomic) and the live file is left alone; the script prints
+\`staged\`. \`MinioDeployment\` stages what every node must agree on (the env file, the CA files,
+the binary, the unit; golden files \`write-file-staged.sh\`, \`install-binary-staged.sh\`,
+\`install-unit-staged.sh\`), and each node's service step makes them live just before it
+restarts (6.3), so a change that fails half-way changes no node's live configuration.
+
 The golden input writes \`/etc/kes/config.yaml\` with mode 0640, owner root, group \`kes\`. The
 \`KesServer\` config step writes it with mode 0600, owner and group \`kes\`, and a directory owner
 of \`kes\` with the user's login group.`,
@@ -314,10 +321,22 @@ points to. \`MinioDeployment\` restarts all nodes in one \`pulumi up\`, because 
 support rolling restarts for environment or binary changes (landscape.md §1.6;
 https://github.com/minio/minio/pull/14090, https://github.com/minio/docs/pull/521).
 
-This golden input is what \`MinioDeployment\` passes for a node over TLS with the default timeout
-of 120 seconds. Without TLS it passes \`http://127.0.0.1:<port>\` and no CA.`,
+This golden input is what \`MinioDeployment\` passes for the node of a single-node deployment
+over TLS with the default timeout of 120 seconds. Without TLS it passes
+\`http://127.0.0.1:<port>\` and no CA.
+
+On each node of a distributed deployment the step differs in two ways (6.5 shows one). First,
+it makes the node's staged files live (\`made live: …\`), reloading systemd when the unit was
+among them. Second, it checks only that this node's MinIO runs and answers
+\`/minio/health/live\`, even while systemd still shows it \`activating\`. A distributed MinIO
+sends systemd its \`READY=1\` (\`Type=notify\`) only once its peers answer, and the engine runs
+at most \`--parallel\` steps at once. If each node's step waited for its peers, the nodes beyond
+that limit would never be started. The deployment's \`ready\` step then runs on the admin node
+once every node was started. It waits until this node's unit is active and every node answers
+\`/minio/health/ready\` over the network, and it names each node that is not ready and why.`,
   },
   { golden: "scripts/service-action-minio-restart.sh", lang: "bash" },
+  { golden: "scripts/cluster-ready.sh", lang: "bash" },
   {
     text: `### 6.4 Creating a bucket with SSE-KMS and checking it (\`mcBucketScript\`)
 
@@ -352,13 +371,15 @@ bash reads whole before running it, and it points stdin at /dev/null first, so n
 read the rest of the program. Steps with content (files, units, the env merge) keep the script on
 the command line (\`bash -c '…'\` only through sudo) and the content on stdin.
 
-The golden input is the \`<minio>-<node>-service\` step of a single node without TLS.`,
+The golden input is the \`<minio>-<node>-service\` step of a node of a distributed deployment
+without TLS: it makes the staged env file, binary and unit live before it restarts.`,
   },
   { golden: "scripts/step-program-minio-service.sh", lang: "bash" },
   {
     text: `The other script golden files are in \`test/golden/scripts/\`: \`prereqs.sh\`,
 \`ensure-service-user.sh\`, \`install-binary-url.sh\`, \`install-binary-uploaded.sh\`,
-\`check-preinstalled-binary.sh\`, \`install-unit.sh\`, \`drives.sh\`, \`guard.sh\`, \`merge.sh\`,
+\`check-preinstalled-binary.sh\`, \`install-unit.sh\`, \`write-file-staged.sh\`,
+\`install-binary-staged.sh\`, \`install-unit-staged.sh\`, \`service-stop.sh\`, \`preflight.sh\`, \`upload-dir.sh\`, \`drives.sh\`, \`guard.sh\`, \`merge.sh\`,
 \`mc-key-create.sh\`, \`mc-bucket-sse-s3.sh\`, \`remove-unit.sh\` (the delete action of the \`unit\`
 steps: stop and disable the unit, remove its file), \`service-action-kes-start.sh\` and
 \`remove-file.sh\` (the last two are rendered by exported functions that no component step uses).`,

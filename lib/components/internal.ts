@@ -312,12 +312,13 @@ export function preflightSteps(
   hosts: HostArgs[],
   contentParts: pulumi.Input<unknown>[],
   pathsFor: (host: HostArgs) => string[],
-): command.remote.Command[] {
+  unit?: string,
+): { steps: command.remote.Command[]; done: pulumi.Resource } {
   const changeRevision = pulumi
     .all(contentParts)
     .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
-  return hosts.map((host) => {
-    const script = preflightScript({ host: host.name, paths: pathsFor(host) });
+  const steps = hosts.map((host) => {
+    const script = preflightScript({ host: host.name, paths: pathsFor(host), unit });
     return hostStep(parent, componentName, host, "preflight", {
       create: script,
       update: script,
@@ -325,6 +326,20 @@ export function preflightSteps(
       dial: "failFast",
     });
   });
+  return { steps, done: barrier(parent, `${componentName}-all-checked`, steps) };
+}
+
+/**
+ * A point in the graph that waits for `after` and runs nothing (a `command:local:Command` without
+ * commands): steps that must wait for every host's steps depend on it instead of on each of
+ * them, so the graph grows with hosts + steps, not hosts × steps.
+ */
+export function barrier(
+  parent: pulumi.Resource,
+  name: string,
+  after: pulumi.Input<pulumi.Resource>[],
+): pulumi.Resource {
+  return new command.local.Command(name, {}, { parent, dependsOn: after });
 }
 
 /** Options of one host step. */
@@ -354,7 +369,8 @@ export interface StepArgs {
    * dropping connections under load.
    */
   dial?: "failFast";
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** What the step waits for; an Output may decide which resources (e.g. rolling or not). */
+  dependsOn?: Array<pulumi.Input<pulumi.Resource> | pulumi.Output<pulumi.Resource[]>>;
 }
 
 /**
@@ -387,7 +403,11 @@ export function hostStep(
       `${componentName}-${host.name}-${concern}: an action step needs an explicit update script`,
     );
   }
-  const opts: pulumi.CustomResourceOptions = { parent, dependsOn: a.dependsOn };
+  // The SDK resolves Outputs in dependsOn, nested lists included (runtime/dependsOn.ts).
+  const opts: pulumi.CustomResourceOptions = {
+    parent,
+    dependsOn: a.dependsOn as pulumi.CustomResourceOptions["dependsOn"],
+  };
   if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
   let lines: { create: pulumi.Input<string>; update: pulumi.Input<string>; delete?: pulumi.Input<string> };
   let stdin: pulumi.Input<string> | undefined = a.stdin;

@@ -183,13 +183,15 @@ export function installBinarySteps(
   dependsOn: pulumi.Resource[],
   /** How errors name the component and the argument (`MinioDeployment minio`, `mc`). */
   where: { component: string; field: string },
-): { step: pulumi.Resource; path: string; revision: string } {
+  /** Stage the binary next to its path; the service step makes it live (installBinaryScript `stage`). */
+  stage = false,
+): { step: pulumi.Resource; path: string; revision: string; staged: boolean } {
   if (src.preinstalledPath !== undefined) {
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
       create: checkPreinstalledBinaryScript({ path: src.preinstalledPath, sha256: src.sha256 }),
       dependsOn,
     });
-    return { step, path: src.preinstalledPath, revision: binaryRevision(src, defaultName) };
+    return { step, path: src.preinstalledPath, revision: binaryRevision(src, defaultName), staged: false };
   }
   const path = binaryInstallPath(src, defaultName);
   if (src.localPath !== undefined) {
@@ -212,10 +214,10 @@ export function installBinarySteps(
       { parent, dependsOn: [uploadDir] },
     );
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
-      create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged }),
+      create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged, stage }),
       dependsOn: [upload],
     });
-    return { step, path, revision: binaryRevision(src, defaultName) };
+    return { step, path, revision: binaryRevision(src, defaultName), staged: stage };
   }
   // A URL given as an Output, or with a query (a presigned URL: its signature is a credential),
   // is a secret: it travels on stdin, is secret in state, and is on no command line.
@@ -223,8 +225,8 @@ export function installBinarySteps(
   const secretUrl = typeof url !== "string" || url.includes("?");
   const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
     create: secretUrl
-      ? installBinaryScript({ destPath: path, sha256: src.sha256!, urlOnStdin: true })
-      : installBinaryScript({ destPath: path, sha256: src.sha256!, url }),
+      ? installBinaryScript({ destPath: path, sha256: src.sha256!, urlOnStdin: true, stage })
+      : installBinaryScript({ destPath: path, sha256: src.sha256!, url, stage }),
     ...(secretUrl
       ? {
           stdin: pulumi
@@ -235,7 +237,7 @@ export function installBinarySteps(
       : {}),
     dependsOn,
   });
-  return { step, path, revision: binaryRevision(src, defaultName) };
+  return { step, path, revision: binaryRevision(src, defaultName), staged: stage };
 }
 
 /** What MinIO needs to reach this KES. */
@@ -507,11 +509,22 @@ export class KesServer extends pulumi.ComponentResource {
         rev.secret(`${host.name}:key`, servers[host.name]!.keyPem),
       );
     }
-    const preflights = preflightSteps(this, name, hosts, contentParts, () => [
-      KES_PATHS.dir,
-      binaryPath,
-      ...(kms.fsPath !== undefined ? [kms.fsPath] : []),
-    ]);
+    const preflight = preflightSteps(
+      this,
+      name,
+      hosts,
+      contentParts,
+      () => [KES_PATHS.dir, binaryPath, ...(kms.fsPath !== undefined ? [kms.fsPath] : [])],
+      KES_PATHS.unit,
+    );
+    const preflights = [preflight.done];
+    // Whether any replica was serving when this change began (the preflights report kes.service's
+    // state): then replicas restart one after the other, so MinIO always has a KES; on a fresh
+    // install nobody is waiting, so they all start at once.
+    const serving = pulumi
+      .all(preflight.steps.map((p) => p.stdout))
+      .apply((outs) => outs.some((o) => /^unit: kes\.service active$/m.test(o ?? "")));
+    const rollAfter = (gates: pulumi.Resource[]) => serving.apply((s) => (s ? gates : []));
 
     for (const host of hosts) {
       const addr = pulumi.output(host.internalAddress ?? host.address);
@@ -644,8 +657,8 @@ export class KesServer extends pulumi.ComponentResource {
           secretEnvRevision,
           `port:${port}`,
         ],
-        // One replica after the other (rolling): the previous replica's gates passed first, so
-        // MinIO always has a KES to talk to while a change rolls through.
+        // One replica after the other (rolling) when one was serving: the previous replica's
+        // gates passed first, so MinIO always has a KES to talk to while a change rolls through.
         dependsOn: [
           binary.step,
           unit,
@@ -655,7 +668,7 @@ export class KesServer extends pulumi.ComponentResource {
           keyStep,
           caStep,
           ...kmsFiles,
-          ...previousGates,
+          rollAfter(previousGates),
         ],
       });
       // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.

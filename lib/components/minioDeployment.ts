@@ -17,10 +17,13 @@ import {
 import * as rules from "../core/rules";
 import { canonicalEndpoint, type Rule, urlHost } from "../core/rules";
 import {
+  clusterReadyScript,
   ensureServiceUserScript,
   installUnitScript,
   type McTarget,
+  nothingToStopScript,
   serviceActionScript,
+  serviceStopScript,
   writeFileScript,
 } from "../core/scripts";
 import { renderMinioUnit } from "../core/systemd";
@@ -46,6 +49,7 @@ import {
 import type { CertificatePairArgs, ExternalKesArgs, MinioDeploymentArgs, TlsArgs } from "./args";
 import type { HostArgs } from "./hosts";
 import {
+  barrier,
   CertificateAuthority,
   checked,
   checkedCertificate,
@@ -75,6 +79,9 @@ export const MINIO_PATHS = {
   home: "/var/lib/minio",
   mcConfigDir: "/root/.pulumi-minio-kes/mc",
 } as const;
+
+/** MinIO's unit file (staged by the unit step, made live by the service step). */
+const MINIO_UNIT_FILE = `/etc/systemd/system/${MINIO_PATHS.unit}`;
 
 /** Whether a node is one of the KES hosts: the same host name, or the same service address when known. */
 function colocated(kes: KesServer, node: HostArgs): boolean {
@@ -594,11 +601,13 @@ export class MinioDeployment extends pulumi.ComponentResource {
       : [MINIO_PATHS.envFile, MINIO_PATHS.configDir, binaryInstallPath(args.binary!, "minio")];
     // Not the drives: the library writes nothing there, and a nearly full data drive must not
     // block a change of the env file or the certificates.
-    const preflights = preflightSteps(this, name, nodes, contentParts, (node) =>
-      node.name === this.adminHost && args.mc
-        ? [...preflightPaths, binaryInstallPath(args.mc, "mc")]
-        : preflightPaths,
-    );
+    const preflights = [
+      preflightSteps(this, name, nodes, contentParts, (node) =>
+        node.name === this.adminHost && args.mc
+          ? [...preflightPaths, binaryInstallPath(args.mc, "mc")]
+          : preflightPaths,
+      ).done,
+    ];
 
     // Per-node files.
     let adminPrereqs: pulumi.Resource | undefined;
@@ -609,24 +618,30 @@ export class MinioDeployment extends pulumi.ComponentResource {
       node: HostArgs;
       deps: pulumi.Resource[];
       triggers: pulumi.Input<unknown>[];
+      /** The live paths whose staged copies the service step makes live. */
+      promote: string[];
     }> = [];
     for (const node of nodes) {
       const deps: pulumi.Resource[] = [];
       const triggers: pulumi.Input<unknown>[] = [envRevision];
+      // Files every node must agree on are staged; the service step makes them live.
+      const promote: string[] = [];
       const write = (
         concern: string,
         path: string,
         content: pulumi.Input<string>,
         secret: boolean,
         after: pulumi.Resource[],
+        stage = false,
       ) => {
+        if (stage) promote.push(path);
         const s = hostStep(this, name, node, concern, {
           // Root owns what MinIO reads; MinIO reads it through its group (never owns it). The
           // env file is systemd's (read as root before MinIO starts): root's alone, in a system
           // directory the library does not own.
           create:
             path === envFile
-              ? writeFileScript({ path, mode: "0600", owner: "root", group: "root" })
+              ? writeFileScript({ path, mode: "0600", owner: "root", group: "root", stage })
               : writeFileScript({
                   path,
                   mode: secret ? "0640" : "0644",
@@ -636,6 +651,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
                   dirOwner: "root",
                   dirGroup: MINIO_PATHS.user,
                   ownDir: path.startsWith(`${MINIO_PATHS.configDir}/`),
+                  stage,
                 }),
           stdin: content,
           secret,
@@ -666,24 +682,32 @@ export class MinioDeployment extends pulumi.ComponentResource {
           }),
           dependsOn: [user],
         });
-        const binary = installBinarySteps(this, name, node, args.binary!, "minio", [user], {
-          component,
-          field: "binary",
-        });
+        const binary = installBinarySteps(
+          this,
+          name,
+          node,
+          args.binary!,
+          "minio",
+          [user],
+          { component, field: "binary" },
+          true,
+        );
+        if (binary.staged) promote.push(binary.path);
         triggers.push(`binary:${binary.revision}`);
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
-        write("env", envFile, envText, true, guard ? [user, guard] : [user]);
+        write("env", envFile, envText, true, guard ? [user, guard] : [user], true);
         const unitText = unitFor(node);
         triggers.push(`unit:sha256:${sha256(unitText)}`);
+        promote.push(MINIO_UNIT_FILE);
         const unit = hostStep(this, name, node, "unit", {
-          create: installUnitScript({ unitName: MINIO_PATHS.unit }),
+          create: installUnitScript({ unitName: MINIO_PATHS.unit, stage: true }),
           delete: removeUnitScript({ unitName: MINIO_PATHS.unit, owner: `${name}-${node.name}-unit` }),
           stdin: unitText,
           dependsOn: [binary.step],
         });
         deps.push(unit);
-        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, [user]);
+        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, [user], true);
         if (clientCert) {
           write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, [user]);
           write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, [user]);
@@ -695,7 +719,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           write("tls-key", `${MINIO_PATHS.certsDir}/private.key`, serverCerts[node.name]!.keyPem, true, [
             user,
           ]);
-          write("tls-ca", `${MINIO_PATHS.certsDir}/CAs/ca.crt`, minioCa!, false, [user]);
+          write("tls-ca", `${MINIO_PATHS.certsDir}/CAs/ca.crt`, minioCa!, false, [user], true);
         }
       } else {
         // mc (on the admin node) needs curl; existing nodes get no other prerequisites step.
@@ -706,14 +730,17 @@ export class MinioDeployment extends pulumi.ComponentResource {
           });
         }
         const guard = kesGuard(node, preflights);
+        promote.push(envFile);
         const merge = hostStep(this, name, node, "env-merge", {
-          create: managedEntries.apply((m) => envMergeScript({ envFile, managedNames: m.names })),
+          create: managedEntries.apply((m) =>
+            envMergeScript({ envFile, managedNames: m.names, stage: true }),
+          ),
           stdin: managedEntries.apply((m) => m.text),
           secret: true,
           dependsOn: guard ? [guard] : preflights,
         });
         deps.push(merge);
-        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, preflights);
+        if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, preflights, true);
         if (clientCert) {
           write("kes-client-cert", MINIO_PATHS.kesClientCert, clientCert.certPem, false, preflights);
           write("kes-client-key", MINIO_PATHS.kesClientKey, clientCert.keyPem, true, preflights);
@@ -721,7 +748,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       }
       fileSteps.push(...deps);
       for (const t of triggers) if (!revisions.includes(t)) revisions.push(t);
-      perNode.push({ node, deps, triggers });
+      perNode.push({ node, deps, triggers, promote });
     }
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
@@ -744,20 +771,51 @@ export class MinioDeployment extends pulumi.ComponentResource {
             liveOnly,
           }))
         : pulumi.output({ kind: "minio" as const, baseUrl: `http://127.0.0.1:${port}`, liveOnly });
-    const gate = (i: number, liveOnly: boolean, action: "restart" | "start" | "none") =>
+    const gate = (i: number, liveOnly: boolean, action: "restart" | "start" | "none", promote?: string[]) =>
       healthFor(i, liveOnly).apply((health) =>
-        serviceActionScript({ unit: unitName, action, health, timeoutSeconds: timeout }),
+        serviceActionScript({
+          unit: unitName,
+          action,
+          health,
+          timeoutSeconds: timeout,
+          promote: promote?.length
+            ? { paths: promote, unitFile: promote.includes(MINIO_UNIT_FILE) ? MINIO_UNIT_FILE : undefined }
+            : undefined,
+        }),
       );
-    const services = perNode.map(({ node }, i) =>
+    // One point every node's start waits for: every node's files are written and every KES gate
+    // passed. Each service step depends on it alone (not on every node's files: the graph grows
+    // with nodes + files, not nodes × files).
+    const staged = barrier(this, `${name}-all-staged`, [...fileSteps, ...kesGates]);
+    // A distributed deployment restarts in two phases: every node stops, then every node starts
+    // with its staged files made live. No node that starts with the new configuration meets a
+    // peer still running the old one, and no node's step waits for a peer.
+    let startAfter: pulumi.Resource = staged;
+    if (nodes.length > 1) {
+      const stops = perNode.map(({ node, promote }) =>
+        hostStep(this, name, node, "stop", {
+          // Stops only a node that has something staged: creating these steps on a stack made
+          // by an earlier version (nothing staged) stops nothing.
+          create: serviceStopScript({ unit: unitName, timeoutSeconds: timeout, staged: promote }),
+          update: nothingToStopScript(unitName),
+          triggers: revisions,
+          dependsOn: [staged],
+        }),
+      );
+      startAfter = barrier(this, `${name}-all-stopped`, stops);
+    }
+    const services = perNode.map(({ node, promote }, i) =>
       hostStep(this, name, node, "service", {
-        create: gate(i, nodes.length > 1, "restart"),
+        // The staged files (env, CAs, binary, unit) become live here, just before the restart:
+        // until every node has staged them, no node's live configuration has changed.
+        create: gate(i, nodes.length > 1, "restart", promote),
         // A plain update (a new SSH connection, a new timeout) only starts MinIO if it is not
         // running (a replaced machine, a unit stopped by hand) and checks its health.
-        update: gate(i, nodes.length > 1, "start"),
+        update: gate(i, nodes.length > 1, "start", promote),
         // Any node's change restarts all nodes: MinIO does not support rolling restarts for
         // environment or binary changes (landscape.md §1.6).
         triggers: revisions,
-        dependsOn: [...fileSteps, ...kesGates],
+        dependsOn: [startAfter],
       }),
     );
     const adminIndex = nodes.findIndex((n) => n.name === this.adminHost);
@@ -779,9 +837,25 @@ export class MinioDeployment extends pulumi.ComponentResource {
       mcPath = mc.path;
       deps.push(mc.step);
     }
+    // A distributed deployment is ready once every node answers /minio/health/ready, checked from
+    // the admin node after every node was started (no node's own step waits for its peers).
+    const readyScript =
+      nodes.length > 1 && !existing
+        ? pulumi.all(addrs).apply((hosts) =>
+            clusterReadyScript({
+              unit: unitName,
+              nodes: nodes.map((n, i) => ({
+                name: n.name,
+                baseUrl: `${scheme}://${urlHost(hosts[i]!)}:${port}`,
+              })),
+              caFile: tlsArgs ? `${MINIO_PATHS.certsDir}/CAs/ca.crt` : undefined,
+              timeoutSeconds: timeout,
+            }),
+          )
+        : gate(adminIndex, false, "none");
     this.ready = hostStep(this, name, this.adminNode, "ready", {
-      create: gate(adminIndex, false, "none"),
-      update: gate(adminIndex, false, "none"),
+      create: readyScript,
+      update: readyScript,
       triggers: revisions,
       dependsOn: deps,
     });

@@ -5,7 +5,15 @@
  */
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
 import { assertRule, unitName as unitNameRule } from "./rules";
-import { assertAbsolutePath, assertAccountName, assertMode, assignments, bashScript, shQuote } from "./shell";
+import {
+  assertAbsolutePath,
+  assertAccountName,
+  assertMode,
+  assignments,
+  bashScript,
+  shQuote,
+  stagedPath,
+} from "./shell";
 import { unitOwnerLine } from "./systemd";
 
 const CTX = "hostScripts";
@@ -77,9 +85,11 @@ export function kesRemovalGuardScript(a: { envFile: string }): string {
  *   never both left behind;
  * - a non-empty variable of another KMS (§4.1 "Exclusivity rule") stops the merge with an error;
  * - every other line is kept byte for byte. The file is replaced atomically, keeping its mode,
- *   owner and group, and only when the content changes. Prints changed/unchanged.
+ *   owner and group, and only when the content changes. Prints changed/unchanged; with `stage`,
+ *   the result goes to the staged copy ({@link stagedPath}) that the restart makes live, and
+ *   prints staged/unchanged.
  */
-export function envMergeScript(a: { envFile: string; managedNames: string[] }): string {
+export function envMergeScript(a: { envFile: string; managedNames: string[]; stage?: boolean }): string {
   const file = assertAbsolutePath(CTX, "envFile", a.envFile);
   for (const n of a.managedNames) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`${CTX}: managedNames: invalid name ${n}`);
@@ -148,11 +158,23 @@ export function envMergeScript(a: { envFile: string; managedNames: string[] }): 
     "    }",
     "  }",
     '\' "$managed" "$file" >"$tmp"',
-    'if cmp -s "$tmp" "$file"; then echo unchanged; exit 0; fi',
-    'chown -h --reference="$file" "$tmp"',
-    'chmod --reference="$file" "$tmp"',
-    'mv -f -T -- "$tmp" "$file"',
-    "echo changed",
+    ...(a.stage
+      ? [
+          ...assignments([["staged", stagedPath(file)]]),
+          'if [ -d "$staged" ] && [ ! -L "$staged" ]; then echo "error: $staged is a directory; remove it (the library stages the merged file there until the restart makes it live)" >&2; exit 1; fi',
+          'if cmp -s "$tmp" "$file"; then rm -f -- "$staged"; echo unchanged; exit 0; fi',
+          'chown -h --reference="$file" "$tmp"',
+          'chmod --reference="$file" "$tmp"',
+          'mv -f -T -- "$tmp" "$staged"',
+          "echo staged",
+        ]
+      : [
+          'if cmp -s "$tmp" "$file"; then echo unchanged; exit 0; fi',
+          'chown -h --reference="$file" "$tmp"',
+          'chmod --reference="$file" "$tmp"',
+          'mv -f -T -- "$tmp" "$file"',
+          "echo changed",
+        ]),
   ]);
 }
 
@@ -192,10 +214,17 @@ export function ensurePrerequisitesScript(): string {
 /**
  * The check before a change that touches several hosts: this host is reachable (the script runs),
  * we are root here, systemd runs, and each directory the change writes into has `minFreeMiB`
- * free (the nearest existing ancestor of each). Prints `ok: …`; fails with what to fix. It writes
- * nothing, so a failed check on one host leaves every host as it was.
+ * free (the nearest existing ancestor of each). Prints `ok: …` (after `unit: <unit> <state>` when
+ * `unit` is given); fails with what to fix. It writes nothing, so a failed check on one host
+ * leaves every host as it was.
  */
-export function preflightScript(a: { host: string; paths: string[]; minFreeMiB?: number }): string {
+export function preflightScript(a: {
+  host: string;
+  paths: string[];
+  minFreeMiB?: number;
+  /** A unit whose state is reported on a line `unit: <name> <state>` (e.g. `active`), read by the wiring. */
+  unit?: string;
+}): string {
   if (a.paths.length === 0) throw new Error(`${CTX}: paths must not be empty`);
   const paths = a.paths.map((p, i) => assertAbsolutePath(CTX, `paths[${i}]`, p));
   const min = a.minFreeMiB ?? 64;
@@ -225,6 +254,12 @@ export function preflightScript(a: { host: string; paths: string[]; minFreeMiB?:
     "  fi",
     '  free+=" $p:${avail:-?}MiB"',
     "done",
+    ...(a.unit === undefined
+      ? []
+      : [
+          ...assignments([["unit", assertRule<string>(CTX, "unit", a.unit, unitNameRule)]]),
+          'echo "unit: $unit $(systemctl is-active "$unit" 2>/dev/null || true)"',
+        ]),
     'echo "ok: $host: reachable, root, systemd;$free"',
   ]);
 }

@@ -30,8 +30,12 @@ import {
   bashScript,
   dirnameOf,
   hasControlChars,
+  shQuote,
+  stagedPath,
   statModeString,
 } from "./shell";
+
+export { stagedPath };
 
 // ---------------------------------------------------------------------------------------------
 // Internal helpers
@@ -180,7 +184,29 @@ interface AtomicWrite {
   dirGroup?: string;
   /** The directory is the library's: an existing one gets `dirOwner:dirGroup` and `dirMode` too. */
   ownDir?: boolean;
+  /** Write to {@link stagedPath} instead; the service step makes it live ({@link ServiceActionArgs.promote}). */
+  stage?: boolean;
 }
+
+/**
+ * Bash lines that make every staged file in `$promote_paths` live (rename over the live file)
+ * and list them in `$promoted`. A staged file that is a link or not a regular file is refused
+ * (the staged copies live next to the live files, in directories only root can write).
+ * Needs a `fail` function.
+ */
+const PROMOTE_STAGED = block(`
+  promoted=''
+  for live in "\${promote_paths[@]}"; do
+    staged="\${live%/*}/.\${live##*/}.staged"
+    if [ ! -e "$staged" ] && [ ! -L "$staged" ]; then continue; fi
+    if [ -L "$staged" ] || [ ! -f "$staged" ]; then
+      fail "$staged is not a regular file; remove it, then run pulumi up again (the library stages $live there)"
+    fi
+    mv -f -T -- "$staged" "$live"
+    promoted+=" $live"
+  done
+  if [ -n "$promoted" ]; then echo "made live:$promoted"; fi
+`);
 
 /**
  * Variable assignments and body that write stdin to `$path` atomically and set
@@ -243,18 +269,33 @@ function atomicWrite(w: AtomicWrite): { vars: [string, string][]; body: string[]
     cat >"$tmp"
     if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$tmp" "$path" &&
       [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
+  `),
+    )
+    .concat(w.stage ? ['  rm -f -- "$staged" # an older staged copy: the live file is what is wanted'] : [])
+    .concat(
+      block(`
       result=unchanged
     else
       # The temp file is root's, in a directory no service account can write: chown and chmod
       # cannot be redirected through a planted link (-h all the same), and mv replaces the name.
       chown -h -- "$owner:$group" "$tmp"
       chmod -- "$mode" "$tmp"
-      mv -f -T -- "$tmp" "$path"
+      mv -f -T -- "$tmp" "${w.stage ? "$staged" : "$path"}"
       tmp=''
-      result=changed
+      result=${w.stage ? "staged" : "changed"}
     fi
   `),
     );
+  if (w.stage) {
+    vars.push(["staged", stagedPath(w.path)]);
+    body.unshift(
+      ...block(`
+        if [ -d "$staged" ] && [ ! -L "$staged" ]; then
+          die "$staged is a directory; remove it (the library stages $base there until the restart makes it live)"
+        fi
+      `),
+    );
+  }
   return { vars, body };
 }
 
@@ -340,6 +381,8 @@ export interface InstallBinaryArgs {
   uploadedPath?: string;
   /** Mode of the installed binary. Default `0755`. */
   mode?: string;
+  /** Stage the binary at {@link stagedPath} (as {@link WriteFileArgs.stage}); the service step makes it live. */
+  stage?: boolean;
 }
 
 /**
@@ -366,6 +409,7 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     ["want", sha],
     ["mode", mode],
   ];
+  if (a.stage) vars.push(["staged", stagedPath(dest)]);
   let fetch: string[];
   let source: string;
   let removeUpload: string[] = [];
@@ -409,7 +453,7 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     fetch = ['cp -- "$uploaded" "$tmp"'];
     removeUpload = ['rm -f -- "$uploaded"'];
   }
-  return bashScript(`install ${basenameOf(dest)} verified by sha256`, [
+  return bashScript(`${a.stage ? "stage" : "install"} ${basenameOf(dest)} verified by sha256`, [
     ...assignments(vars),
     ...DIE,
     ...TMP_CLEANUP,
@@ -417,10 +461,18 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
     ...block(`
       if [ -d "$dest" ]; then
         die "$dest is a directory; expected a binary"
-      fi
+      fi${
+        a.stage
+          ? `
+      if [ -d "$staged" ] && [ ! -L "$staged" ]; then
+        die "$staged is a directory; remove it (the library stages $dest_base there until the restart makes it live)"
+      fi`
+          : ""
+      }
       if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$want" ]; then
         chmod -- "$mode" "$dest"
     `),
+    ...(a.stage ? ['  rm -f -- "$staged" # an older staged copy: the live binary is what is wanted'] : []),
     ...removeUpload.map((l) => `  ${l}`),
     ...block(`
         echo unchanged
@@ -443,11 +495,11 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
         die "checksum mismatch for ${source}: expected sha256 $want, got $got; $dest was left unchanged${optional(a.uploadedPath) ? " and the upload removed (the file on the deploying machine was checked before it was copied, so the copy was damaged): copy it again with pulumi up --replace on the upload step" : ""}"
       fi
       chmod -- "$mode" "$tmp"
-      mv -f -T -- "$tmp" "$dest"
+      mv -f -T -- "$tmp" "${a.stage ? "$staged" : "$dest"}"
       tmp=''
     `),
     ...removeUpload,
-    "echo installed",
+    a.stage ? "echo staged" : "echo installed",
   ]);
 }
 
@@ -573,15 +625,23 @@ export interface WriteFileArgs {
    * system directories such as `/etc/default`.
    */
   ownDir?: boolean;
+  /**
+   * Stage the file instead of replacing the live one: it goes to {@link stagedPath}, and the
+   * step that restarts the service makes it live ({@link ServiceActionArgs.promote}), so a file
+   * every node must agree on changes nowhere until it is staged everywhere. When the live file
+   * is already what is wanted, an older staged copy is removed.
+   */
+  stage?: boolean;
 }
 
 /**
  * Write stdin (possibly secret) to `path` atomically: creates the parent directory when
  * missing, writes a temp file in the same directory under `umask 077`, sets owner, group and
- * mode on it, then `mv`s it over `path`. When the existing file already has identical bytes,
- * mode, owner and group, it is left alone. The content is never echoed.
+ * mode on it, then `mv`s it over `path` (or, with `stage`, over {@link stagedPath}). When the
+ * existing file already has identical bytes, mode, owner and group, it is left alone. The
+ * content is never echoed.
  *
- * Stdout: `changed` or `unchanged`.
+ * Stdout: `changed`, `staged` or `unchanged`.
  */
 export function writeFileScript(a: WriteFileArgs): string {
   const ctx = "writeFileScript";
@@ -595,14 +655,12 @@ export function writeFileScript(a: WriteFileArgs): string {
     dirOwner: assertAccountName(ctx, "dirOwner", a.dirOwner ?? "root"),
     dirGroup: optional(a.dirGroup) ? assertAccountName(ctx, "dirGroup", a.dirGroup) : undefined,
     ownDir: a.ownDir === true,
+    stage: a.stage === true,
   });
-  return bashScript(`write ${basenameOf(path)} from stdin`, [
-    ...assignments(w.vars),
-    ...DIE,
-    ...TMP_CLEANUP,
-    ...w.body,
-    'echo "$result"',
-  ]);
+  const what = a.stage
+    ? `stage ${basenameOf(path)} from stdin (made live by the restart)`
+    : `write ${basenameOf(path)} from stdin`;
+  return bashScript(what, [...assignments(w.vars), ...DIE, ...TMP_CLEANUP, ...w.body, 'echo "$result"']);
 }
 
 /** Arguments of {@link removeFileScript}. */
@@ -645,6 +703,11 @@ export interface InstallUnitArgs {
   unitName: string;
   /** Directory of the unit file. Default `/etc/systemd/system`. */
   unitDir?: string;
+  /**
+   * Stage the unit (as {@link WriteFileArgs.stage}); the service step makes it live, reloads
+   * systemd and enables it.
+   */
+  stage?: boolean;
 }
 
 /**
@@ -667,12 +730,14 @@ export function installUnitScript(a: InstallUnitArgs): string {
     dirMode: "0755",
     dirOwner: "root",
     dirGroup: "root",
+    stage: a.stage === true,
   });
-  return bashScript(`install and enable ${unit}`, [
+  return bashScript(a.stage ? `stage ${unit} (made live by the restart)` : `install and enable ${unit}`, [
     ...assignments([["unit", unit], ...w.vars]),
     ...DIE,
     ...TMP_CLEANUP,
     ...w.body,
+    ...(a.stage ? ['if [ "$result" = staged ]; then echo staged; exit 0; fi'] : []),
     ...block(`
       if [ "$result" = changed ] ||
         [ "$(systemctl show -p NeedDaemonReload --value "$unit" 2>/dev/null || true)" = yes ]; then
@@ -709,9 +774,12 @@ export type HealthCheck =
       /** `host:port` to actually connect to (curl `--connect-to`). */
       connectTo?: string;
       /**
-       * Check only `/minio/health/live`. For each node of a distributed deployment during a
-       * restart: readiness needs a quorum of nodes, which a per-node gate must not wait for
-       * (the deployment's single `ready` gate checks it once all nodes restarted).
+       * Check only that this node's MinIO runs and answers `/minio/health/live`, even while
+       * systemd still shows it `activating`. For each node of a distributed deployment: a
+       * distributed MinIO tells systemd it is ready (`Type=notify`) only once its peers answer,
+       * and readiness needs a quorum, so a node's own step must not wait for either (the engine
+       * may run the nodes' steps in batches of `--parallel`); the deployment's `ready` gate
+       * checks every node once all of them were started ({@link clusterReadyScript}).
        */
       liveOnly?: boolean;
     };
@@ -730,6 +798,18 @@ export interface ServiceActionArgs {
   health: HealthCheck;
   /** How long to wait for health, in seconds (1–3600). */
   timeoutSeconds: number;
+  /**
+   * Live paths whose staged copies ({@link stagedPath}) this step makes live before its action:
+   * the files every node must agree on change only in the step that restarts. When one of them
+   * is the unit file, systemd is reloaded and the unit enabled. With `start`, a running unit
+   * whose files were just made live is restarted.
+   */
+  promote?: {
+    /** The live paths, e.g. `/etc/default/minio`. */
+    paths: string[];
+    /** The unit file among them, e.g. `/etc/systemd/system/minio.service`. */
+    unitFile?: string;
+  };
 }
 
 function healthProbe(
@@ -855,12 +935,44 @@ export function serviceActionScript(a: ServiceActionArgs): string {
     systemctl reset-failed "$unit" 2>/dev/null || true
     systemctl start --no-block "$unit" || fail "systemctl could not start $unit (is the unit installed?)"
   `);
+  const promote = a.promote;
+  const promoteLines: string[] = [];
+  if (promote) {
+    if (!Array.isArray(promote.paths) || promote.paths.length === 0)
+      throw new Error(`${ctx}: promote.paths must not be empty`);
+    const paths = promote.paths.map((p, i) => assertAbsolutePath(ctx, `promote.paths[${i}]`, p));
+    promoteLines.push(`promote_paths=(${paths.map(shQuote).join(" ")})`, ...PROMOTE_STAGED);
+    if (optional(promote.unitFile)) {
+      const unitFile = assertAbsolutePath(ctx, "promote.unitFile", promote.unitFile);
+      if (!paths.includes(unitFile)) throw new Error(`${ctx}: promote.unitFile must be one of promote.paths`);
+      promoteLines.push(
+        ...assignments([["unit_file", unitFile]]),
+        ...block(`
+          case "$promoted " in
+            *" $unit_file "*)
+              systemctl daemon-reload
+              systemctl enable --quiet "$unit"
+              ;;
+          esac
+        `),
+      );
+    }
+  }
   let action: string[];
   switch (a.action) {
     case "start":
       action = [
         "old_invocation=''",
-        'if systemctl is-active --quiet "$unit"; then',
+        ...(promote
+          ? [
+              'if [ -n "$promoted" ] && systemctl is-active --quiet "$unit"; then',
+              "  # What runs was started before these files changed: restart it.",
+              "  old_invocation=$(invocation_id)",
+              '  systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit"',
+              "  what='restarted: its files changed'",
+              'elif systemctl is-active --quiet "$unit"; then',
+            ]
+          : ['if systemctl is-active --quiet "$unit"; then']),
         "  what='already running'",
         "else",
         ...startIfInactive.map((l) => `  ${l}`),
@@ -901,6 +1013,20 @@ export function serviceActionScript(a: ServiceActionArgs): string {
       throw new Error(`${ctx}: action must be one of start, restart, reload, none`);
   }
   const verb = a.action === "none" ? "check" : a.action;
+  // A distributed MinIO node counts once it runs and answers, though systemd shows it
+  // `activating` until its peers answer (see HealthCheck.liveOnly).
+  const stateCheck =
+    a.health.kind === "minio" && a.health.liveOnly
+      ? block(`
+          if [ "$state" != active ] && [ "$state" != activating ]; then
+            problem="$unit is \${state:-unknown}, not running"
+        `)
+      : block(`
+          if [ "$state" = activating ]; then
+            problem="$unit is still starting, or keeps restarting after crashes (systemd state: activating). $startup_hint"
+          elif [ "$state" != active ]; then
+            problem="$unit is \${state:-unknown}, not active"
+        `);
   return bashScript(`${verb} ${unit} and wait until ${probe.hint} is healthy`, [
     ...assignments([
       ["unit", unit],
@@ -926,6 +1052,7 @@ export function serviceActionScript(a: ServiceActionArgs): string {
         exit 1
       fi
     `),
+    ...promoteLines,
     ...action,
     ...block(`
       deadline=$((SECONDS + timeout))
@@ -935,10 +1062,9 @@ export function serviceActionScript(a: ServiceActionArgs): string {
         if [ "$state" = failed ] && [ -z "$(systemctl show -p Job --value "$unit" 2>/dev/null || true)" ]; then
           fail "$unit failed. $startup_hint; fix the cause, then run 'pulumi up' again"
         fi
-        if [ "$state" = activating ]; then
-          problem="$unit is still starting, or keeps restarting after crashes (systemd state: activating). $startup_hint"
-        elif [ "$state" != active ]; then
-          problem="$unit is \${state:-unknown}, not active"
+    `),
+    ...stateCheck.map((l) => `  ${l}`),
+    ...block(`
         elif [ -n "$old_invocation" ] && [ "$(invocation_id)" = "$old_invocation" ]; then
           problem="$unit has not restarted yet"
         elif probe; then
@@ -947,6 +1073,173 @@ export function serviceActionScript(a: ServiceActionArgs): string {
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
           fail "$unit is not healthy after \${timeout}s: $problem"
+        fi
+        sleep 1
+      done
+    `),
+  ]);
+}
+
+/**
+ * The first half of a restart of every node of a distributed MinIO: when this node has staged
+ * files (a change is coming), stop the unit and wait until it has stopped (at most
+ * `timeoutSeconds`). Every node stops before any starts again, so no node that starts with the
+ * new configuration meets a peer still running the old one (MinIO refuses peers whose `MINIO_*`
+ * environment differs, kes-minio.md §4.2). With nothing staged (this node's files do not change,
+ * or the library was upgraded), it stops nothing, and starts the unit if it is installed but not
+ * running (a node left stopped by an interrupted run whose change was then reverted). Stdout:
+ * `stopped: …`, `not running: …`, `unchanged: …` or `started: …`.
+ */
+export function serviceStopScript(a: { unit: string; timeoutSeconds: number; staged: string[] }): string {
+  const ctx = "serviceStopScript";
+  const unit = assertUnitName(ctx, "unit", a.unit);
+  const timeout = assertPositiveInt(ctx, "timeoutSeconds", a.timeoutSeconds, 3600);
+  if (!Array.isArray(a.staged) || a.staged.length === 0) throw new Error(`${ctx}: staged must not be empty`);
+  const paths = a.staged.map((p, i) => assertAbsolutePath(ctx, `staged[${i}]`, p));
+  return bashScript(`stop ${unit} until every node starts again with the new configuration`, [
+    ...assignments([
+      ["unit", unit],
+      ["timeout", String(timeout)],
+    ]),
+    `live_paths=(${paths.map(shQuote).join(" ")})`,
+    ...block(`
+      staged_any=''
+      for live in "\${live_paths[@]}"; do
+        if [ -e "\${live%/*}/.\${live##*/}.staged" ]; then staged_any=1; fi
+      done
+      state=$(systemctl is-active "$unit" 2>/dev/null || true)
+      running=''
+      case $state in active | activating | reloading) running=1 ;; esac
+      if [ -z "$staged_any" ]; then
+        if [ -z "$running" ] && [ "$(systemctl show -p LoadState --value "$unit" 2>/dev/null || true)" = loaded ]; then
+          systemctl start --no-block "$unit" || true
+          echo "started: $unit (it was not running, and nothing changes on this node)"
+        else
+          echo "unchanged: nothing is staged on this node; $unit keeps running"
+        fi
+        exit 0
+      fi
+      if [ -z "$running" ]; then
+        echo "not running: $unit (\${state:-unknown})"
+        exit 0
+      fi
+      systemctl stop --no-block "$unit" || { printf 'error: %s\\n' "systemctl could not stop $unit" >&2; exit 1; }
+      deadline=$((SECONDS + timeout))
+      while :; do
+        state=$(systemctl is-active "$unit" 2>/dev/null || true)
+        case $state in
+          inactive | failed | unknown | '')
+            echo "stopped: $unit (it starts again with its staged files once every node has stopped)"
+            exit 0
+            ;;
+        esac
+        if [ "$SECONDS" -ge "$deadline" ]; then
+          printf 'error: %s\\n' "$unit did not stop within \${timeout}s (systemd state: $state); see journalctl -u $unit, stop it by hand, then run pulumi up again" >&2
+          exit 1
+        fi
+        sleep 0.2
+      done
+    `),
+  ]);
+}
+
+/** What the stop step of a node runs on a plain update (no change of what it stops for). */
+export function nothingToStopScript(unit: string): string {
+  const u = assertUnitName("nothingToStopScript", "unit", unit);
+  return bashScript(`nothing to stop: only a changed configuration stops ${u}`, ["echo unchanged"]);
+}
+
+/** Arguments of {@link clusterReadyScript}. */
+export interface ClusterReadyArgs {
+  /** The unit on this (the admin) node, which must be active, e.g. `minio.service`. */
+  unit: string;
+  /** Every node: its name (for messages) and `http(s)://host:port` as the other nodes reach it. */
+  nodes: ReadonlyArray<{
+    /** The node's name, e.g. `minio2`. */
+    name: string;
+    /** `http(s)://host:port`, e.g. `https://10.0.0.12:9000`. */
+    baseUrl: string;
+  }>;
+  /** CA file on this host for https base URLs signed by a private CA. */
+  caFile?: string;
+  /** How long to wait for every node, in seconds (1–3600). */
+  timeoutSeconds: number;
+}
+
+/**
+ * The gate of a distributed MinIO deployment, run on the admin node once every node was started:
+ * this node's unit is active (systemd heard MinIO's `READY=1`, sent once its peers answered) and
+ * every node answers `/minio/health/ready` (which runs a KES generate) over the network, polled
+ * once a second until `timeoutSeconds` have passed. A failure names each node that is not ready
+ * and why: not answering at all (not running: its journal says why), or answering but not ready
+ * (still waiting for peers, or unable to use KES).
+ */
+export function clusterReadyScript(a: ClusterReadyArgs): string {
+  const ctx = "clusterReadyScript";
+  const unit = assertUnitName(ctx, "unit", a.unit);
+  const timeout = assertPositiveInt(ctx, "timeoutSeconds", a.timeoutSeconds, 3600);
+  if (!Array.isArray(a.nodes) || a.nodes.length === 0) throw new Error(`${ctx}: nodes must not be empty`);
+  const names = a.nodes.map((n, i) => assertRule<string>(ctx, `nodes[${i}].name`, n.name, rules.hostName));
+  const urls = a.nodes.map((n, i) => {
+    const u = assertBaseUrl(ctx, `nodes[${i}].baseUrl`, n.baseUrl);
+    return `${u.protocol}//${u.host}`;
+  });
+  const curlOpts = optional(a.caFile) ? '--cacert "$ca_file"' : "";
+  return bashScript(`wait until every MinIO node is ready (${a.nodes.length} nodes)`, [
+    ...assignments([
+      ["unit", unit],
+      ["timeout", String(timeout)],
+      ...(optional(a.caFile)
+        ? ([["ca_file", assertAbsolutePath(ctx, "caFile", a.caFile)]] as [string, string][])
+        : []),
+    ]),
+    `names=(${names.map(shQuote).join(" ")})`,
+    `urls=(${urls.map(shQuote).join(" ")})`,
+    ...block(`
+      if ! command -v curl >/dev/null 2>&1; then
+        printf 'error: %s\\n' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
+        exit 1
+      fi
+      # code_of URL: the HTTP status, 000 when there is no HTTP answer.
+      code_of() {
+        local out
+        out=$(curl --silent --output /dev/null --write-out '\\n%{http_code}' --max-time 5 ${curlOpts} "$1" 2>/dev/null) || true
+        out=\${out##*$'\\n'}
+        case $out in
+          [0-9][0-9][0-9]) printf '%s' "$out" ;;
+          *) printf '000' ;;
+        esac
+      }
+      deadline=$((SECONDS + timeout))
+      declare -A done_nodes=()
+      while :; do
+        problems=()
+        state=$(systemctl is-active "$unit" 2>/dev/null || true)
+        if [ "$state" != active ]; then
+          problems+=("this node's $unit is \${state:-unknown}, not active (systemd hears MinIO's READY only once its peers answer)")
+        fi
+        for i in "\${!names[@]}"; do
+          [ -n "\${done_nodes[$i]:-}" ] && continue
+          ready=$(code_of "\${urls[$i]}/minio/health/ready")
+          if [ "$ready" = 200 ]; then
+            done_nodes[$i]=1
+            continue
+          fi
+          live=$(code_of "\${urls[$i]}/minio/health/live")
+          case $live in
+            200) problems+=("\${names[$i]} (\${urls[$i]}) runs but is not ready (HTTP $ready on /minio/health/ready): it waits for enough peers to answer, or cannot use KES (the readiness check runs a KES generate with the default key: see its journal, journalctl -u minio)") ;;
+            000) problems+=("\${names[$i]} (\${urls[$i]}) is not answering: MinIO is not running there, or this node cannot reach it (see journalctl -u minio on \${names[$i]}, and the network between the nodes)") ;;
+            *) problems+=("\${names[$i]} (\${urls[$i]}) answers HTTP $live on /minio/health/live") ;;
+          esac
+        done
+        if [ "\${#problems[@]}" -eq 0 ]; then
+          echo "ready: all \${#names[@]} MinIO nodes"
+          exit 0
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+          printf 'error: not every MinIO node is ready after %ss; fix these, then run pulumi up again:\\n' "$timeout" >&2
+          printf '  - %s\\n' "\${problems[@]}" >&2
+          exit 1
         fi
         sleep 1
       done

@@ -128,3 +128,11 @@ export function bashScript(summary: string, lines: ReadonlyArray<string>): strin
     "\n",
   );
 }
+
+/**
+ * Where a staged file waits until the step that restarts the service makes it live: next to the
+ * live file (same directory, so the rename is atomic), hidden, `.<name>.staged`.
+ */
+export function stagedPath(path: string): string {
+  return `${dirnameOf(path)}/.${basenameOf(path)}.staged`;
+}

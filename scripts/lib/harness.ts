@@ -31,14 +31,21 @@
  *   the inputs stay the same; any input change replaces them (the provider forces new on all).
  *
  * - SSH dials: a failure to connect is retried as the provider retries it (`sshRun`).
+ * - **The engine's parallelism limit** (`--parallel`; default `PULUMI_PARALLEL`, else
+ *   4 × GOMAXPROCS: pulumi `pkg/cmd/pulumi/operations/up.go` `defaultParallel`): at most that many steps run at once; a step
+ *   whose dependencies are not done does not hold a slot (the SDK registers it only once they
+ *   are), a running one holds its slot until its provider operation returns.
+ * - `command:local:Command` without any command: a no-op (pulumi-command
+ *   `provider/pkg/provider/local/commandController.go`: no `create` → nothing runs); the library
+ *   uses these as barriers between phases.
  *
- * Not modelled: the engine's parallelism limit (`--parallel`), the timing of a dial that hangs,
- * refresh, stack locks, and the engine's own state file format.
+ * Not modelled: the timing of a dial that hangs, refresh, stack locks, and the engine's own state
+ * file format.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { providerViolations, SECRET_SIG } from "./providerRules";
@@ -78,6 +85,31 @@ export interface RunOptions {
   statePath: string;
   /** Only decide what would run (like a preview); execute nothing. */
   preview?: boolean;
+  /** The engine's `--parallel`: at most this many steps run at once. Default: 4 × CPUs, as the engine. */
+  parallel?: number;
+}
+
+/** The engine's default `--parallel`: `PULUMI_PARALLEL` when set, else 4 × the CPUs. */
+export const defaultParallel = (): number => {
+  const p = Number(process.env.PULUMI_PARALLEL);
+  return Number.isInteger(p) && p > 0 ? p : 4 * availableParallelism();
+};
+
+/** A counting semaphore: the engine's step workers. */
+function slots(n: number): <T>(f: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (f) => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await f();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
 }
 
 /** What one run did. */
@@ -369,7 +401,9 @@ async function runPass(
   program: () => void | Promise<void>,
   previous: HarnessState,
   preview: boolean,
+  parallel: number,
 ): Promise<Pass> {
+  const slot = slots(parallel);
   const next: HarnessState = { resources: {} };
   const steps: StepRecord[] = [];
   const replaced: StoredResource[] = [];
@@ -385,7 +419,7 @@ async function runPass(
         inFlight++;
         let answer: Awaited<ReturnType<typeof provide>>;
         try {
-          answer = await provide(a);
+          answer = await (a.custom ? slot(() => provide(a)) : provide(a));
         } catch (e) {
           failures.push(e as Error);
           answer = undefined;
@@ -466,6 +500,13 @@ async function runPass(
       store(outputs);
       return { id: a.name, state: outputs };
     }
+    if (a.type === "command:local:Command") {
+      if (inputs.create !== undefined || inputs.update !== undefined || inputs.delete !== undefined)
+        throw new Error(`e2e: ${a.name}: the harness models only local commands that run nothing`);
+      replacedOld();
+      store(inputs);
+      return { id: a.name, state: inputs };
+    }
     if (a.type !== "command:remote:Command") {
       throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);
     }
@@ -515,7 +556,8 @@ export class HarnessRunError extends Error {
 /** Run `program` once against the hosts its steps name: a preview, then (unless `opts.preview`) the apply. */
 export async function runProgram(program: () => void | Promise<void>, opts: RunOptions): Promise<RunResult> {
   const previous = loadState(opts.statePath);
-  const plan = await runPass(program, previous, true);
+  const parallel = opts.parallel ?? defaultParallel();
+  const plan = await runPass(program, previous, true, parallel);
   const gone = (p: Pass) =>
     Object.entries(previous.resources)
       .filter(([k]) => !(k in p.next.resources) && !p.steps.some((s) => `${s.type}::${s.name}` === k))
@@ -530,7 +572,7 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
     };
   }
 
-  const applied = await runPass(program, previous, false);
+  const applied = await runPass(program, previous, false, parallel);
   const removed = gone(applied);
   const result = (): RunResult => ({ steps: applied.steps, deleted: removed.map((r) => r.name) });
   const save = (state: HarnessState) =>

@@ -114,17 +114,65 @@ describe("production: rolling KES, gates for a distributed MinIO", () => {
       buckets: ["invoices"],
     });
 
-  it("restarts KES replicas one after the other, so MinIO always has one", async () => {
-    const g = await captureGraph(prod);
+  it("restarts KES replicas one after the other when one is serving, so MinIO always has one", async () => {
+    // The preflights report kes.service active: a change rolls through the replicas.
+    const g = await captureGraph(prod, {
+      stdoutOf: (n) => (n.endsWith("-preflight") ? "unit: kes.service active\nok: reachable" : undefined),
+    });
     expect(g.dependsOn(g.byName("kes-kes2-service"), g.byName("kes-kes1-reload"))).toBe(true);
     expect(g.dependsOn(g.byName("kes-kes1-service"), g.byName("kes-kes2-reload"))).toBe(false);
   });
 
-  it("checks only liveness per node and readiness (quorum, KES) once, on the admin node", async () => {
+  it("starts every KES replica at once on a fresh install (no replica serving yet)", async () => {
+    const g = await captureGraph(prod, {
+      stdoutOf: (n) => (n.endsWith("-preflight") ? "unit: kes.service inactive\nok: reachable" : undefined),
+    });
+    expect(g.dependsOn(g.byName("kes-kes2-service"), g.byName("kes-kes1-reload"))).toBe(false);
+    expect(g.dependsOn(g.byName("kes-kes2-service"), g.byName("kes-kes1-service"))).toBe(false);
+    // Every MinIO node still starts only after every KES gate.
+    for (const k of ["kes1", "kes2"])
+      expect(g.dependsOn(g.byName("minio-minio1-service"), g.byName(`kes-${k}-reload`))).toBe(true);
+  });
+
+  it("never makes a node's start wait for its peers: per-node liveness, then one readiness gate for all nodes", async () => {
     const g = await captureGraph(prod);
+    for (const i of [1, 2, 3, 4]) {
+      const script = scriptOf(g.byName(`minio-minio${i}-service`));
+      expect(script).toContain("live_only='1'");
+      // A distributed node counts once it runs, though systemd shows it activating until its
+      // peers answer (Type=notify).
+      expect(script).toContain(`if [ "$state" != active ] && [ "$state" != activating ]; then`);
+      expect(script).not.toContain("still starting, or keeps restarting");
+    }
+    const ready = scriptOf(g.byName("minio-minio1-ready"));
+    expect(ready).toContain("wait until every MinIO node is ready (4 nodes)");
+    for (const i of [1, 2, 3, 4]) expect(ready).toContain(`'minio${i}'`);
     for (const i of [1, 2, 3, 4])
-      expect(scriptOf(g.byName(`minio-minio${i}-service`))).toContain("live_only='1'");
-    expect(scriptOf(g.byName("minio-minio1-ready"))).toContain("live_only='0'");
+      expect(g.dependsOn(g.byName("minio-minio1-ready"), g.byName(`minio-minio${i}-service`))).toBe(true);
+  });
+
+  it("stops every node after every node's files are staged, and starts none before all stopped, through barriers (edges grow linearly)", async () => {
+    const g = await captureGraph(prod);
+    const staged = g.byName("minio-all-staged");
+    const stopped = g.byName("minio-all-stopped");
+    for (const b of [staged, stopped]) {
+      expect(b.type).toBe("command:local:Command");
+      expect(b.inputs.create).toBeUndefined();
+    }
+    for (const i of [1, 2, 3, 4]) {
+      const stop = g.byName(`minio-minio${i}-stop`);
+      expect(stop.dependencies).toContain(staged.urn);
+      expect(scriptOf(stop)).toContain("stop minio.service until every node starts again");
+      expect(stopped.dependencies).toContain(stop.urn);
+      const service = g.byName(`minio-minio${i}-service`);
+      expect(service.dependencies).toContain(stopped.urn);
+      expect(service.inputs.triggers).toEqual(stop.inputs.triggers);
+      for (const j of [1, 2, 3, 4]) {
+        const env = g.byName(`minio-minio${j}-env`);
+        expect(service.dependencies).not.toContain(env.urn);
+        expect(g.dependsOn(service, env)).toBe(true);
+      }
+    }
   });
 
   it("exposes policy rules known at preview time, without identities", async () => {

@@ -119,12 +119,12 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
     }
   });
 
-  it("has 13 steps per KES replica (incl. the Vault CA) and 12 per MinIO node over TLS (each incl. its preflight)", () => {
+  it("has 13 steps per KES replica (incl. the Vault CA) and 13 per MinIO node over TLS (each incl. its preflight and its stop)", () => {
     const count = (prefix: string) =>
       g.ofType("command:remote:Command").filter((n) => n.name.startsWith(prefix)).length;
     expect(count("kes-kes1-")).toBe(13);
-    expect(count("minio-minio2-")).toBe(12);
-    expect(count("minio-minio1-")).toBe(14); // + mc binary and the ready gate on the admin node
+    expect(count("minio-minio2-")).toBe(13);
+    expect(count("minio-minio1-")).toBe(15); // + mc binary and the ready gate on the admin node
   });
 });
 

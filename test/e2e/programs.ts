@@ -120,3 +120,55 @@ export function tlsProgram(env: TlsEnv): () => void {
     new EncryptedBucket("secure", { deployment: minio, bucket: "secure", keyName: "minio-secure" });
   };
 }
+
+/** What the scale program needs: its hosts and binaries. */
+export interface ScaleEnv {
+  /** The KES replicas (their filesystem keystore is one shared directory). */
+  kesHosts: HostArgs[];
+  /** The MinIO nodes. */
+  minioHosts: HostArgs[];
+  binaries: Record<"minio" | "kes" | "mc", BinarySourceArgs>;
+  /** The shared keystore directory. */
+  sharedKeys: string;
+}
+
+/** The scale program's variations. */
+export interface ScaleVariant {
+  /** How many encrypted buckets. */
+  buckets: number;
+  /** A value for MINIO_BROWSER (a change of it restarts every node). */
+  browser?: "on" | "off";
+}
+
+/**
+ * The scale scenario (issue 13): KES on every `kesHosts` host, MinIO on every `minioHosts` node
+ * with 4 drives, and `buckets` encrypted buckets, each with its own key.
+ */
+export function scaleProgram(env: ScaleEnv, v: ScaleVariant): () => void {
+  return () => {
+    const kms = new KmsTarget("kms", {
+      filesystem: { path: `${env.sharedKeys}/keys`, acknowledgeDevelopmentOnly: true },
+    });
+    const kes = new KesServer("kes", {
+      hosts: env.kesHosts,
+      kms,
+      binary: env.binaries.kes,
+      minioKeyNames: ["minio-*"],
+      healthTimeoutSeconds: 30,
+    });
+    const minio = new MinioDeployment("minio", {
+      nodes: env.minioHosts,
+      drives: ["/var/lib/minio/d1", "/var/lib/minio/d2", "/var/lib/minio/d3", "/var/lib/minio/d4"],
+      rootUser: "scale-admin",
+      rootPassword: SCENARIO_ROOT_PASSWORD,
+      kes,
+      defaultKeyName: "minio-default",
+      binary: env.binaries.minio,
+      mc: env.binaries.mc,
+      extraEnv: v.browser ? { MINIO_BROWSER: v.browser } : undefined,
+      healthTimeoutSeconds: 60,
+    });
+    for (let i = 1; i <= v.buckets; i++)
+      new EncryptedBucket(`b${i}`, { deployment: minio, bucket: `bucket-${i}`, keyName: `minio-b${i}` });
+  };
+}

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HostArgs, kesIdentityFromApiKey } from "../../lib";
 import { makeCertificates, serveTestBinaries } from "../../scripts/lib/binaries";
 import type { RunOptions, RunResult } from "../../scripts/lib/harness";
-import { bootTestbed, shq, type Testbed, type TestHost } from "../hosts/testbed";
+import { bootTestbed, hostArgsOf, shq, type Testbed, type TestHost } from "../hosts/testbed";
 import {
   SCENARIO_ROOT_PASSWORD as ROOT_PASSWORD,
   type ScenarioEnv,
@@ -65,12 +65,7 @@ export async function sshLogins(tb: Testbed, h: TestHost): Promise<number> {
 export function scenarioEnv(tb: Testbed, binaries: ScenarioEnv["binaries"], pkiDir: string): ScenarioEnv {
   const kesHosts = tb.hosts.slice(0, 2);
   const made = makeCertificates(pkiDir, kesHosts);
-  const hostArgs = (h: TestHost, name: string): HostArgs => ({
-    name,
-    address: h.address,
-    hostKey: h.hostKey,
-    privateKey: tb.privateKeyPem,
-  });
+  const hostArgs = (h: TestHost, name: string): HostArgs => hostArgsOf(tb, h, name);
   return {
     kesHosts: kesHosts.map((h, i) => hostArgs(h, `kes${i + 1}`)),
     minioHosts: tb.hosts.slice(2, 5).map((h, i) => hostArgs(h, `minio${i + 1}`)),

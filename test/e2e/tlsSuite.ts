@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BinarySourceArgs, HostArgs } from "../../lib";
 import { makeCertificates, serveTestBinaries } from "../../scripts/lib/binaries";
 import type { RunResult } from "../../scripts/lib/harness";
-import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
+import { bootTestbed, hostArgsOf, shq, type Testbed } from "../hosts/testbed";
 import { expected, kesOwnership, minioOwnership, observe, SYSTEM_DIRS } from "./ownership";
 import { tlsProgram } from "./programs";
 import { attacksWon, canaryState, quietSeconds, racerTargets, startRacers } from "./racer";
@@ -56,10 +56,7 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
         rmSync(work, { recursive: true, force: true });
       }, 300_000);
 
-      const hostArgs = (i: number): HostArgs => {
-        const h = tb.hosts[i]!;
-        return { name: "node1", address: h.address, hostKey: h.hostKey, privateKey: tb.privateKeyPem };
-      };
+      const hostArgs = (i: number): HostArgs => hostArgsOf(tb, tb.hosts[i]!, "node1");
       /** mc on the host, over HTTPS with the CA MinIO's certificates dir holds. */
       const mc = async (i: number, args: string) => {
         const script = `set -a; . /etc/default/minio; set +a; export MC_HOST_t="https://\${MINIO_ROOT_USER}:\${MINIO_ROOT_PASSWORD}@localhost:9000"; mkdir -p /tmp/mc-t/certs/CAs; cp /etc/minio/certs/CAs/ca.crt /tmp/mc-t/certs/CAs/; /usr/local/bin/mc --config-dir /tmp/mc-t ${args}`;

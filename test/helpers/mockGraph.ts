@@ -109,6 +109,8 @@ export interface CaptureOptions {
    * engine leaves them before anything is created.
    */
   preview?: boolean;
+  /** What a `command:remote:Command` prints, when not the default (`ok`, or a verified bucket). */
+  stdoutOf?: (name: string) => string | undefined;
 }
 
 /**
@@ -127,7 +129,9 @@ export async function captureGraph(
         // In a preview of a new stack the provider answers with the inputs only: whatever it
         // would compute is unknown (the SDK marks missing outputs unknown during a dry run).
         if (opts.preview) return { id: undefined, state: a.inputs };
-        return { id: `${a.name}-id`, state: mockState(a.type, a.name, a.inputs) };
+        const state = mockState(a.type, a.name, a.inputs);
+        const stdout = a.type === "command:remote:Command" ? opts.stdoutOf?.(a.name) : undefined;
+        return { id: `${a.name}-id`, state: stdout === undefined ? state : { ...state, stdout } };
       },
       call: (a) => {
         if (a.token === "aws:index/getCallerIdentity:getCallerIdentity") {

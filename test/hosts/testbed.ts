@@ -82,6 +82,15 @@ export interface BootOptions {
   sharedDirs?: Array<{ hosts: string[]; path: string }>;
 }
 
+/** A test host as the library's components take it (`HostArgs`): named `name`, its host key pinned. */
+export function hostArgsOf(
+  tb: Testbed,
+  h: TestHost,
+  name: string,
+): { name: string; address: string; hostKey: string; privateKey: string } {
+  return { name, address: h.address, hostKey: h.hostKey, privateKey: tb.privateKeyPem };
+}
+
 export const TESTBED_SCRIPT = join(__dirname, "testbed.sh");
 export const TESTBED_BRIDGE = "br-mkt0";
 

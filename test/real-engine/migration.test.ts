@@ -40,7 +40,7 @@ import { type CliProject, cliProject } from "../../scripts/lib/cli";
 import type { RunResult } from "../../scripts/lib/harness";
 import { expected, kesOwnership, minioOwnership, observe, SYSTEM_DIRS } from "../e2e/ownership";
 import { CANARY, type CanaryState, canaryState, makeCanary } from "../e2e/racer";
-import { bootTestbed, shq, type Testbed } from "../hosts/testbed";
+import { bootTestbed, hostArgsOf, shq, type Testbed } from "../hosts/testbed";
 import { collectEvents, findEngine, realEngineSkip } from "./engine";
 import { writeTypeScriptProject } from "./project";
 
@@ -162,12 +162,7 @@ describe.skipIf(skip !== undefined)(
       server = served.server;
       writeTypeScriptProject(projectDir, "migration", "a deployment of pulumi-minio-kes upgraded in place");
       symlinkSync(join(repoRoot, "node_modules"), join(projectDir, "node_modules"));
-      const host: HostArgs = {
-        name: "node1",
-        address: h().address,
-        hostKey: h().hostKey,
-        privateKey: tb.privateKeyPem,
-      };
+      const host: HostArgs = hostArgsOf(tb, h(), "node1");
       const input: { host: HostArgs; binaries: Record<string, BinarySourceArgs> } = {
         host,
         binaries: served.sources,

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderEnvFile } from "../../lib/core/envfile";
 import {
   checkPreinstalledBinaryScript,
+  clusterReadyScript,
   ensureServiceUserScript,
   installBinaryScript,
   installUnitScript,
@@ -29,6 +30,7 @@ import {
   mcKeyCreateScript,
   removeFileScript,
   serviceActionScript,
+  serviceStopScript,
   uploadDirScript,
   writeFileScript,
 } from "../../lib/core/scripts";
@@ -147,8 +149,52 @@ const goldens: Array<[string, () => string]> = [
         dirGroup: "kes",
       }),
   ],
+  [
+    "write-file-staged",
+    () =>
+      writeFileScript({
+        path: "/etc/default/minio",
+        mode: "0600",
+        owner: "root",
+        group: "root",
+        stage: true,
+      }),
+  ],
+  [
+    "install-binary-staged",
+    () =>
+      installBinaryScript({
+        destPath: "/usr/local/bin/minio",
+        sha256: SHA_A,
+        url: "https://downloads.example.net/minio/minio-linux-amd64",
+        stage: true,
+      }),
+  ],
   ["remove-file", () => removeFileScript({ path: "/etc/kes/kes.env.old" })],
   ["install-unit", () => installUnitScript({ unitName: "kes.service" })],
+  ["install-unit-staged", () => installUnitScript({ unitName: "minio.service", stage: true })],
+  [
+    "service-stop",
+    () =>
+      serviceStopScript({
+        unit: "minio.service",
+        timeoutSeconds: 120,
+        staged: ["/etc/default/minio", "/usr/local/bin/minio", "/etc/systemd/system/minio.service"],
+      }),
+  ],
+  [
+    "cluster-ready",
+    () =>
+      clusterReadyScript({
+        unit: "minio.service",
+        nodes: [
+          { name: "minio1", baseUrl: "https://10.0.0.11:9000" },
+          { name: "minio2", baseUrl: "https://[2001:db8::12]:9000" },
+        ],
+        caFile: "/etc/minio/certs/CAs/ca.crt",
+        timeoutSeconds: 120,
+      }),
+  ],
   [
     "service-action-kes-start",
     () =>
@@ -365,6 +411,31 @@ describe("writeFileScript", () => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is a directory");
+  });
+
+  it("with stage, leaves the live file alone and writes the staged copy; a live file already right removes an older staged copy", () => {
+    const dir = freshDir("write-staged");
+    const path = join(dir, "minio");
+    const staged = join(dir, ".minio.staged");
+    writeFileSync(path, "OLD=1\n");
+    chmodSync(path, 0o600);
+    const script = writeFileScript({ path, mode: "0600", owner: "root", group: "root", stage: true });
+    let r = run(script, { input: "NEW=1\n" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("staged\n");
+    expect(readFileSync(path, "utf8")).toBe("OLD=1\n");
+    expect(readFileSync(staged, "utf8")).toBe("NEW=1\n");
+    expect(modeOf(staged)).toBe(0o600);
+    // Back to what is live (a change reverted before the restart made it live): nothing stays staged.
+    r = run(script, { input: "OLD=1\n" });
+    expect(r.stdout).toBe("unchanged\n");
+    expect(readdirSync(dir)).toEqual(["minio"]);
+    // A directory where the staged copy goes fails, naming it; the live file stays.
+    mkdirSync(staged);
+    r = run(script, { input: "NEW=1\n" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${staged} is a directory; remove it`);
+    expect(readFileSync(path, "utf8")).toBe("OLD=1\n");
   });
 
   it("fails clearly for an unknown owner and leaves no temp file", () => {
@@ -699,6 +770,9 @@ case "$1" in
     [ "$2" = --quiet ] || echo "$state"
     [ "$state" = active ] || exit 3
     ;;
+  stop)
+    echo "\${FAKE_STATE_AFTER_STOP:-inactive}" >"$FAKE_DIR/state"
+    ;;
   start | restart)
     echo "\${FAKE_STATE_AFTER_START:-active}" >"$FAKE_DIR/state"
     if [ "\${FAKE_STICKY_INVOCATION:-0}" != 1 ]; then echo new >>"$FAKE_DIR/invocations"; fi
@@ -833,6 +907,127 @@ printf '\\n%s' "$code"
     expect(r.stderr).toContain("JOURNAL-TAIL -u minio.service");
     r = runSvc(script, { FAKE_LIVE: "200", FAKE_READY: "200" }, "active");
     expect(r.stdout).toBe("ready: minio.service (restarted)\n");
+  });
+
+  const node = (action: "restart" | "start", promote?: { paths: string[]; unitFile?: string }) =>
+    serviceActionScript({
+      unit: "minio.service",
+      action,
+      timeoutSeconds: 2,
+      health: { kind: "minio", baseUrl: "http://127.0.0.1:9000", liveOnly: true },
+      promote,
+    });
+
+  it("a distributed node passes once it runs and answers, while systemd still shows it activating (its peers are not up)", () => {
+    // Type=notify: MinIO tells systemd it is ready only once its peers answer. Before the fix
+    // the step waited for `active`, so nodes beyond --parallel never got started.
+    const r = runSvc(node("restart"), { FAKE_STATE_AFTER_START: "activating", FAKE_LIVE: "200" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("ready: minio.service (restarted)\n");
+    // Not running at all is still a failure, with the startup hint.
+    const down = runSvc(node("restart"), { FAKE_STATE_AFTER_START: "activating", FAKE_LIVE: "000" });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("MinIO is not answering on http://127.0.0.1:9000");
+  });
+
+  it("makes the staged files live before the restart, reloads systemd for a staged unit, and refuses a staged directory", () => {
+    const d = freshDir("promote");
+    const env = join(d, "minio.env");
+    const unit = join(d, "minio.service");
+    writeFileSync(env, "OLD=1\n");
+    writeFileSync(join(d, ".minio.env.staged"), "NEW=1\n");
+    writeFileSync(join(d, ".minio.service.staged"), "[Unit]\n");
+    const r = runSvc(node("restart", { paths: [env, unit], unitFile: unit }), { FAKE_LIVE: "200" }, "active");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`made live: ${env} ${unit}\nready: minio.service (restarted)\n`);
+    expect(readFileSync(env, "utf8")).toBe("NEW=1\n");
+    expect(readFileSync(unit, "utf8")).toBe("[Unit]\n");
+    expect(readdirSync(d).sort()).toEqual(["minio.env", "minio.service"]);
+    // The reload and enable come before the restart.
+    expect(r.systemctl.slice(0, 3)).toEqual([
+      "daemon-reload",
+      "enable --quiet minio.service",
+      "show -p InvocationID --value minio.service",
+    ]);
+
+    // Nothing staged: nothing made live, no reload.
+    const again = runSvc(
+      node("restart", { paths: [env, unit], unitFile: unit }),
+      { FAKE_LIVE: "200" },
+      "active",
+    );
+    expect(again.stdout).toBe("ready: minio.service (restarted)\n");
+    expect(again.systemctl).not.toContain("daemon-reload");
+
+    // An update (start) whose files were just made live restarts a running unit.
+    writeFileSync(join(d, ".minio.env.staged"), "NEWER=1\n");
+    const start = runSvc(node("start", { paths: [env] }), { FAKE_LIVE: "200" }, "active");
+    expect(start.stdout).toBe(`made live: ${env}\nready: minio.service (restarted: its files changed)\n`);
+    expect(start.systemctl).toContain("restart --no-block minio.service");
+
+    mkdirSync(join(d, ".minio.env.staged"));
+    const bad = runSvc(node("restart", { paths: [env] }), { FAKE_LIVE: "200" }, "active");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`error: ${d}/.minio.env.staged is not a regular file; remove it`);
+    expect(bad.systemctl).not.toContain("restart --no-block minio.service");
+  });
+
+  it("the stop step stops a running unit that has staged files and waits until it is inactive; with nothing staged it stops nothing", () => {
+    const d = freshDir("stop");
+    const env = join(d, "minio.env");
+    writeFileSync(env, "OLD=1\n");
+    const stop = serviceStopScript({ unit: "minio.service", timeoutSeconds: 1, staged: [env] });
+    // Nothing staged (a library upgrade creates this step): the running unit keeps running.
+    let r = runSvc(stop, {}, "active");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("unchanged: nothing is staged on this node; minio.service keeps running\n");
+    expect(r.systemctl).not.toContain("stop --no-block minio.service");
+    writeFileSync(join(d, ".minio.env.staged"), "NEW=1\n");
+    r = runSvc(stop, {}, "active");
+    expect(r.stdout).toBe(
+      "stopped: minio.service (it starts again with its staged files once every node has stopped)\n",
+    );
+    expect(r.systemctl).toContain("stop --no-block minio.service");
+    r = runSvc(stop, {}, "inactive");
+    expect(r.stdout).toBe("not running: minio.service (inactive)\n");
+    r = runSvc(stop, { FAKE_STATE_AFTER_STOP: "deactivating" }, "active");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("minio.service did not stop within 1s (systemd state: deactivating)");
+  });
+
+  const cluster = (timeoutSeconds = 2) =>
+    clusterReadyScript({
+      unit: "minio.service",
+      nodes: [
+        { name: "minio1", baseUrl: "http://10.0.0.11:9000" },
+        { name: "minio2", baseUrl: "http://10.0.0.12:9000" },
+      ],
+      timeoutSeconds,
+    });
+
+  it("the deployment's gate waits for every node's readiness and names each node that is not ready, and why", () => {
+    let r = runSvc(cluster(), { FAKE_READY: "200" }, "active");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("ready: all 2 MinIO nodes\n");
+    expect(r.curl).toContain("http://10.0.0.12:9000/minio/health/ready");
+
+    r = runSvc(cluster(), { FAKE_LIVE: "200", FAKE_READY: "503" }, "active");
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")[0]).toBe(
+      "error: not every MinIO node is ready after 2s; fix these, then run pulumi up again:",
+    );
+    expect(r.stderr).toContain(
+      "  - minio1 (http://10.0.0.11:9000) runs but is not ready (HTTP 503 on /minio/health/ready): it waits for enough peers to answer, or cannot use KES",
+    );
+    expect(r.stderr).toContain("  - minio2 (http://10.0.0.12:9000) runs but is not ready");
+
+    r = runSvc(cluster(), {}, "activating");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("this node's minio.service is activating, not active");
+    expect(r.stderr).toContain(
+      "  - minio2 (http://10.0.0.12:9000) is not answering: MinIO is not running there",
+    );
   });
 });
 

@@ -10,13 +10,25 @@ import { commandFailure } from "../../scripts/lib/harness";
 import { expectGolden, goldenPath } from "../helpers/golden";
 
 const health = { kind: "minio" as const, baseUrl: "http://127.0.0.1:9000", liveOnly: true };
+// As a node of a distributed deployment has it: the staged files made live before the action.
+const promote = {
+  paths: ["/etc/default/minio", "/usr/local/bin/minio", "/etc/systemd/system/minio.service"],
+  unitFile: "/etc/systemd/system/minio.service",
+};
 const restart = serviceActionScript({
   unit: "minio.service",
   action: "restart",
   health,
   timeoutSeconds: 120,
+  promote,
 });
-const start = serviceActionScript({ unit: "minio.service", action: "start", health, timeoutSeconds: 120 });
+const start = serviceActionScript({
+  unit: "minio.service",
+  action: "start",
+  health,
+  timeoutSeconds: 120,
+  promote,
+});
 
 /** `bash -s <args>` with `program` on stdin, as the SSH session runs a step's command line. */
 const run = (program: string, ...args: string[]) =>

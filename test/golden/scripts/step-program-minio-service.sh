@@ -55,6 +55,25 @@ probe() {
 ' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
         exit 1
       fi
+promote_paths=('/etc/default/minio' '/usr/local/bin/minio' '/etc/systemd/system/minio.service')
+promoted=''
+for live in "${promote_paths[@]}"; do
+  staged="${live%/*}/.${live##*/}.staged"
+  if [ ! -e "$staged" ] && [ ! -L "$staged" ]; then continue; fi
+  if [ -L "$staged" ] || [ ! -f "$staged" ]; then
+    fail "$staged is not a regular file; remove it, then run pulumi up again (the library stages $live there)"
+  fi
+  mv -f -T -- "$staged" "$live"
+  promoted+=" $live"
+done
+if [ -n "$promoted" ]; then echo "made live:$promoted"; fi
+unit_file='/etc/systemd/system/minio.service'
+case "$promoted " in
+  *" $unit_file "*)
+    systemctl daemon-reload
+    systemctl enable --quiet "$unit"
+    ;;
+esac
 old_invocation=$(invocation_id)
 systemctl reset-failed "$unit" 2>/dev/null || true
 systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
@@ -66,10 +85,8 @@ while :; do
   if [ "$state" = failed ] && [ -z "$(systemctl show -p Job --value "$unit" 2>/dev/null || true)" ]; then
     fail "$unit failed. $startup_hint; fix the cause, then run 'pulumi up' again"
   fi
-  if [ "$state" = activating ]; then
-    problem="$unit is still starting, or keeps restarting after crashes (systemd state: activating). $startup_hint"
-  elif [ "$state" != active ]; then
-    problem="$unit is ${state:-unknown}, not active"
+  if [ "$state" != active ] && [ "$state" != activating ]; then
+    problem="$unit is ${state:-unknown}, not running"
   elif [ -n "$old_invocation" ] && [ "$(invocation_id)" = "$old_invocation" ]; then
     problem="$unit has not restarted yet"
   elif probe; then
@@ -138,8 +155,32 @@ probe() {
 ' "curl is not installed on this host; the health check needs it (apt-get install curl)" >&2
         exit 1
       fi
+promote_paths=('/etc/default/minio' '/usr/local/bin/minio' '/etc/systemd/system/minio.service')
+promoted=''
+for live in "${promote_paths[@]}"; do
+  staged="${live%/*}/.${live##*/}.staged"
+  if [ ! -e "$staged" ] && [ ! -L "$staged" ]; then continue; fi
+  if [ -L "$staged" ] || [ ! -f "$staged" ]; then
+    fail "$staged is not a regular file; remove it, then run pulumi up again (the library stages $live there)"
+  fi
+  mv -f -T -- "$staged" "$live"
+  promoted+=" $live"
+done
+if [ -n "$promoted" ]; then echo "made live:$promoted"; fi
+unit_file='/etc/systemd/system/minio.service'
+case "$promoted " in
+  *" $unit_file "*)
+    systemctl daemon-reload
+    systemctl enable --quiet "$unit"
+    ;;
+esac
 old_invocation=''
-if systemctl is-active --quiet "$unit"; then
+if [ -n "$promoted" ] && systemctl is-active --quiet "$unit"; then
+  # What runs was started before these files changed: restart it.
+  old_invocation=$(invocation_id)
+  systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit"
+  what='restarted: its files changed'
+elif systemctl is-active --quiet "$unit"; then
   what='already running'
 else
   systemctl reset-failed "$unit" 2>/dev/null || true
@@ -153,10 +194,8 @@ while :; do
   if [ "$state" = failed ] && [ -z "$(systemctl show -p Job --value "$unit" 2>/dev/null || true)" ]; then
     fail "$unit failed. $startup_hint; fix the cause, then run 'pulumi up' again"
   fi
-  if [ "$state" = activating ]; then
-    problem="$unit is still starting, or keeps restarting after crashes (systemd state: activating). $startup_hint"
-  elif [ "$state" != active ]; then
-    problem="$unit is ${state:-unknown}, not active"
+  if [ "$state" != active ] && [ "$state" != activating ]; then
+    problem="$unit is ${state:-unknown}, not running"
   elif [ -n "$old_invocation" ] && [ "$(invocation_id)" = "$old_invocation" ]; then
     problem="$unit has not restarted yet"
   elif probe; then

@@ -1,0 +1,156 @@
+/**
+ * Upgrading the library on a running distributed deployment restarts nothing: the previous
+ * version (`PREVIOUS`, the library before staging, barriers and stop steps) deploys KES and MinIO
+ * on 2 nodes; one `pulumi up` of the current library on the same state creates the barriers and
+ * the stop steps, updates the steps whose scripts changed, replaces nothing, and neither stops nor
+ * restarts KES or MinIO; a further up changes nothing; a change then restarts every node once.
+ *
+ * The previous library comes from git (`git archive PREVIOUS lib`, into test/.work, which git
+ * ignores): the test needs the repository's history, as the migration test does.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type * as Lib from "../../lib";
+import { serveTestBinaries } from "../../scripts/lib/binaries";
+import { bootTestbed, hostArgsOf, shq, type Testbed, type TestHost } from "../hosts/testbed";
+import type { Runner } from "./scenarioSuite";
+
+/** The library before staging, the barriers and the stop steps. */
+export const PREVIOUS = "ab7f69b";
+const repoRoot = resolve(__dirname, "..", "..");
+
+/** The library at PREVIOUS, extracted below test/.work (so it resolves the repository's packages). */
+async function previousLibrary(): Promise<typeof Lib> {
+  const dir = join(repoRoot, "test", ".work", `lib-${PREVIOUS}`);
+  if (!existsSync(join(dir, "lib", "index.ts"))) {
+    try {
+      execFileSync("git", ["-C", repoRoot, "cat-file", "-e", `${PREVIOUS}^{commit}`], { stdio: "pipe" });
+    } catch {
+      throw new Error(
+        `the upgrade test needs the git history of ${repoRoot} (commit ${PREVIOUS}); run it in a full clone (git fetch --unshallow)`,
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+    execFileSync("bash", ["-c", `git -C ${shq(repoRoot)} archive ${PREVIOUS} lib | tar -x -C ${shq(dir)}`]);
+  }
+  return (await import(join(dir, "lib", "index.ts"))) as typeof Lib;
+}
+
+/** 1 KES replica and 2 MinIO nodes × 2 drives, one bucket, with the library `lib`. */
+function program(
+  lib: typeof Lib,
+  tb: Testbed,
+  binaries: Record<"minio" | "kes" | "mc", Lib.BinarySourceArgs>,
+  browser?: "off",
+): () => void {
+  const host = (h: TestHost, name: string): Lib.HostArgs => hostArgsOf(tb, h, name);
+  return () => {
+    const kms = new lib.KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
+    const kes = new lib.KesServer("kes", {
+      hosts: [host(tb.hosts[0]!, "kes1")],
+      kms,
+      binary: binaries.kes,
+      minioKeyNames: ["minio-*"],
+      healthTimeoutSeconds: 30,
+    });
+    const minio = new lib.MinioDeployment("minio", {
+      nodes: [host(tb.hosts[1]!, "minio1"), host(tb.hosts[2]!, "minio2")],
+      drives: ["/var/lib/minio/d1", "/var/lib/minio/d2"],
+      rootUser: "upgrade-admin",
+      rootPassword: "upgrade-Root-Password-3",
+      kes,
+      defaultKeyName: "minio-default",
+      binary: binaries.minio,
+      mc: binaries.mc,
+      extraEnv: browser ? { MINIO_BROWSER: browser } : undefined,
+      healthTimeoutSeconds: 60,
+    });
+    new lib.EncryptedBucket("data", { deployment: minio, bucket: "data", keyName: "minio-data" });
+  };
+}
+
+/** The upgrade scenario with `runner`, skipped (with the reason in the name) when `skip` is set. */
+export function upgradeSuite(runner: Runner, skip: string | undefined): void {
+  const work = mkdtempSync(join(tmpdir(), "mkt-upgrade-"));
+  const statePath = join(work, "state.json");
+  let tb: Testbed;
+  let server: Server | undefined;
+  let binaries: Record<"minio" | "kes" | "mc", Lib.BinarySourceArgs>;
+  let previous: typeof Lib;
+  const current = () => import("../../lib");
+  // systemd logs "Starting" for MinIO (Type=notify) and only "Started" for KES (Type=simple).
+  const starts = async (h: TestHost, line: string) =>
+    Number((await tb.exec(h, `journalctl --no-pager -o cat | grep -c '^${line}' || true`)).stdout.trim());
+  const allStarts = () =>
+    Promise.all([
+      starts(tb.hosts[0]!, "Started kes.service"),
+      starts(tb.hosts[1]!, "Starting minio.service"),
+      starts(tb.hosts[2]!, "Starting minio.service"),
+    ]);
+
+  describe.skipIf(skip !== undefined)(
+    `upgrading the library from ${PREVIOUS} on 2 MinIO nodes restarts nothing (${runner.label})${skip ? ` — SKIPPED: ${skip}` : ""}`,
+    () => {
+      beforeAll(async () => {
+        previous = await previousLibrary();
+        tb = await bootTestbed(3);
+        const served = await serveTestBinaries(`upgrade (${runner.label})`);
+        server = served.server;
+        binaries = served.sources;
+      }, 900_000);
+
+      afterAll(async () => {
+        server?.close();
+        await tb?.teardown();
+        rmSync(work, { recursive: true, force: true });
+      }, 300_000);
+
+      it(`the previous version (${PREVIOUS}) deploys`, async () => {
+        const r = await runner.run(program(previous, tb, binaries), { statePath });
+        expect(r.steps.every((s) => s.op === "create")).toBe(true);
+        expect(r.steps.some((s) => s.name.endsWith("-stop"))).toBe(false);
+        expect(await allStarts()).toEqual([1, 1, 1]);
+      }, 600_000);
+
+      it("one up of the current library creates the barriers and stop steps, replaces nothing and restarts nothing", async () => {
+        const lib = await current();
+        const r = await runner.run(program(lib, tb, binaries), { statePath });
+        const created = r.steps.filter((s) => s.op === "create").map((s) => s.name);
+        expect(created.sort()).toEqual(
+          [
+            "kes-all-checked",
+            "minio-all-checked",
+            "minio-all-staged",
+            "minio-all-stopped",
+            "minio-minio1-stop",
+            "minio-minio2-stop",
+          ].sort(),
+        );
+        expect(r.steps.filter((s) => s.op === "replace" || s.op === "delete")).toEqual([]);
+        expect(r.deleted).toEqual([]);
+        expect(await allStarts()).toEqual([1, 1, 1]);
+        const stop = r.steps.find((s) => s.name === "minio-minio1-stop")!;
+        expect(stop.stdout).toBe("unchanged: nothing is staged on this node; minio.service keeps running");
+        for (const h of tb.hosts.slice(1))
+          expect((await tb.exec(h, "systemctl is-active minio")).stdout.trim()).toBe("active");
+      }, 600_000);
+
+      it("a further up changes nothing, and a change then restarts every node once", async () => {
+        const lib = await current();
+        const again = await runner.run(program(lib, tb, binaries), { statePath });
+        expect(again.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`)).toEqual([]);
+        const changed = await runner.run(program(lib, tb, binaries, "off"), { statePath });
+        expect(changed.steps.filter((s) => s.op === "replace").map((s) => s.name)).toContain(
+          "minio-minio2-service",
+        );
+        expect(await allStarts()).toEqual([1, 2, 2]);
+        for (const h of tb.hosts.slice(1))
+          expect(await tb.readFile(h, "/etc/default/minio")).toContain("MINIO_BROWSER='off'");
+      }, 600_000);
+    },
+  );
+}
