@@ -108,8 +108,3 @@ export function warnIfHostKeyMissing(h: HostArgs, resource: pulumi.Resource): vo
     resource,
   );
 }
-
-/** The host name other hosts use (internalAddress, else address when plain). */
-export function serviceAddress(h: HostArgs): pulumi.Input<string> {
-  return h.internalAddress ?? h.address;
-}

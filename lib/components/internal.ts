@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { preflightScript } from "../core/hostScripts";
+import { hostKeyCheckScript, preflightScript } from "../core/hostScripts";
 import * as rules from "../core/rules";
 import { canonicalHost, type Rule } from "../core/rules";
 import { bashCommand } from "../core/shell";
@@ -312,21 +312,59 @@ export function preflightSteps(
   hosts: HostArgs[],
   contentParts: pulumi.Input<unknown>[],
   pathsFor: (host: HostArgs) => string[],
+  /** The argument the hosts came from (`nodes`, `hosts`), for messages. */
+  field: string,
   unit?: string,
 ): { steps: command.remote.Command[]; done: pulumi.Resource } {
   const changeRevision = pulumi
     .all(contentParts)
     .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
-  const steps = hosts.map((host) => {
+  const steps = hosts.map((host, i) => {
     const script = preflightScript({ host: host.name, paths: pathsFor(host), unit });
+    const keyCheck = hostKeyCheck(parent, componentName, host, `${field}[${i}]`, changeRevision);
     return hostStep(parent, componentName, host, "preflight", {
       create: script,
       update: script,
       triggers: [changeRevision],
       dial: "failFast",
+      dependsOn: keyCheck ? [keyCheck] : undefined,
     });
   });
   return { steps, done: barrier(parent, `${componentName}-all-checked`, steps) };
+}
+
+/**
+ * On the deploying machine, before a host's preflight: its SSH server answers and offers the
+ * pinned host key (`hostKeyCheckScript`), so a wrong key or a dead address fails in seconds with
+ * the host, the address, both fingerprints and the fix, in the library's words rather than the
+ * provider's. Only for hosts with a pinned key reached directly (not through a bastion). Runs
+ * when the preflight does (same trigger), so a no-op run runs nothing.
+ */
+function hostKeyCheck(
+  parent: pulumi.Resource,
+  componentName: string,
+  host: HostArgs,
+  field: string,
+  trigger: pulumi.Input<string>,
+): command.local.Command | undefined {
+  if (host.hostKey === undefined || host.bastion !== undefined) return undefined;
+  const line = `bash -s # ${host.name}: check the SSH host key before any step connects`;
+  return new command.local.Command(
+    `${componentName}-${host.name}-host-key`,
+    {
+      create: line,
+      update: line,
+      stdin: pulumi
+        .all([host.address, host.port ?? 22, host.hostKey])
+        .apply(([address, port, hostKey]) =>
+          hostKeyCheckScript({ host: host.name, address, port, hostKey, field }),
+        ),
+      triggers: [trigger],
+      addPreviousOutputInEnv: false,
+      logging: "stdoutAndStderr",
+    },
+    { parent },
+  );
 }
 
 /**
@@ -453,12 +491,6 @@ export function hostStep(
   );
 }
 
-/** A CA certificate and key. */
-export interface CaPair {
-  certPem: pulumi.Output<string>;
-  keyPem: pulumi.Output<string>;
-}
-
 /**
  * Key usages as the tls provider spells them (snake_case; anything else fails its Check with
  * "Invalid Attribute Value Match"): the `keyUsages` and `extendedKeyUsages` maps of
@@ -558,9 +590,4 @@ export function issueCertificate(
     { parent, replacementTrigger: a.rotation },
   );
   return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
-}
-
-/** The directory part of an absolute path. */
-export function dirOf(p: string): string {
-  return p.slice(0, p.lastIndexOf("/")) || "/";
 }

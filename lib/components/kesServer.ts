@@ -515,6 +515,7 @@ export class KesServer extends pulumi.ComponentResource {
       hosts,
       contentParts,
       () => [KES_PATHS.dir, binaryPath, ...(kms.fsPath !== undefined ? [kms.fsPath] : [])],
+      "hosts",
       KES_PATHS.unit,
     );
     const preflights = [preflight.done];

@@ -555,9 +555,3 @@ export function awsKesPolicyDocument(a: {
   }
   return { Version: "2012-10-17", Statement: statements };
 }
-
-/** @internal The keystore value when every part is known (for validation of plain args). */
-export function knownKind(args: KmsTargetArgs): KeystoreKind | undefined {
-  const b = BACKENDS.find((k) => known(args[k]) !== undefined);
-  return b === "filesystem" ? "fs" : b;
-}

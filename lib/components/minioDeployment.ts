@@ -602,10 +602,16 @@ export class MinioDeployment extends pulumi.ComponentResource {
     // Not the drives: the library writes nothing there, and a nearly full data drive must not
     // block a change of the env file or the certificates.
     const preflights = [
-      preflightSteps(this, name, nodes, contentParts, (node) =>
-        node.name === this.adminHost && args.mc
-          ? [...preflightPaths, binaryInstallPath(args.mc, "mc")]
-          : preflightPaths,
+      preflightSteps(
+        this,
+        name,
+        nodes,
+        contentParts,
+        (node) =>
+          node.name === this.adminHost && args.mc
+            ? [...preflightPaths, binaryInstallPath(args.mc, "mc")]
+            : preflightPaths,
+        "nodes",
       ).done,
     ];
 
@@ -635,26 +641,31 @@ export class MinioDeployment extends pulumi.ComponentResource {
         stage = false,
       ) => {
         if (stage) promote.push(path);
+        // Root owns what MinIO reads; MinIO reads it through its group (never owns it). The env
+        // file is systemd's (read as root before MinIO starts): root's alone, in a system
+        // directory the library does not own.
+        const script =
+          path === envFile
+            ? writeFileScript({ path, mode: "0600", owner: "root", group: "root", stage })
+            : writeFileScript({
+                path,
+                mode: secret ? "0640" : "0644",
+                owner: "root",
+                group: MINIO_PATHS.user,
+                dirMode: "0750",
+                dirOwner: "root",
+                dirGroup: MINIO_PATHS.user,
+                ownDir: path.startsWith(`${MINIO_PATHS.configDir}/`),
+                stage,
+              });
         const s = hostStep(this, name, node, concern, {
-          // Root owns what MinIO reads; MinIO reads it through its group (never owns it). The
-          // env file is systemd's (read as root before MinIO starts): root's alone, in a system
-          // directory the library does not own.
-          create:
-            path === envFile
-              ? writeFileScript({ path, mode: "0600", owner: "root", group: "root", stage })
-              : writeFileScript({
-                  path,
-                  mode: secret ? "0640" : "0644",
-                  owner: "root",
-                  group: MINIO_PATHS.user,
-                  dirMode: "0750",
-                  dirOwner: "root",
-                  dirGroup: MINIO_PATHS.user,
-                  ownDir: path.startsWith(`${MINIO_PATHS.configDir}/`),
-                  stage,
-                }),
+          create: script,
+          update: script,
           stdin: content,
           secret,
+          // The env file's preview names each variable that changes (its revision, never its
+          // value: `~ MINIO_ROOT_PASSWORD: "env:hmac-sha256:…" => …`), not only `[secret]`.
+          triggers: path === envFile ? [envRevision] : undefined,
           dependsOn: after,
         });
         deps.push(s);
@@ -731,10 +742,14 @@ export class MinioDeployment extends pulumi.ComponentResource {
         }
         const guard = kesGuard(node, preflights);
         promote.push(envFile);
+        const mergeScript = managedEntries.apply((m) =>
+          envMergeScript({ envFile, managedNames: m.names, stage: true }),
+        );
         const merge = hostStep(this, name, node, "env-merge", {
-          create: managedEntries.apply((m) =>
-            envMergeScript({ envFile, managedNames: m.names, stage: true }),
-          ),
+          create: mergeScript,
+          update: mergeScript,
+          // The preview names each managed variable that changes (see the env step).
+          triggers: [envRevision],
           stdin: managedEntries.apply((m) => m.text),
           secret: true,
           dependsOn: guard ? [guard] : preflights,

@@ -4,7 +4,7 @@
  * `scripts.ts`: `set -euo pipefail`, values only as quoted assignments, secrets only on stdin.
  */
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
-import { assertRule, unitName as unitNameRule } from "./rules";
+import { assertRule, hostKey as hostKeyRule, hostOrIp as hostRule, unitName as unitNameRule } from "./rules";
 import {
   assertAbsolutePath,
   assertAccountName,
@@ -261,6 +261,69 @@ export function preflightScript(a: {
           'echo "unit: $unit $(systemctl is-active "$unit" 2>/dev/null || true)"',
         ]),
     'echo "ok: $host: reachable, root, systemd;$free"',
+  ]);
+}
+
+/** `ssh-keyscan -t` names of the host key types `hostKey` may hold. */
+const KEYSCAN_TYPE: Record<string, string> = {
+  "rsa-sha2-256": "rsa",
+  "rsa-sha2-512": "rsa",
+  "ssh-ed25519": "ed25519",
+  "ecdsa-sha2-nistp256": "ecdsa",
+  "ecdsa-sha2-nistp384": "ecdsa",
+  "ecdsa-sha2-nistp521": "ecdsa",
+  "ssh-rsa": "rsa",
+};
+
+/**
+ * Run on the deploying machine (a `command:local:Command`) before a host's preflight: the SSH
+ * server at `address:port` answers within 5 s and offers the pinned `hostKey`. A mismatch fails
+ * naming the host, the address, both fingerprints, the field and what to do; no answer fails
+ * naming the address. Without `ssh-keyscan` here (OpenSSH's client tools), it says so and passes:
+ * the steps still refuse a wrong key when they connect, in the provider's words.
+ */
+export function hostKeyCheckScript(a: {
+  host: string;
+  address: string;
+  port: number;
+  hostKey: string;
+  /** The argument the host came from, e.g. `nodes[2]`. */
+  field: string;
+}): string {
+  const key = assertRule<string>(CTX, "hostKey", a.hostKey, hostKeyRule).trim().split(/\s+/);
+  const type = KEYSCAN_TYPE[key[0]!];
+  if (!type) throw new Error(`${CTX}: hostKey: unsupported key type ${key[0]}`);
+  const address = assertRule<string>(CTX, "address", a.address, hostRule);
+  if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)
+    throw new Error(`${CTX}: port must be 1-65535`);
+  return bashScript(`check ${a.host.replace(/[^\x20-\x7e]/g, "?")}'s SSH host key before any step connects`, [
+    ...assignments([
+      ["host", a.host],
+      ["address", address],
+      ["port", String(a.port)],
+      ["field", a.field],
+      // ssh-keyscan names an RSA key ssh-rsa whatever the signature algorithm.
+      ["want_type", key[0]!.startsWith("rsa-sha2-") ? "ssh-rsa" : key[0]!],
+      ["want_key", key[1]!],
+      ["scan_type", type],
+    ]),
+    "if ! command -v ssh-keyscan >/dev/null 2>&1 || ! command -v ssh-keygen >/dev/null 2>&1; then",
+    '  echo "skipped: ssh-keyscan is not installed on this machine; the steps check the host key when they connect"',
+    "  exit 0",
+    "fi",
+    "fingerprint() { printf '%s %s\\n' \"$1\" \"$2\" | ssh-keygen -lf - 2>/dev/null | awk '{ print $2 }'; }",
+    'want_fp=$(fingerprint "$want_type" "$want_key")',
+    'out=$(ssh-keyscan -T 5 -p "$port" -t "$scan_type" -- "$address" 2>/dev/null || true)',
+    "got_key=$(printf '%s\\n' \"$out\" | awk -v t=\"$want_type\" '$2 == t { print $3; exit }')",
+    'if [ -z "$got_key" ]; then',
+    '  echo "error: $host ($address port $port): no SSH server offered a $want_type host key within 5 s; check $field.address and $field.port, and that sshd runs there, then run pulumi up again" >&2',
+    "  exit 1",
+    "fi",
+    'if [ "$got_key" != "$want_key" ]; then',
+    '  echo "error: $host ($address port $port): the SSH host key is $(fingerprint "$want_type" "$got_key"), not the pinned $want_fp ($field.hostKey). If $host was reinstalled, pin its new key: set $field.hostKey to the output of ssh-keyscan -t $scan_type $address, read over a path you trust; if it was not, do not connect: something may be in the middle" >&2',
+    "  exit 1",
+    "fi",
+    'echo "ok: $host ($address port $port) offers the pinned host key $want_fp"',
   ]);
 }
 

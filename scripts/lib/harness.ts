@@ -35,9 +35,10 @@
  *   4 × GOMAXPROCS: pulumi `pkg/cmd/pulumi/operations/up.go` `defaultParallel`): at most that many steps run at once; a step
  *   whose dependencies are not done does not hold a slot (the SDK registers it only once they
  *   are), a running one holds its slot until its provider operation returns.
- * - `command:local:Command` without any command: a no-op (pulumi-command
- *   `provider/pkg/provider/local/commandController.go`: no `create` → nothing runs); the library
- *   uses these as barriers between phases.
+ * - `command:local:Command` (pulumi-command `provider/pkg/provider/local`): without any command a
+ *   no-op (no `create` → nothing runs; the library's barriers); otherwise `/bin/sh -c <create>`
+ *   (or `update`) on this machine with its `stdin`, a failure reading
+ *   `exit status N: running %q:\n<output>` (`commandOutputs.go`).
  *
  * Not modelled: the timing of a dial that hangs, refresh, stack locks, and the engine's own state
  * file format.
@@ -242,6 +243,31 @@ export async function sshRun(
     await new Promise((res) => setTimeout(res, delay));
     delay = Math.min(delay * 1.5, 5000);
   }
+}
+
+/** Run `command` on this machine as local.Command does (`/bin/sh -c`, stdin as given). */
+function localRun(
+  command: string,
+  stdin: string | undefined,
+): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let both = "";
+    p.stdout.on("data", (d) => {
+      stdout += d;
+      both += d;
+    });
+    p.stderr.on("data", (d) => {
+      stderr += d;
+      both += d;
+    });
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, both }));
+    p.stdin.on("error", () => {});
+    p.stdin.end(stdin ?? "");
+  });
 }
 
 /** Go's %q for the ASCII scripts the library renders (JSON escapes are the same there). */
@@ -501,11 +527,22 @@ async function runPass(
       return { id: a.name, state: outputs };
     }
     if (a.type === "command:local:Command") {
-      if (inputs.create !== undefined || inputs.update !== undefined || inputs.delete !== undefined)
-        throw new Error(`e2e: ${a.name}: the harness models only local commands that run nothing`);
+      if (inputs.delete !== undefined)
+        throw new Error(`e2e: ${a.name}: the harness does not model the delete of local commands`);
+      const cmd = (op === "update" ? (inputs.update ?? inputs.create) : inputs.create) as string | undefined;
+      let outputs: Record<string, unknown> = inputs;
+      if (cmd !== undefined) {
+        record.startedAt = Date.now();
+        const r = await localRun(cmd, inputs.stdin as string | undefined);
+        record.finishedAt = Date.now();
+        record.stdout = r.stdout.replace(/\n$/, "");
+        if (r.code !== 0)
+          throw new Error(`${a.name}: exit status ${r.code}: running ${goQuote(cmd)}:\n${r.both}`);
+        outputs = { ...inputs, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr.replace(/\n$/, "") };
+      }
       replacedOld();
-      store(inputs);
-      return { id: a.name, state: inputs };
+      store(outputs);
+      return { id: a.name, state: outputs };
     }
     if (a.type !== "command:remote:Command") {
       throw new Error(`e2e: ${a.name}: unexpected resource type ${a.type}`);

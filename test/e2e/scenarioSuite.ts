@@ -233,13 +233,23 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
           [
             ["backups-minio1-bucket", "create"],
             ["backups-minio1-key", "create"],
-            ["minio-minio1-env", "update"],
-            ["minio-minio2-env", "update"],
-            ["minio-minio3-env", "update"],
-            // Every node is checked before any node changes (the preflight), then the change.
+            // The env steps' triggers name the variables: a new one replaces them (they stage
+            // the file; the service steps make it live).
+            ["minio-minio1-env", "replace"],
+            ["minio-minio2-env", "replace"],
+            ["minio-minio3-env", "replace"],
+            // Every node is checked before any node changes (its host key from the deploying
+            // machine, then the preflight on the host), then the change.
+            ["minio-minio1-host-key", "replace"],
+            ["minio-minio2-host-key", "replace"],
+            ["minio-minio3-host-key", "replace"],
             ["minio-minio1-preflight", "replace"],
             ["minio-minio2-preflight", "replace"],
             ["minio-minio3-preflight", "replace"],
+            // Every node stops, then every node starts with the new env file.
+            ["minio-minio1-stop", "replace"],
+            ["minio-minio2-stop", "replace"],
+            ["minio-minio3-stop", "replace"],
             ["minio-minio1-ready", "replace"],
             ["minio-minio1-service", "replace"],
             ["minio-minio2-service", "replace"],

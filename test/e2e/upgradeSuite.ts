@@ -1,9 +1,10 @@
 /**
  * Upgrading the library on a running distributed deployment restarts nothing: the previous
  * version (`PREVIOUS`, the library before staging, barriers and stop steps) deploys KES and MinIO
- * on 2 nodes; one `pulumi up` of the current library on the same state creates the barriers and
- * the stop steps, updates the steps whose scripts changed, replaces nothing, and neither stops nor
- * restarts KES or MinIO; a further up changes nothing; a change then restarts every node once.
+ * on 2 nodes; one `pulumi up` of the current library on the same state creates the barriers, the
+ * host-key checks and the stop steps, updates the steps whose scripts changed, replaces only the
+ * env steps (new triggers; they write nothing), and neither stops nor restarts KES or MinIO; a
+ * further up changes nothing; a change then restarts every node once.
  *
  * The previous library comes from git (`git archive PREVIOUS lib`, into test/.work, which git
  * ignores): the test needs the repository's history, as the migration test does.
@@ -116,21 +117,30 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
         expect(await allStarts()).toEqual([1, 1, 1]);
       }, 600_000);
 
-      it("one up of the current library creates the barriers and stop steps, replaces nothing and restarts nothing", async () => {
+      it("one up of the current library adds the barriers, checks and stop steps, and restarts nothing", async () => {
         const lib = await current();
         const r = await runner.run(program(lib, tb, binaries), { statePath });
         const created = r.steps.filter((s) => s.op === "create").map((s) => s.name);
         expect(created.sort()).toEqual(
           [
             "kes-all-checked",
+            "kes-kes1-host-key",
             "minio-all-checked",
             "minio-all-staged",
             "minio-all-stopped",
+            "minio-minio1-host-key",
+            "minio-minio2-host-key",
             "minio-minio1-stop",
             "minio-minio2-stop",
           ].sort(),
         );
-        expect(r.steps.filter((s) => s.op === "replace" || s.op === "delete")).toEqual([]);
+        // Only the env steps are replaced (their triggers, the variables' revisions, are new): they
+        // find the env file as wanted and write nothing.
+        expect(r.steps.filter((s) => s.op === "replace").map((s) => s.name)).toEqual([
+          "minio-minio1-env",
+          "minio-minio2-env",
+        ]);
+        expect(r.steps.filter((s) => s.op === "delete")).toEqual([]);
         expect(r.deleted).toEqual([]);
         expect(await allStarts()).toEqual([1, 1, 1]);
         const stop = r.steps.find((s) => s.name === "minio-minio1-stop")!;

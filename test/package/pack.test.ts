@@ -26,6 +26,7 @@ import {
 import { join } from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readmeSuite } from "./readme";
 
 const repoRoot = join(__dirname, "..", "..");
 const bin = join(repoRoot, "node_modules", ".bin");
@@ -96,6 +97,10 @@ function firstLine(cmd: string, args: string[], cwd: string): Promise<string> {
 
 let work = "";
 let project = "";
+let packed: (v: string) => void;
+const tarballReady = new Promise<string>((r) => {
+  packed = r;
+});
 const timings: Record<string, number> = {};
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
   const t = Date.now();
@@ -115,6 +120,7 @@ beforeAll(async () => {
     sh("npm", ["pack", "--json", "--pack-destination", work], repoRoot),
   );
   const tarball = join(work, JSON.parse(out)[0].filename);
+  packed(tarball);
 
   project = join(work, "consumer");
   mkdirSync(project);
@@ -301,3 +307,6 @@ describe("npm package", () => {
     }
   });
 });
+
+// README.md "Your first stack, from scratch", from the same tarball (./readme.ts).
+readmeSuite(() => tarballReady);

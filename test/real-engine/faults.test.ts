@@ -5,12 +5,15 @@
  *    says to type then makes the next run converge, every node healthy;
  * b. one MinIO host unreachable (its sshd stopped) during an update: the error names the host
  *    and the step, and once the host is back one rerun converges;
- * c. one MinIO host unreachable before a change of every node (a new variable): the preflight of
- *    that host fails within seconds, naming it, and no other node's files change or restart;
- *    once it is back one rerun converges.
+ * c. one MinIO host unreachable before a change of every node (a new variable): the host-key
+ *    check of that host (on the deploying machine) fails within seconds, naming it, and no other
+ *    node's files change or restart; once it is back one rerun converges;
+ * d. a wrong pinned host key: the check fails within seconds naming the host, the address, both
+ *    fingerprints, the field and the fix, and nothing changes.
  * (The sealed keystore is scenario e in ./scenarios.test.ts.)
  * Runs whenever the plugins and the language host are installed; otherwise it says so and skips.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,11 +142,11 @@ describe.skipIf(skip !== undefined)(`faults on the REAL engine${skip ? ` — SKI
     const first = (failed.errorText ?? "").slice(0, 300);
     console.log(`[faults c] failed after ${failed.seconds} s: ${first}`);
     expect(failed.code).not.toBe(0);
-    expect(failed.errorText).toMatch(
-      new RegExp(`minio-minio3-preflight: .*${m3.address.replace(/\./g, "\\.")}`),
+    // The check on the deploying machine fails first, naming the host, the address and the fields.
+    expect(first).toContain(
+      `minio-minio3-host-key: exit status 1: running "bash -s # minio3: check the SSH host key before any step connects":\nerror: minio3 (${m3.address} port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port`,
     );
-    // 3 dials of at most 10 s, not 20 of 15 s.
-    expect(failed.seconds).toBeLessThan(90);
+    expect(failed.seconds).toBeLessThan(60);
     for (const h of [m1, m2]) {
       const env = await fx.tb.readFile(h, "/etc/default/minio");
       expect(env, `${h.name}'s env file`).toBe(before.env);
@@ -159,5 +162,41 @@ describe.skipIf(skip !== undefined)(`faults on the REAL engine${skip ? ` — SKI
     for (const h of [m1, m2, m3])
       expect(await fx.tb.readFile(h, "/etc/default/minio")).toContain("MINIO_BROWSER='off'");
     expect(await minioActive()).toEqual(["active", "active", "active"]);
+  }, 900_000);
+
+  it("d. a wrong pinned host key fails in seconds, naming the host, the address, both fingerprints and the fix, and nothing changes", async () => {
+    const [m1, , m3] = fx.tb.hosts.slice(2) as [
+      (typeof fx.tb.hosts)[0],
+      (typeof fx.tb.hosts)[0],
+      (typeof fx.tb.hosts)[0],
+    ];
+    const before = await fx.tb.readFile(m1, "/etc/default/minio");
+    // minio3 pinned with minio1's key (as after a reinstall, or with something in the middle).
+    const env = {
+      ...fx.env,
+      minioHosts: fx.env.minioHosts.map((h, i) =>
+        i === 2 ? { ...h, hostKey: fx.env.minioHosts[0]!.hostKey } : h,
+      ),
+    };
+    const failed = await fx.project.run({
+      kind: "scenario",
+      env,
+      variant: { change: false, clientPolicy: "app2" },
+    });
+    const text = failed.errorText ?? "";
+    console.log(
+      `[faults d] failed after ${failed.seconds} s (${text.length} characters): ${text.slice(0, 400)}`,
+    );
+    expect(failed.code).not.toBe(0);
+    const fp = (k: string) =>
+      execFileSync("ssh-keygen", ["-lf", "-"], { input: `${k}\n` })
+        .toString()
+        .split(" ")[1]!;
+    expect(text.slice(0, 400)).toContain(
+      `error: minio3 (${m3.address} port 22): the SSH host key is ${fp(m3.hostKey)}, not the pinned ${fp(m1.hostKey)} (nodes[2].hostKey).`,
+    );
+    expect(text).toContain("If minio3 was reinstalled, pin its new key");
+    expect(failed.seconds).toBeLessThan(60);
+    expect(await fx.tb.readFile(m1, "/etc/default/minio")).toBe(before);
   }, 900_000);
 });

@@ -18,6 +18,7 @@ import { parseEnvLine, quoteEnvValue, renderEnvFile } from "../../lib/core/envfi
 import {
   ensureDirectoriesScript,
   envMergeScript,
+  hostKeyCheckScript,
   kesRemovalGuardScript,
   preflightScript,
 } from "../../lib/core/hostScripts";
@@ -489,5 +490,88 @@ describe("preflight script", () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error: minio1: systemd is not running");
+  });
+});
+
+describe("host key check (on the deploying machine)", () => {
+  // Two real host keys, made here (their fingerprints come from ssh-keygen itself).
+  const dir = mkdtempSync(join(tmpdir(), "hostkey-"));
+  const keyPair = (name: string) => {
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, name)]);
+    return readFileSync(join(dir, `${name}.pub`), "utf8")
+      .trim()
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+  };
+  const mine = keyPair("pinned");
+  const other = keyPair("other");
+  const fp = (k: string) =>
+    spawnSync("ssh-keygen", ["-lf", "-"], { input: `${k}\n` })
+      .stdout.toString()
+      .split(" ")[1]!;
+  // A fake ssh-keyscan: prints what FAKE_OFFER says (nothing when unset), as `address type key`.
+  const fake = join(dir, "bin");
+  mkdirSync(fake);
+  writeFileSync(
+    join(fake, "ssh-keyscan"),
+    '#!/bin/sh\nfor a; do last=$a; done\n[ -n "$FAKE_OFFER" ] && echo "$last $FAKE_OFFER"\nexit 0\n',
+    { mode: 0o755 },
+  );
+  const script = hostKeyCheckScript({
+    host: "minio3",
+    address: "198.18.0.15",
+    port: 22,
+    hostKey: mine,
+    field: "nodes[2]",
+  });
+  const run = (offer?: string) =>
+    spawnSync("bash", ["-s"], {
+      input: script,
+      env: { PATH: `${fake}:${process.env.PATH}`, ...(offer ? { FAKE_OFFER: offer } : {}) },
+    });
+
+  it("is shellcheck-clean and pinned", () => {
+    expectGolden(
+      "scripts/host-key-check.sh",
+      hostKeyCheckScript({
+        host: "minio3",
+        address: "198.18.0.15",
+        port: 22,
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1cKm0p9mHkqTrbXYI3kAd0i3pWEyVhFx2mJm9b2Q2K",
+        field: "nodes[2]",
+      }),
+    );
+    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script });
+    expect(r.stdout.toString(), "shellcheck").toBe("");
+  });
+
+  it("passes when the host offers the pinned key, naming its fingerprint", () => {
+    const r = run(mine);
+    expect(r.stderr.toString()).toBe("");
+    expect(r.stdout.toString()).toBe(
+      `ok: minio3 (198.18.0.15 port 22) offers the pinned host key ${fp(mine)}\n`,
+    );
+  });
+
+  it("fails on another key: host, address, both fingerprints, the field and what to do, in the first 200 characters", () => {
+    const r = run(other);
+    expect(r.status).toBe(1);
+    const msg = r.stderr.toString();
+    expect(msg.slice(0, 200)).toContain(
+      `error: minio3 (198.18.0.15 port 22): the SSH host key is ${fp(other)}, not the pinned ${fp(mine)} (nodes[2].hostKey).`,
+    );
+    expect(msg).toContain(
+      "If minio3 was reinstalled, pin its new key: set nodes[2].hostKey to the output of ssh-keyscan -t ed25519 198.18.0.15",
+    );
+    expect(msg).toContain("do not connect: something may be in the middle");
+  });
+
+  it("fails when nothing answers, naming the address and the fields to check", () => {
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toBe(
+      "error: minio3 (198.18.0.15 port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port, and that sshd runs there, then run pulumi up again\n",
+    );
   });
 });

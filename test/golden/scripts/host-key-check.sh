@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# pulumi-minio-kes: check minio3's SSH host key before any step connects
+set -euo pipefail
+host='minio3'
+address='198.18.0.15'
+port='22'
+field='nodes[2]'
+want_type='ssh-ed25519'
+want_key='AAAAC3NzaC1lZDI1NTE5AAAAIE1cKm0p9mHkqTrbXYI3kAd0i3pWEyVhFx2mJm9b2Q2K'
+scan_type='ed25519'
+if ! command -v ssh-keyscan >/dev/null 2>&1 || ! command -v ssh-keygen >/dev/null 2>&1; then
+  echo "skipped: ssh-keyscan is not installed on this machine; the steps check the host key when they connect"
+  exit 0
+fi
+fingerprint() { printf '%s %s\n' "$1" "$2" | ssh-keygen -lf - 2>/dev/null | awk '{ print $2 }'; }
+want_fp=$(fingerprint "$want_type" "$want_key")
+out=$(ssh-keyscan -T 5 -p "$port" -t "$scan_type" -- "$address" 2>/dev/null || true)
+got_key=$(printf '%s\n' "$out" | awk -v t="$want_type" '$2 == t { print $3; exit }')
+if [ -z "$got_key" ]; then
+  echo "error: $host ($address port $port): no SSH server offered a $want_type host key within 5 s; check $field.address and $field.port, and that sshd runs there, then run pulumi up again" >&2
+  exit 1
+fi
+if [ "$got_key" != "$want_key" ]; then
+  echo "error: $host ($address port $port): the SSH host key is $(fingerprint "$want_type" "$got_key"), not the pinned $want_fp ($field.hostKey). If $host was reinstalled, pin its new key: set $field.hostKey to the output of ssh-keyscan -t $scan_type $address, read over a path you trust; if it was not, do not connect: something may be in the middle" >&2
+  exit 1
+fi
+echo "ok: $host ($address port $port) offers the pinned host key $want_fp"
