@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { bucketResultVerified } from "../core/hostScripts";
 import * as rules from "../core/rules";
 import { mcBucketScript, mcKeyCreateScript } from "../core/scripts";
+import { TYPE_TOKENS } from "../core/tokens";
 import { checkBucketName, checkKeyName, checkRule, Issues, keyAllowed } from "../core/validate";
 import type { EncryptedBucketArgs } from "./args";
 import { claim, hostStep, throwIfInvalid } from "./internal";
@@ -79,7 +80,7 @@ export class EncryptedBucket extends pulumi.ComponentResource {
   readonly verified: pulumi.Output<boolean>;
 
   constructor(name: string, args: EncryptedBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("minio-kes:minio:EncryptedBucket", name, {}, opts);
+    super(TYPE_TOKENS.encryptedBucket, name, {}, opts);
     const component = `EncryptedBucket ${name}`;
     const issues = validateEncryptedBucketArgs(args);
     checkRule(issues, "name", name, rules.componentName);

@@ -13,6 +13,7 @@ import * as rules from "../core/rules";
 import { canonicalHost, type Rule } from "../core/rules";
 import { bashCommand } from "../core/shell";
 import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
+import { TYPE_TOKENS } from "../core/tokens";
 import { checkCertificateForHost, Issues, isEventual } from "../core/validate";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
@@ -523,7 +524,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     args: { commonName?: pulumi.Input<string>; validityHours?: number; rotation?: pulumi.Input<string> },
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("minio-kes:tls:CertificateAuthority", name, {}, opts);
+    super(TYPE_TOKENS.certificateAuthority, name, {}, opts);
     const key = new tls.PrivateKey(
       `${name}-key`,
       { algorithm: "ECDSA", ecdsaCurve: "P256" },

@@ -24,7 +24,8 @@ import {
   writeFileScript,
 } from "../core/scripts";
 import { renderKesUnit } from "../core/systemd";
-import type { KesPolicy } from "../core/types";
+import { TYPE_TOKENS } from "../core/tokens";
+import type { KesPolicy, KeystoreKind } from "../core/types";
 import {
   checkBinarySource,
   checkCertificateForHost,
@@ -240,19 +241,26 @@ export function installBinarySteps(
   return { step, path, revision: binaryRevision(src, defaultName), staged: stage };
 }
 
-/** What MinIO needs to reach this KES. */
-export interface KesClientCredentials {
-  /** `apiKey` or `certificate`. */
-  kind: "apiKey" | "certificate";
-  /** The API key (`kes:v1:…`), secret. Set when kind is `apiKey`. */
-  apiKey?: pulumi.Output<string>;
-  /** Client certificate (PEM). Set when kind is `certificate`. */
-  certPem?: pulumi.Output<string>;
-  /** Client key (PEM), secret. Set when kind is `certificate`. */
-  keyPem?: pulumi.Output<string>;
-  /** The identity KES knows MinIO by (hex SHA-256 of its public key). */
-  identity: pulumi.Output<string>;
-}
+/** What MinIO needs to reach this KES: an API key, or a client certificate and key. */
+export type KesClientCredentials =
+  | {
+      /** MinIO authenticates with an API key (`MINIO_KMS_KES_API_KEY`). */
+      kind: "apiKey";
+      /** The API key (`kes:v1:…`), secret. */
+      apiKey: pulumi.Output<string>;
+      /** The identity KES knows MinIO by (hex SHA-256 of its public key). */
+      identity: pulumi.Output<string>;
+    }
+  | {
+      /** MinIO authenticates with a client certificate (`MINIO_KMS_KES_CERT_FILE`, `…_KEY_FILE`). */
+      kind: "certificate";
+      /** Client certificate (PEM). */
+      certPem: pulumi.Output<string>;
+      /** Client key (PEM), secret. */
+      keyPem: pulumi.Output<string>;
+      /** The identity KES knows MinIO by (hex SHA-256 of its public key). */
+      identity: pulumi.Output<string>;
+    };
 
 /**
  * KES, the key encryption service between MinIO and the KMS: one or more replicas that share
@@ -275,8 +283,8 @@ export class KesServer extends pulumi.ComponentResource {
   readonly identities: pulumi.Output<string[]>;
   /** Key names (or prefixes) MinIO may use. */
   readonly minioKeyNames: string[];
-  /** The keystore backend. */
-  readonly keystoreKind: string;
+  /** The keystore backend (`fs` for the filesystem keystore, as in KES's config). */
+  readonly keystoreKind: KeystoreKind;
   /** The rendered config file (no secrets in it), identical on every replica. */
   readonly config: pulumi.Output<string>;
   /** The health gate of each replica: depend on these to run after KES is ready everywhere. */
@@ -304,7 +312,7 @@ export class KesServer extends pulumi.ComponentResource {
   readonly policies: pulumi.Output<KesPolicy[]>;
 
   constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("minio-kes:kes:KesServer", name, {}, opts);
+    super(TYPE_TOKENS.kesServer, name, {}, opts);
     const component = `KesServer ${name}`;
     const issues = validateKesServerArgs(args);
     checkRule(issues, "name", name, rules.componentName);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Rule } from "../core/rules";
 import * as rules from "../core/rules";
+import { TYPE_TOKENS } from "../core/tokens";
 import type { Keystore, KeystoreKind } from "../core/types";
 import {
   checkAbsolutePath,
@@ -250,7 +251,7 @@ export class KmsTarget extends pulumi.ComponentResource {
   readonly awsIamUserName?: pulumi.Output<string>;
 
   constructor(name: string, args: KmsTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("minio-kes:kms:KmsTarget", name, {}, opts);
+    super(TYPE_TOKENS.kmsTarget, name, {}, opts);
     const issues = validateKmsTargetArgs(args);
     checkRule(issues, "name", name, rules.componentName);
     throwIfInvalid(issues, `KmsTarget ${name}`, this);

@@ -12,6 +12,7 @@ import {
   MINIO_DEFAULT_PORT,
   minioEnvEntries,
   renderMinioEnvFile,
+  renderMinioNodeVolumes,
   renderMinioVolumes,
 } from "../core/minioEnv";
 import * as rules from "../core/rules";
@@ -27,6 +28,7 @@ import {
   writeFileScript,
 } from "../core/scripts";
 import { renderMinioUnit } from "../core/systemd";
+import { TYPE_TOKENS } from "../core/tokens";
 import type { MinioEnvInput, MinioKesAuth } from "../core/types";
 import {
   checkAbsolutePath,
@@ -314,7 +316,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
   readonly unpinnedHosts: string[];
 
   constructor(name: string, args: MinioDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("minio-kes:minio:MinioDeployment", name, {}, opts);
+    super(TYPE_TOKENS.minioDeployment, name, {}, opts);
     const component = `MinioDeployment ${name}`;
     const issues = validateMinioDeploymentArgs(args);
     checkRule(issues, "name", name, rules.componentName);
@@ -372,15 +374,15 @@ export class MinioDeployment extends pulumi.ComponentResource {
     // Existing deployments keep their own MINIO_VOLUMES: nothing to render.
     this.volumes = existing
       ? pulumi.output("")
-      : pulumi
-          .all(addrs)
-          .apply((hosts) =>
-            sameDrives
-              ? renderMinioVolumes({ scheme, port, hosts, drives })
-              : nodes
-                  .flatMap((n, i) => drivesOf(n).map((d) => `${scheme}://${urlHost(hosts[i]!)}:${port}${d}`))
-                  .join(" "),
-          );
+      : pulumi.all(addrs).apply((hosts) =>
+          sameDrives
+            ? renderMinioVolumes({ scheme, port, hosts, drives })
+            : renderMinioNodeVolumes({
+                scheme,
+                port,
+                nodes: nodes.map((n, i) => ({ host: hosts[i]!, drives: drivesOf(n) })),
+              }),
+        );
     this.endpoints = pulumi.all(
       addrs.map((a) => pulumi.interpolate`${scheme}://${a.apply(urlHost)}:${port}`),
     );
@@ -396,10 +398,11 @@ export class MinioDeployment extends pulumi.ComponentResource {
       kesCa = kes.caCertPem;
       kesGates = kes.readyGates;
       this.allowedKeyNames = kes.minioKeyNames;
-      if (kes.minioClient.kind === "apiKey") {
-        kesAuth = kes.minioClient.apiKey!.apply((apiKey) => ({ kind: "apiKey" as const, apiKey }));
+      const client = kes.minioClient;
+      if (client.kind === "apiKey") {
+        kesAuth = client.apiKey.apply((apiKey) => ({ kind: "apiKey" as const, apiKey }));
       } else {
-        clientCert = { certPem: kes.minioClient.certPem!, keyPem: kes.minioClient.keyPem! };
+        clientCert = { certPem: client.certPem, keyPem: client.keyPem };
       }
     } else if (kes) {
       const ext = kes as ExternalKesArgs;

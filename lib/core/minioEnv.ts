@@ -67,6 +67,30 @@ export function renderMinioVolumes(t: MinioTopology): string {
   return endpoints.join(" ");
 }
 
+/**
+ * `MINIO_VOLUMES` when the nodes have different drive lists: every `URL/drive` endpoint spelled
+ * out, node by node (one server pool: no ellipsis anywhere).
+ */
+export function renderMinioNodeVolumes(t: {
+  /** `http` or `https`. */
+  scheme: MinioTopology["scheme"];
+  /** MinIO's port. Default 9000. */
+  port?: number;
+  /** Each node's address (as the other nodes reach it) and its drives. */
+  nodes: ReadonlyArray<{ host: string; drives: readonly string[] }>;
+}): string {
+  const port = t.port ?? MINIO_DEFAULT_PORT;
+  return t.nodes
+    .flatMap((n) => {
+      assertRule("renderMinioNodeVolumes", "nodes.host", n.host, hostOrIp);
+      return n.drives.map((d) => {
+        assertRule("renderMinioNodeVolumes", "nodes.drives", d, pathRule);
+        return `${t.scheme}://${urlHost(n.host)}:${port}${d}`;
+      });
+    })
+    .join(" ");
+}
+
 /** The ordered `NAME=value` entries of MinIO's environment (without header). */
 export function minioEnvEntries(input: MinioEnvInput): Array<[string, string]> {
   const e: Array<[string, string]> = [

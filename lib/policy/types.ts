@@ -1,20 +1,22 @@
 import type { EnforcementLevel } from "@pulumi/policy";
+import { TYPE_TOKENS } from "../core/tokens";
 
 /**
- * Type tokens the policies look for. The component tokens are this library's; the child tokens
+ * Type tokens the policies look for. The component tokens are this library's (`TYPE_TOKENS`, the
+ * ones the components register with); the child tokens
  * are those of `@pulumi/command` 1.x and `@pulumi/tls` 5.x.
  */
 export const TYPES = {
   /** KmsTarget component. */
-  kmsTarget: "minio-kes:kms:KmsTarget",
+  kmsTarget: TYPE_TOKENS.kmsTarget,
   /** KesServer component. */
-  kesServer: "minio-kes:kes:KesServer",
+  kesServer: TYPE_TOKENS.kesServer,
   /** MinioDeployment component. */
-  minioDeployment: "minio-kes:minio:MinioDeployment",
+  minioDeployment: TYPE_TOKENS.minioDeployment,
   /** EncryptedBucket component. */
-  encryptedBucket: "minio-kes:minio:EncryptedBucket",
+  encryptedBucket: TYPE_TOKENS.encryptedBucket,
   /** CertificateAuthority component (the CA the library makes when you bring none). */
-  certificateAuthority: "minio-kes:tls:CertificateAuthority",
+  certificateAuthority: TYPE_TOKENS.certificateAuthority,
   /** `@pulumi/command` remote command. */
   remoteCommand: "command:remote:Command",
   /** `@pulumi/command` file upload. */

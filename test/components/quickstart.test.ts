@@ -2,7 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
+import type { KesClientCredentials } from "../../lib";
 import { captureGraph, type Graph, type GraphNode, isSecret, resolved, scriptOf } from "../helpers/mockGraph";
+
+/** The API key of a KesServer whose MinIO client authenticates with one. */
+function apiKeyOf(kes: { minioClient: KesClientCredentials }) {
+  if (kes.minioClient.kind !== "apiKey") throw new Error("the MinIO client has no API key");
+  return kes.minioClient.apiKey;
+}
 
 const host = {
   name: "node1",
@@ -145,7 +152,7 @@ describe("quickstart: what reaches the host, with which mode and owner", () => {
     // /etc/default is a system directory: the library does not take it over.
     expect(script(env)).not.toContain("want_dir_stat");
     const text = String(env.inputs.stdin);
-    const apiKey = await resolved(out.kes.minioClient.apiKey!);
+    const apiKey = await resolved(apiKeyOf(out.kes));
     expect(text).toContain(`MINIO_KMS_KES_ENDPOINT='https://198.18.0.11:7373'`);
     expect(text).toContain(`MINIO_KMS_KES_KEY_NAME='minio-default'`);
     expect(text).toContain(`MINIO_KMS_KES_API_KEY='${apiKey}'`);
@@ -207,7 +214,7 @@ describe("quickstart: secrets", () => {
   });
 
   it("puts no secret into any script text (argv) or any non-secret input", async () => {
-    const apiKey = await resolved(out.kes.minioClient.apiKey!);
+    const apiKey = await resolved(apiKeyOf(out.kes));
     for (const n of g.ofType("command:remote:Command")) {
       const visible = JSON.stringify({
         ...n.inputs,
@@ -221,7 +228,7 @@ describe("quickstart: secrets", () => {
   });
 
   it("marks the API key secret and the identity plain", async () => {
-    expect(await isSecret(out.kes.minioClient.apiKey!)).toBe(true);
+    expect(await isSecret(apiKeyOf(out.kes))).toBe(true);
     expect(await isSecret(out.kes.minioClient.identity)).toBe(false);
   });
 });

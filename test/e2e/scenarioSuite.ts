@@ -393,6 +393,8 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             ["kes-kes2-config", "update"],
             ["kes-kes2-reload", "replace"],
             // Both replicas are checked before either changes (the preflights).
+            ["kes-kes1-host-key", "replace"],
+            ["kes-kes2-host-key", "replace"],
             ["kes-kes1-preflight", "replace"],
             ["kes-kes2-preflight", "replace"],
           ].sort(),

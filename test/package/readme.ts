@@ -9,6 +9,8 @@
  * - it type-checks with the TypeScript the README installs (6) and with 5.0.4, the oldest the
  *   README supports;
  * - the `pulumi config set` keys of the README are the ones the program reads;
+ * - through the harness (always, in CI: NOT the engine), the README's index.ts with those keys
+ *   set deploys KES and two MinIO nodes with a verified bucket, and a second run changes nothing;
  * - with the command and tls plugins, the Node language host and the test hosts present, the
  *   README's `pulumi stack init`, `pulumi config set` and `pulumi up` on the REAL engine deploy
  *   KES and two MinIO nodes with a verified bucket, and a second `pulumi up` changes nothing.
@@ -22,11 +24,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveTestBinaries } from "../../scripts/lib/binaries";
 import { type CliProject, cliProject } from "../../scripts/lib/cli";
+import { runProgram } from "../../scripts/lib/harness";
 import { sshLogins } from "../e2e/scenarioSuite";
-import { bootTestbed, type Testbed } from "../hosts/testbed";
+import { bootTestbed, type Testbed, testbedSkipReason } from "../hosts/testbed";
 import { findEngine, realEngineSkip } from "../real-engine/engine";
 
 const repoRoot = join(__dirname, "..", "..");
@@ -138,6 +142,99 @@ export function readmeSuite(getTarball: () => Promise<string>): void {
     });
   });
 
+  /** This testbed's values for the README's config keys. */
+  const configValues = (tb: Testbed, sources: Awaited<ReturnType<typeof serveTestBinaries>>["sources"]) => {
+    const [kes1, minio1, minio2] = tb.hosts as [
+      Testbed["hosts"][0],
+      Testbed["hosts"][0],
+      Testbed["hosts"][0],
+    ];
+    const values: Record<string, string> = {
+      "kesHost.name": "kes1",
+      "kesHost.address": kes1.address,
+      "kesHost.hostKey": kes1.hostKey,
+      "minioHosts[0].name": "minio1",
+      "minioHosts[0].address": minio1.address,
+      "minioHosts[0].hostKey": minio1.hostKey,
+      "minioHosts[1].name": "minio2",
+      "minioHosts[1].address": minio2.address,
+      "minioHosts[1].hostKey": minio2.hostKey,
+      sshPrivateKey: tb.privateKeyPem,
+      rootPassword: "readme-Root-Password-5",
+    };
+    for (const b of ["kes", "minio", "mc"] as const) {
+      values[`${b}Binary.url`] = sources[b].url as string;
+      values[`${b}Binary.sha256`] = sources[b].sha256!;
+    }
+    return values;
+  };
+
+  const hostSkip = testbedSkipReason();
+  describe.skipIf(hostSkip !== undefined)(
+    `README: the first stack through the harness (not the engine)${hostSkip ? ` — SKIPPED: ${hostSkip}` : ""}`,
+    () => {
+      let tb: Testbed;
+      let server: Server | undefined;
+      let file = "";
+      let statePath = "";
+      let runs = 0;
+      // A fresh module per pass (the harness evaluates the program twice: preview, then apply).
+      const program = async () => {
+        await import(`${file}?run=${runs++}`);
+      };
+      beforeAll(async () => {
+        tb = await bootTestbed(3);
+        const served = await serveTestBinaries("harness (README first stack)");
+        server = served.server;
+        // Inside the repository's ignored test/.work, so that it resolves @pulumi/pulumi there and
+        // "pulumi-minio-kes" through vitest's alias to lib/.
+        const d = mkdtempSync(join(repoRoot, "test", ".work", "readme-"));
+        file = join(d, "index.ts");
+        writeFileSync(file, block("file index.ts"));
+        statePath = join(d, "state.json");
+        // The keys as `pulumi config set --path` stores them: objects and lists as JSON.
+        const values = configValues(tb, served.sources);
+        const objects: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(values)) {
+          const path = k.split(/\.|\[|\]\.?/).filter(Boolean);
+          if (path.length === 1) objects[k] = v;
+          else {
+            let o = objects as Record<string, unknown>;
+            for (const [i, part] of path.slice(0, -1).entries()) {
+              o[part] ??= /^\d+$/.test(path[i + 1]!) ? [] : {};
+              o = o[part] as Record<string, unknown>;
+            }
+            o[path[path.length - 1]!] = v;
+          }
+        }
+        pulumi.runtime.setAllConfig(
+          Object.fromEntries(
+            Object.entries(objects).map(([k, v]) => [
+              `e2e:${k}`,
+              typeof v === "string" ? v : JSON.stringify(v),
+            ]),
+          ),
+          ["e2e:sshPrivateKey", "e2e:rootPassword"],
+        );
+      }, 900_000);
+      afterAll(async () => {
+        server?.close();
+        await tb?.teardown();
+      }, 300_000);
+
+      it("deploys KES, MinIO on both nodes and a verified bucket; a second run changes nothing", async () => {
+        const first = await runProgram(program, { statePath });
+        expect(first.steps.every((x) => x.op === "create")).toBe(true);
+        for (const h of tb.hosts.slice(1))
+          expect((await tb.exec(h, "systemctl is-active minio")).stdout.trim()).toBe("active");
+        const bucket = first.steps.find((x) => x.name === "invoices-minio1-bucket")!;
+        expect(bucket.stdout).toBe("result: algorithm=sse-kms key=minio-invoices verified=true");
+        const again = await runProgram(program, { statePath });
+        expect(again.steps.filter((x) => x.op !== "same").map((x) => x.name)).toEqual([]);
+      }, 900_000);
+    },
+  );
+
   const engine = findEngine(mkdtempSync(join(tmpdir(), "mkt-readme-engine-")));
   const skip = realEngineSkip(engine, "README first stack", { languageHost: true });
 
@@ -155,28 +252,7 @@ export function readmeSuite(getTarball: () => Promise<string>): void {
         project = cliProject(engine, dir, join(work, "state"));
         await project.run(["stack", "init", "dev"]);
         // The README's keys, with this testbed's values (on stdin: nothing on an argv).
-        const [kes1, minio1, minio2] = tb.hosts as [
-          Testbed["hosts"][0],
-          Testbed["hosts"][0],
-          Testbed["hosts"][0],
-        ];
-        const values: Record<string, string> = {
-          "kesHost.name": "kes1",
-          "kesHost.address": kes1.address,
-          "kesHost.hostKey": kes1.hostKey,
-          "minioHosts[0].name": "minio1",
-          "minioHosts[0].address": minio1.address,
-          "minioHosts[0].hostKey": minio1.hostKey,
-          "minioHosts[1].name": "minio2",
-          "minioHosts[1].address": minio2.address,
-          "minioHosts[1].hostKey": minio2.hostKey,
-          sshPrivateKey: tb.privateKeyPem,
-          rootPassword: "readme-Root-Password-5",
-        };
-        for (const b of ["kes", "minio", "mc"] as const) {
-          values[`${b}Binary.url`] = served.sources[b].url as string;
-          values[`${b}Binary.sha256`] = served.sources[b].sha256!;
-        }
+        const values = configValues(tb, served.sources);
         expect(Object.keys(values).sort()).toEqual([...readmeKeys].sort());
         for (const l of commands.filter((c) => c.startsWith("pulumi config set"))) {
           const key = readmeKeys[commands.filter((c) => c.startsWith("pulumi config set")).indexOf(l)]!;

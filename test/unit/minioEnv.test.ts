@@ -30,6 +30,7 @@ import {
   mergeEnvFile,
   minioEnvEntries,
   renderMinioEnvFile,
+  renderMinioNodeVolumes,
   renderMinioVolumes,
 } from "../../lib/core/minioEnv";
 import { renderKesUnit, renderMinioUnit } from "../../lib/core/systemd";
@@ -573,5 +574,24 @@ describe("host key check (on the deploying machine)", () => {
     expect(r.stderr.toString()).toBe(
       "error: minio3 (198.18.0.15 port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port, and that sshd runs there, then run pulumi up again\n",
     );
+  });
+});
+
+describe("MINIO_VOLUMES for nodes with different drives", () => {
+  it("spells out every node's drives, brackets IPv6, and uses no ellipsis", () => {
+    expect(
+      renderMinioNodeVolumes({
+        scheme: "https",
+        nodes: [
+          { host: "minio1.example.net", drives: ["/mnt/d1", "/mnt/d2"] },
+          { host: "2001:db8::12", drives: ["/data"] },
+        ],
+      }),
+    ).toBe(
+      "https://minio1.example.net:9000/mnt/d1 https://minio1.example.net:9000/mnt/d2 https://[2001:db8::12]:9000/data",
+    );
+    expect(() =>
+      renderMinioNodeVolumes({ scheme: "http", nodes: [{ host: "minio1", drives: ["data"] }] }),
+    ).toThrow(/nodes\.drives/);
   });
 });
