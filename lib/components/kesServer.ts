@@ -186,7 +186,7 @@ export function installBinarySteps(
   where: { component: string; field: string },
   /** Stage the binary next to its path; the service step makes it live (installBinaryScript `stage`). */
   stage = false,
-): { step: pulumi.Resource; path: string; revision: string; staged: boolean } {
+): { step: command.remote.Command; path: string; revision: string; staged: boolean } {
   if (src.preinstalledPath !== undefined) {
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
       create: checkPreinstalledBinaryScript({ path: src.preinstalledPath, sha256: src.sha256 }),

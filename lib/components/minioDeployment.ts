@@ -629,12 +629,17 @@ export class MinioDeployment extends pulumi.ComponentResource {
       triggers: pulumi.Input<unknown>[];
       /** The live paths whose staged copies the service step makes live. */
       promote: string[];
+      /** A revision of what this node's staging steps printed. */
+      staging: pulumi.Output<string>;
     }> = [];
     for (const node of nodes) {
       const deps: pulumi.Resource[] = [];
       const triggers: pulumi.Input<unknown>[] = [envRevision];
       // Files every node must agree on are staged; the service step makes them live.
       const promote: string[] = [];
+      // What the staging steps printed (`staged <time>` when they staged): part of the stop and
+      // service steps' triggers, so that a run that staged anything on this node runs them.
+      const stagedBy: pulumi.Output<string>[] = [];
       const write = (
         concern: string,
         path: string,
@@ -671,6 +676,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           triggers: path === envFile ? [envRevision] : undefined,
           dependsOn: after,
         });
+        if (stage) stagedBy.push(pulumi.unsecret(s.stdout));
         deps.push(s);
         return s;
       };
@@ -706,7 +712,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
           { component, field: "binary" },
           true,
         );
-        if (binary.staged) promote.push(binary.path);
+        if (binary.staged) {
+          promote.push(binary.path);
+          stagedBy.push(binary.step.stdout);
+        }
         triggers.push(`binary:${binary.revision}`);
         deps.push(drives, binary.step);
         const guard = kesGuard(node, [user]);
@@ -720,6 +729,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           stdin: unitText,
           dependsOn: [binary.step],
         });
+        stagedBy.push(unit.stdout);
         deps.push(unit);
         if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, [user], true);
         if (clientCert) {
@@ -757,6 +767,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           secret: true,
           dependsOn: guard ? [guard] : preflights,
         });
+        stagedBy.push(pulumi.unsecret(merge.stdout));
         deps.push(merge);
         if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, preflights, true);
         if (clientCert) {
@@ -766,7 +777,10 @@ export class MinioDeployment extends pulumi.ComponentResource {
       }
       fileSteps.push(...deps);
       for (const t of triggers) if (!revisions.includes(t)) revisions.push(t);
-      perNode.push({ node, deps, triggers, promote });
+      const staging = pulumi
+        .all(stagedBy)
+        .apply((outs) => `staging:sha256:${sha256(outs.map((o) => o ?? "").join("\n"))}`);
+      perNode.push({ node, deps, triggers, promote, staging });
     }
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
@@ -810,19 +824,21 @@ export class MinioDeployment extends pulumi.ComponentResource {
     // peer still running the old one, and no node's step waits for a peer.
     let startAfter: pulumi.Resource = staged;
     if (nodes.length > 1) {
-      const stops = perNode.map(({ node, promote }) =>
+      const stops = perNode.map(({ node, promote, staging }) =>
         hostStep(this, name, node, "stop", {
           // Stops only a node that has something staged: creating these steps on a stack made
           // by an earlier version (nothing staged) stops nothing.
           create: serviceStopScript({ unit: unitName, timeoutSeconds: timeout, staged: promote }),
           update: nothingToStopScript(unitName),
-          triggers: revisions,
+          triggers: [...revisions, staging],
+          // Every other node may have stopped already: a host lost now should fail in seconds.
+          dial: "failFast",
           dependsOn: [staged],
         }),
       );
       startAfter = barrier(this, `${name}-all-stopped`, stops);
     }
-    const services = perNode.map(({ node, promote }, i) =>
+    const services = perNode.map(({ node, promote, staging }, i) =>
       hostStep(this, name, node, "service", {
         // The staged files (env, CAs, binary, unit) become live here, just before the restart:
         // until every node has staged them, no node's live configuration has changed.
@@ -830,9 +846,12 @@ export class MinioDeployment extends pulumi.ComponentResource {
         // A plain update (a new SSH connection, a new timeout) only starts MinIO if it is not
         // running (a replaced machine, a unit stopped by hand) and checks its health.
         update: gate(i, nodes.length > 1, "start", promote),
-        // Any node's change restarts all nodes: MinIO does not support rolling restarts for
-        // environment or binary changes (landscape.md §1.6).
-        triggers: revisions,
+        // A change of what every node shares runs every node's step: MinIO does not support
+        // rolling restarts for environment or binary changes (landscape.md §1.6). A run that
+        // staged anything on this node runs it too (`staging`), also when the other triggers are
+        // back to what they were (a change rolled back after a failed restart). It restarts
+        // only when it made staged files live, or MinIO does not run.
+        triggers: [...revisions, staging],
         dependsOn: [startAfter],
       }),
     );
@@ -874,7 +893,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
     this.ready = hostStep(this, name, this.adminNode, "ready", {
       create: readyScript,
       update: readyScript,
-      triggers: revisions,
+      // Checks again after any node's service step ran.
+      triggers: [...revisions, ...perNode.map((p) => p.staging)],
       dependsOn: deps,
     });
     if (mcPath) {

@@ -30,6 +30,7 @@ import {
   bashScript,
   dirnameOf,
   hasControlChars,
+  STAGED_ECHO,
   shQuote,
   stagedPath,
   statModeString,
@@ -499,7 +500,7 @@ export function installBinaryScript(a: InstallBinaryArgs): string {
       tmp=''
     `),
     ...removeUpload,
-    a.stage ? "echo staged" : "echo installed",
+    a.stage ? STAGED_ECHO : "echo installed",
   ]);
 }
 
@@ -660,7 +661,15 @@ export function writeFileScript(a: WriteFileArgs): string {
   const what = a.stage
     ? `stage ${basenameOf(path)} from stdin (made live by the restart)`
     : `write ${basenameOf(path)} from stdin`;
-  return bashScript(what, [...assignments(w.vars), ...DIE, ...TMP_CLEANUP, ...w.body, 'echo "$result"']);
+  return bashScript(what, [
+    ...assignments(w.vars),
+    ...DIE,
+    ...TMP_CLEANUP,
+    ...w.body,
+    ...(a.stage
+      ? ['if [ "$result" = staged ]; then', `  ${STAGED_ECHO}`, "else", '  echo "$result"', "fi"]
+      : ['echo "$result"']),
+  ]);
 }
 
 /** Arguments of {@link removeFileScript}. */
@@ -737,7 +746,7 @@ export function installUnitScript(a: InstallUnitArgs): string {
     ...DIE,
     ...TMP_CLEANUP,
     ...w.body,
-    ...(a.stage ? ['if [ "$result" = staged ]; then echo staged; exit 0; fi'] : []),
+    ...(a.stage ? ['if [ "$result" = staged ]; then', `  ${STAGED_ECHO}`, "  exit 0", "fi"] : []),
     ...block(`
       if [ "$result" = changed ] ||
         [ "$(systemctl show -p NeedDaemonReload --value "$unit" 2>/dev/null || true)" = yes ]; then
@@ -965,12 +974,13 @@ export function serviceActionScript(a: ServiceActionArgs): string {
         "old_invocation=''",
         ...(promote
           ? [
-              'if [ -n "$promoted" ] && systemctl is-active --quiet "$unit"; then',
+              'state=$(systemctl is-active "$unit" 2>/dev/null || true)',
+              'if [ -n "$promoted" ] && { [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; }; then',
               "  # What runs was started before these files changed: restart it.",
               "  old_invocation=$(invocation_id)",
               '  systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit"',
               "  what='restarted: its files changed'",
-              'elif systemctl is-active --quiet "$unit"; then',
+              'elif [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; then',
             ]
           : ['if systemctl is-active --quiet "$unit"; then']),
         "  what='already running'",
@@ -981,12 +991,28 @@ export function serviceActionScript(a: ServiceActionArgs): string {
       ];
       break;
     case "restart":
-      action = block(`
-        old_invocation=$(invocation_id)
-        systemctl reset-failed "$unit" 2>/dev/null || true
-        systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
-        what='restarted'
-      `);
+      // With staged files: restart only when some were made live (or the unit does not run).
+      // The step also runs after a run that staged nothing new for this node (its triggers
+      // include every staging step's output), and then it has nothing to restart for.
+      action = promote
+        ? block(`
+            state=$(systemctl is-active "$unit" 2>/dev/null || true)
+            if [ -z "$promoted" ] && { [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; }; then
+              old_invocation=''
+              what='running; nothing of it changed'
+            else
+              old_invocation=$(invocation_id)
+              systemctl reset-failed "$unit" 2>/dev/null || true
+              systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
+              what='restarted'
+            fi
+          `)
+        : block(`
+            old_invocation=$(invocation_id)
+            systemctl reset-failed "$unit" 2>/dev/null || true
+            systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
+            what='restarted'
+          `);
       break;
     case "reload":
       action = [
@@ -1111,11 +1137,14 @@ export function serviceStopScript(a: { unit: string; timeoutSeconds: number; sta
       running=''
       case $state in active | activating | reloading) running=1 ;; esac
       if [ -z "$staged_any" ]; then
-        if [ -z "$running" ] && [ "$(systemctl show -p LoadState --value "$unit" 2>/dev/null || true)" = loaded ]; then
-          systemctl start --no-block "$unit" || true
+        if [ -n "$running" ]; then
+          echo "unchanged: nothing is staged on this node; $unit keeps running"
+        elif [ "$(systemctl show -p LoadState --value "$unit" 2>/dev/null || true)" != loaded ]; then
+          echo "unchanged: nothing is staged on this node, and $unit is not installed yet"
+        elif systemctl start --no-block "$unit"; then
           echo "started: $unit (it was not running, and nothing changes on this node)"
         else
-          echo "unchanged: nothing is staged on this node; $unit keeps running"
+          echo "not running: $unit (\${state:-unknown}); systemctl could not start it, and nothing changes on this node"
         fi
         exit 0
       fi

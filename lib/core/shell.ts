@@ -136,3 +136,11 @@ export function bashScript(summary: string, lines: ReadonlyArray<string>): strin
 export function stagedPath(path: string): string {
   return `${dirnameOf(path)}/.${basenameOf(path)}.staged`;
 }
+
+/**
+ * What a step prints when it staged a file: `staged <nanoseconds>`. The time makes the output of
+ * every run that stages differ, so the service step, whose triggers include it, runs after any
+ * run that staged something, even when its other triggers are back to what they were (a change
+ * rolled back after a failed restart).
+ */
+export const STAGED_ECHO = 'echo "staged $(date +%s%N)"';

@@ -2,16 +2,19 @@
  * Upgrading the library on a running distributed deployment restarts nothing: the previous
  * version (`PREVIOUS`, the library before staging, barriers and stop steps) deploys KES and MinIO
  * on 2 nodes; one `pulumi up` of the current library on the same state creates the barriers, the
- * host-key checks and the stop steps, updates the steps whose scripts changed, replaces only the
- * env steps (new triggers; they write nothing), and neither stops nor restarts KES or MinIO; a
+ * host-key checks and the stop steps, updates the steps whose scripts changed, replaces the env
+ * and service steps and the ready gate (new triggers; they write and restart nothing), and
+ * neither stops nor restarts KES or MinIO; a
  * further up changes nothing; a change then restarts every node once.
  *
  * The previous library comes from git (`git archive PREVIOUS lib`, into test/.work, which git
  * ignores): the test needs the repository's history, as the migration test does.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +50,7 @@ function program(
   tb: Testbed,
   binaries: Record<"minio" | "kes" | "mc", Lib.BinarySourceArgs>,
   browser?: "off",
+  healthTimeoutSeconds = 60,
 ): () => void {
   const host = (h: TestHost, name: string): Lib.HostArgs => hostArgsOf(tb, h, name);
   return () => {
@@ -68,7 +72,7 @@ function program(
       binary: binaries.minio,
       mc: binaries.mc,
       extraEnv: browser ? { MINIO_BROWSER: browser } : undefined,
-      healthTimeoutSeconds: 60,
+      healthTimeoutSeconds,
     });
     new lib.EncryptedBucket("data", { deployment: minio, bucket: "data", keyName: "minio-data" });
   };
@@ -134,14 +138,23 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
             "minio-minio2-stop",
           ].sort(),
         );
-        // Only the env steps are replaced (their triggers, the variables' revisions, are new): they
-        // find the env file as wanted and write nothing.
+        // Replaced because their triggers are new: the env steps (the variables' revisions), which
+        // find the env file as wanted and write nothing; the service steps and the ready gate (what
+        // the staging steps printed), which find nothing staged and restart nothing.
         expect(
           r.steps
             .filter((s) => s.op === "replace")
             .map((s) => s.name)
             .sort(),
-        ).toEqual(["minio-minio1-env", "minio-minio2-env"]);
+        ).toEqual([
+          "minio-minio1-env",
+          "minio-minio1-ready",
+          "minio-minio1-service",
+          "minio-minio2-env",
+          "minio-minio2-service",
+        ]);
+        const service = r.steps.find((s) => s.name === "minio-minio1-service")!;
+        expect(service.stdout).toBe("ready: minio.service (running; nothing of it changed)");
         expect(r.steps.filter((s) => s.op === "delete")).toEqual([]);
         expect(r.deleted).toEqual([]);
         expect(await allStarts()).toEqual([1, 1, 1]);
@@ -163,6 +176,45 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
         for (const h of tb.hosts.slice(1))
           expect(await tb.readFile(h, "/etc/default/minio")).toContain("MINIO_BROWSER='off'");
       }, 600_000);
+
+      it("a new binary that does not start, rolled back, stops and starts every node with the old one", async () => {
+        const lib = await current();
+        // A "MinIO" that exits at once: every node's restart fails its health gate.
+        const broken = join(work, "broken-minio");
+        writeFileSync(
+          broken,
+          "#!/bin/sh\necho 'FATAL stand-in for a binary that does not start' >&2\nexit 1\n",
+          {
+            mode: 0o755,
+          },
+        );
+        const sha256 = createHash("sha256").update(readFileSync(broken)).digest("hex");
+        // Served on the bridge like the other binaries (the harness does not model uploads).
+        const brokenServer = createServer((_req, res) => res.end(readFileSync(broken)));
+        await new Promise<void>((r) => brokenServer.listen(0, "198.18.0.1", r));
+        const port = (brokenServer.address() as AddressInfo).port;
+        const bad = { ...binaries, minio: { url: `http://198.18.0.1:${port}/minio`, sha256, name: "minio" } };
+        const failed = await runner
+          .run(program(lib, tb, bad, "off", 10), { statePath })
+          .then(
+            () => undefined,
+            (e: Error) => e,
+          )
+          .finally(() => brokenServer.close());
+        expect(failed?.message).toContain("minio.service");
+        // Rolled back: the previous binary (and everything else as before). Before the fix the
+        // service steps' state still matched, so they did not run, the stop steps stopped every
+        // node, and the rollback stayed staged: every node down, and `up` reported success.
+        await runner.run(program(lib, tb, binaries, "off"), { statePath });
+        const want = binaries.minio.sha256!;
+        for (const h of tb.hosts.slice(1)) {
+          expect((await tb.exec(h, "systemctl is-active minio")).stdout.trim()).toBe("active");
+          expect((await tb.exec(h, "sha256sum /usr/local/bin/minio")).stdout.split(" ")[0]).toBe(want);
+          expect((await tb.exec(h, "ls -A /usr/local/bin /etc/default")).stdout).not.toContain(".staged");
+        }
+        const again = await runner.run(program(lib, tb, binaries, "off"), { statePath });
+        expect(again.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`)).toEqual([]);
+      }, 900_000);
     },
   );
 }

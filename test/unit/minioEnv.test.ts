@@ -563,9 +563,25 @@ describe("host key check (on the deploying machine)", () => {
       `error: minio3 (198.18.0.15 port 22): the SSH host key is ${fp(other)}, not the pinned ${fp(mine)} (nodes[2].hostKey).`,
     );
     expect(msg).toContain(
-      "If minio3 was reinstalled, pin its new key: set nodes[2].hostKey to the output of ssh-keyscan -t ed25519 198.18.0.15",
+      "If minio3 was reinstalled, pin its new key: set nodes[2].hostKey to the key part of ssh-keyscan -t ed25519 198.18.0.15 (without the host name)",
     );
     expect(msg).toContain("do not connect: something may be in the middle");
+  });
+
+  it("fails on a pinned key ssh-keygen cannot read, naming the field", () => {
+    const bad = hostKeyCheckScript({
+      host: "minio3",
+      address: "198.18.0.15",
+      port: 22,
+      hostKey: "ssh-ed25519 AAAA",
+      field: "nodes[2]",
+    });
+    const r = spawnSync("bash", ["-s"], {
+      input: bad,
+      env: { PATH: `${fake}:${process.env.PATH}`, FAKE_OFFER: mine },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toContain("error: minio3: nodes[2].hostKey is not a valid ssh-ed25519 key");
   });
 
   it("fails when nothing answers, naming the address and the fields to check", () => {

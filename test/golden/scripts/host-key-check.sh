@@ -12,8 +12,12 @@ if ! command -v ssh-keyscan >/dev/null 2>&1 || ! command -v ssh-keygen >/dev/nul
   echo "skipped: ssh-keyscan is not installed on this machine; the steps check the host key when they connect"
   exit 0
 fi
-fingerprint() { printf '%s %s\n' "$1" "$2" | ssh-keygen -lf - 2>/dev/null | awk '{ print $2 }'; }
+fingerprint() { { printf '%s %s\n' "$1" "$2" | ssh-keygen -lf - 2>/dev/null || true; } | awk '{ print $2 }'; }
 want_fp=$(fingerprint "$want_type" "$want_key")
+if [ -z "$want_fp" ]; then
+  echo "error: $host: $field.hostKey is not a valid $want_type key (ssh-keygen cannot read it); set it to the key part of ssh-keyscan -t $scan_type $address (without the host name), read over a path you trust" >&2
+  exit 1
+fi
 out=$(ssh-keyscan -T 5 -p "$port" -t "$scan_type" -- "$address" 2>/dev/null || true)
 got_key=$(printf '%s\n' "$out" | awk -v t="$want_type" '$2 == t { print $3; exit }')
 if [ -z "$got_key" ]; then
@@ -21,7 +25,7 @@ if [ -z "$got_key" ]; then
   exit 1
 fi
 if [ "$got_key" != "$want_key" ]; then
-  echo "error: $host ($address port $port): the SSH host key is $(fingerprint "$want_type" "$got_key"), not the pinned $want_fp ($field.hostKey). If $host was reinstalled, pin its new key: set $field.hostKey to the output of ssh-keyscan -t $scan_type $address, read over a path you trust; if it was not, do not connect: something may be in the middle" >&2
+  echo "error: $host ($address port $port): the SSH host key is $(fingerprint "$want_type" "$got_key"), not the pinned $want_fp ($field.hostKey). If $host was reinstalled, pin its new key: set $field.hostKey to the key part of ssh-keyscan -t $scan_type $address (without the host name), read over a path you trust; if it was not, do not connect: something may be in the middle" >&2
   exit 1
 fi
 echo "ok: $host ($address port $port) offers the pinned host key $want_fp"

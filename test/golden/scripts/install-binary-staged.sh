@@ -49,4 +49,4 @@ fi
 chmod -- "$mode" "$tmp"
 mv -f -T -- "$tmp" "$staged"
 tmp=''
-echo staged
+echo "staged $(date +%s%N)"

@@ -61,7 +61,10 @@ else
   tmp=''
   result=staged
 fi
-if [ "$result" = staged ]; then echo staged; exit 0; fi
+if [ "$result" = staged ]; then
+  echo "staged $(date +%s%N)"
+  exit 0
+fi
 if [ "$result" = changed ] ||
   [ "$(systemctl show -p NeedDaemonReload --value "$unit" 2>/dev/null || true)" = yes ]; then
   systemctl daemon-reload

@@ -12,11 +12,14 @@ state=$(systemctl is-active "$unit" 2>/dev/null || true)
 running=''
 case $state in active | activating | reloading) running=1 ;; esac
 if [ -z "$staged_any" ]; then
-  if [ -z "$running" ] && [ "$(systemctl show -p LoadState --value "$unit" 2>/dev/null || true)" = loaded ]; then
-    systemctl start --no-block "$unit" || true
+  if [ -n "$running" ]; then
+    echo "unchanged: nothing is staged on this node; $unit keeps running"
+  elif [ "$(systemctl show -p LoadState --value "$unit" 2>/dev/null || true)" != loaded ]; then
+    echo "unchanged: nothing is staged on this node, and $unit is not installed yet"
+  elif systemctl start --no-block "$unit"; then
     echo "started: $unit (it was not running, and nothing changes on this node)"
   else
-    echo "unchanged: nothing is staged on this node; $unit keeps running"
+    echo "not running: $unit (${state:-unknown}); systemctl could not start it, and nothing changes on this node"
   fi
   exit 0
 fi

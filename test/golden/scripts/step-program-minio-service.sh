@@ -74,10 +74,16 @@ case "$promoted " in
     systemctl enable --quiet "$unit"
     ;;
 esac
-old_invocation=$(invocation_id)
-systemctl reset-failed "$unit" 2>/dev/null || true
-systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
-what='restarted'
+state=$(systemctl is-active "$unit" 2>/dev/null || true)
+if [ -z "$promoted" ] && { [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; }; then
+  old_invocation=''
+  what='running; nothing of it changed'
+else
+  old_invocation=$(invocation_id)
+  systemctl reset-failed "$unit" 2>/dev/null || true
+  systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit (is the unit installed?)"
+  what='restarted'
+fi
 deadline=$((SECONDS + timeout))
 problem=''
 while :; do
@@ -175,12 +181,13 @@ case "$promoted " in
     ;;
 esac
 old_invocation=''
-if [ -n "$promoted" ] && systemctl is-active --quiet "$unit"; then
+state=$(systemctl is-active "$unit" 2>/dev/null || true)
+if [ -n "$promoted" ] && { [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; }; then
   # What runs was started before these files changed: restart it.
   old_invocation=$(invocation_id)
   systemctl restart --no-block "$unit" || fail "systemctl could not restart $unit"
   what='restarted: its files changed'
-elif systemctl is-active --quiet "$unit"; then
+elif [ "$state" = active ] || [ "$state" = activating ] || [ "$state" = reloading ]; then
   what='already running'
 else
   systemctl reset-failed "$unit" 2>/dev/null || true

@@ -59,4 +59,8 @@ else
   tmp=''
   result=staged
 fi
-echo "$result"
+if [ "$result" = staged ]; then
+  echo "staged $(date +%s%N)"
+else
+  echo "$result"
+fi
