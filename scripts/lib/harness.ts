@@ -177,8 +177,20 @@ export function sshRunOnce(
     `${conn.user ?? "root"}@${conn.host}`,
     script,
   ];
+  return runCollecting("ssh", args, stdin, timeoutMs).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+}
+
+/** Run a process with `stdin`, collecting its stdout, stderr and both interleaved; SIGKILL after `timeoutMs`. */
+function runCollecting(
+  cmd: string,
+  args: string[],
+  stdin: string | undefined,
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let both = "";
@@ -194,7 +206,6 @@ export function sshRunOnce(
     p.on("error", reject);
     p.on("close", (code) => {
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
       resolve({ code: code ?? -1, stdout, stderr, both });
     });
     // A script that exits before reading all of its stdin can close the pipe before the write
@@ -250,24 +261,7 @@ function localRun(
   command: string,
   stdin: string | undefined,
 ): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let both = "";
-    p.stdout.on("data", (d) => {
-      stdout += d;
-      both += d;
-    });
-    p.stderr.on("data", (d) => {
-      stderr += d;
-      both += d;
-    });
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, both }));
-    p.stdin.on("error", () => {});
-    p.stdin.end(stdin ?? "");
-  });
+  return runCollecting("/bin/sh", ["-c", command], stdin, 600_000);
 }
 
 /** Go's %q for the ASCII scripts the library renders (JSON escapes are the same there). */

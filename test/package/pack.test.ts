@@ -13,7 +13,7 @@
  * Installs use the npm cache (`--prefer-offline`) and `--ignore-scripts` (no provider plugin
  * downloads). @pulumi/aws, an optional peer, is not installed: nothing here needs it.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -27,10 +27,8 @@ import { join } from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readmeSuite } from "./readme";
+import { env, repoRoot, sh } from "./sh";
 
-const repoRoot = join(__dirname, "..", "..");
-const bin = join(repoRoot, "node_modules", ".bin");
-const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: "1", npm_config_fund: "false" };
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
 const policyPkg = JSON.parse(readFileSync(join(repoRoot, "policy", "package.json"), "utf8"));
 
@@ -55,16 +53,6 @@ const POLICY_NAMES = [
   "DEFAULTS",
   "DEFAULT_PACK_NAME",
 ];
-
-function sh(cmd: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err)
-        reject(new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${stdout}\n${stderr}`.slice(-6000)));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Runs a server process until it prints its first stdout line, then stops it. */
 function firstLine(cmd: string, args: string[], cwd: string): Promise<string> {

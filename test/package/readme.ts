@@ -19,7 +19,6 @@
  * packages' install scripts would download plugins; the engine finds them in PULUMI_HOME or on
  * PATH).
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -32,13 +31,11 @@ import { runProgram } from "../../scripts/lib/harness";
 import { sshLogins } from "../e2e/scenarioSuite";
 import { bootTestbed, type Testbed, testbedSkipReason } from "../hosts/testbed";
 import { findEngine, realEngineSkip } from "../real-engine/engine";
+import { repoRoot, sh } from "./sh";
 
-const repoRoot = join(__dirname, "..", "..");
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
 let work = "";
 let dir = "";
-const bin = join(repoRoot, "node_modules", ".bin");
-const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: "1" };
 
 /** The fenced block after `<!-- first-stack:<tag> -->` in README.md. */
 function block(tag: string): string {
@@ -47,16 +44,6 @@ function block(tag: string): string {
   ).exec(readme);
   if (!m) throw new Error(`README.md has no block marked first-stack:${tag}`);
   return m[1]!;
-}
-
-function sh(cmd: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err)
-        reject(new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${stdout}\n${stderr}`.slice(-6000)));
-      else resolve(stdout);
-    });
-  });
 }
 
 const commands = block("commands")
