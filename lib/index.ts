@@ -10,6 +10,8 @@ export type {
   BinarySourceArgs,
   CertificatePairArgs,
   EncryptedBucketArgs,
+  EncryptedBucketSpec,
+  EncryptedBucketsArgs,
   EntrustKmsArgs,
   ExternalKesArgs,
   FilesystemKmsArgs,
@@ -23,7 +25,7 @@ export type {
   TlsArgs,
   VaultKmsArgs,
 } from "./components/args";
-export { EncryptedBucket } from "./components/encryptedBucket";
+export { EncryptedBucket, type EncryptedBucketInfo, EncryptedBuckets } from "./components/encryptedBucket";
 export type { BastionArgs, HostArgs } from "./components/hosts";
 export { CertificateAuthority } from "./components/internal";
 export { type KesClientCredentials, KesServer } from "./components/kesServer";

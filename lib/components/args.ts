@@ -446,3 +446,18 @@ export interface EncryptedBucketArgs {
   /** Write a probe object and check its encryption with `mc stat`. Default true. */
   verify?: boolean;
 }
+
+/** One bucket of {@link EncryptedBuckets}: what {@link EncryptedBucketArgs} says, without the deployment. */
+export type EncryptedBucketSpec = Omit<EncryptedBucketArgs, "deployment">;
+
+/** Arguments of {@link EncryptedBuckets}. */
+export interface EncryptedBucketsArgs {
+  /** The deployment that holds the buckets. */
+  deployment: import("./minioDeployment").MinioDeployment;
+  /**
+   * The buckets, each with its own name, algorithm, key and probe setting (as for an
+   * EncryptedBucket). At least one; each name once. Adding, removing or changing one re-runs the
+   * set-up of all of them (each part is idempotent); removing one deletes nothing.
+   */
+  buckets: EncryptedBucketSpec[];
+}

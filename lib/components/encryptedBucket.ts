@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { bucketResultVerified } from "../core/hostScripts";
+import { bucketResultVerified, bucketsResultVerified } from "../core/hostScripts";
 import * as rules from "../core/rules";
-import { mcBucketScript, mcKeyCreateScript } from "../core/scripts";
+import { bucketSummary, mcBucketScript, mcBucketsScript, mcKeyCreateScript } from "../core/scripts";
 import { TYPE_TOKENS } from "../core/tokens";
 import { checkBucketName, checkKeyName, checkRule, Issues, keyAllowed } from "../core/validate";
-import type { EncryptedBucketArgs } from "./args";
+import type { EncryptedBucketArgs, EncryptedBucketSpec, EncryptedBucketsArgs } from "./args";
 import { claim, hostStep, throwIfInvalid } from "./internal";
 import { MinioDeployment } from "./minioDeployment";
 
@@ -126,5 +126,109 @@ export class EncryptedBucket extends pulumi.ComponentResource {
       keyName: this.keyName,
       verified: this.verified,
     });
+  }
+}
+
+/** Validate {@link EncryptedBucketsArgs}: each bucket as {@link validateEncryptedBucketArgs} would, fields prefixed `buckets[i].`. */
+export function validateEncryptedBucketsArgs(args: EncryptedBucketsArgs): Issues {
+  const issues = new Issues();
+  const list = args?.buckets;
+  if (!Array.isArray(list) || list.length === 0) {
+    issues.add("buckets", "list at least one bucket ({ bucket, keyName?, algorithm?, verify? }).");
+    if (!(args?.deployment instanceof MinioDeployment))
+      issues.add("deployment", "pass the MinioDeployment that holds the buckets.");
+    return issues;
+  }
+  const seen = new Map<string, number>();
+  list.forEach((spec, i) => {
+    const one = validateEncryptedBucketArgs({
+      ...(spec ?? {}),
+      deployment: args.deployment,
+    } as EncryptedBucketArgs);
+    for (const x of one.list) {
+      if (x.field === "deployment") {
+        if (i === 0) issues.add(x.field, x.message);
+      } else issues.add(`buckets[${i}].${x.field}`, x.message);
+    }
+    const b = spec?.bucket;
+    if (typeof b === "string") {
+      const first = seen.get(b);
+      if (first !== undefined)
+        issues.add(
+          `buckets[${i}].bucket`,
+          `bucket ${JSON.stringify(b)} is already buckets[${first}]; list each bucket once.`,
+        );
+      else seen.set(b, i);
+    }
+  });
+  return issues;
+}
+
+/** One bucket of {@link EncryptedBuckets}, as it was set up. */
+export interface EncryptedBucketInfo {
+  /** Bucket name. */
+  bucket: string;
+  /** `sse-kms` or `sse-s3`. */
+  algorithm: "sse-kms" | "sse-s3";
+  /** KES key that encrypts the bucket's objects (the default key for SSE-S3). */
+  keyName: string;
+}
+
+/**
+ * Several buckets whose objects are encrypted by default, set up as {@link EncryptedBucket} sets
+ * up one, but by one step on the admin node for all of them. Use it when a deployment has more
+ * than a few buckets: `@pulumi/command` keeps each step's SSH connection open until the run ends,
+ * so N EncryptedBuckets hold 2·N connections on the admin node, and this holds one
+ * (`docs/sizing.md`).
+ *
+ * The preview names each bucket: the step's trigger maps every bucket to what it is set up as,
+ * so an added, removed or changed bucket reads as one line. Any change re-runs the set-up of
+ * every bucket (each part is idempotent); removing a bucket from the list deletes nothing.
+ */
+export class EncryptedBuckets extends pulumi.ComponentResource {
+  /** The buckets, in the order given. */
+  readonly buckets: EncryptedBucketInfo[];
+  /** Per bucket, whether a probe object was checked with `mc stat`. */
+  readonly verified: pulumi.Output<Record<string, boolean>>;
+
+  constructor(name: string, args: EncryptedBucketsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(TYPE_TOKENS.encryptedBuckets, name, {}, opts);
+    const component = `EncryptedBuckets ${name}`;
+    const issues = validateEncryptedBucketsArgs(args);
+    checkRule(issues, "name", name, rules.componentName);
+    if (issues.ok) {
+      args.buckets.forEach((spec, i) => {
+        const prev = claim(args.deployment.bucketClaimKey, `bucket ${spec.bucket}`, component);
+        if (prev !== undefined)
+          issues.add(
+            `buckets[${i}].bucket`,
+            `${prev} already manages bucket ${JSON.stringify(spec.bucket)} on this deployment, and the two would overwrite each other's encryption settings; manage each bucket in one place.`,
+          );
+      });
+    }
+    throwIfInvalid(issues, component, this);
+    const d = args.deployment;
+    const specs = args.buckets.map((s: EncryptedBucketSpec) => {
+      const algorithm = s.algorithm ?? "sse-kms";
+      const keyName = (algorithm === "sse-s3" ? d.defaultKeyName : (s.keyName ?? d.defaultKeyName))!;
+      return { bucket: s.bucket, algorithm, keyName, verify: s.verify ?? true };
+    });
+    this.buckets = specs.map(({ bucket, algorithm, keyName }) => ({ bucket, algorithm, keyName }));
+    const parts = specs.map((s) => ({
+      bucket: s.bucket,
+      algorithm: s.algorithm,
+      keyName: s.algorithm === "sse-kms" ? s.keyName : undefined,
+      verify: s.verify,
+    }));
+    const script = mcBucketsScript({ target: d.mcTarget!, buckets: parts });
+    const step = hostStep(this, name, d.adminNode, "buckets", {
+      create: script,
+      update: script,
+      triggers: [Object.fromEntries(parts.map((p) => [p.bucket, bucketSummary(p)]))],
+      dependsOn: [d.ready],
+    });
+    const names = specs.map((s) => s.bucket);
+    this.verified = step.stdout.apply((out) => bucketsResultVerified(out, names));
+    this.registerOutputs({ buckets: this.buckets, verified: this.verified });
   }
 }

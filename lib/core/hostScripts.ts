@@ -370,3 +370,22 @@ export function bucketResultVerified(stdout: string | undefined): boolean {
   const last = lines[lines.length - 1] ?? "";
   return /^result: algorithm=sse-(kms|s3)( key=[A-Za-z0-9_-]+)? verified=true$/.test(last);
 }
+
+/**
+ * Read what `mcBucketsScript` printed and tell, per bucket, whether a probe object was verified
+ * (its line `bucket NAME: result: …`, read as {@link bucketResultVerified} reads one). A bucket
+ * without such a line is not verified.
+ */
+export function bucketsResultVerified(
+  stdout: string | undefined,
+  buckets: ReadonlyArray<string>,
+): Record<string, boolean> {
+  const lines = (stdout ?? "").split("\n");
+  return Object.fromEntries(
+    buckets.map((b) => {
+      const prefix = `bucket ${b}: `;
+      const line = lines.find((l) => l.startsWith(prefix));
+      return [b, line !== undefined && bucketResultVerified(line.slice(prefix.length))];
+    }),
+  );
+}

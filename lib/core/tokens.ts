@@ -11,6 +11,8 @@ export const TYPE_TOKENS = {
   minioDeployment: "minio-kes:minio:MinioDeployment",
   /** EncryptedBucket component. */
   encryptedBucket: "minio-kes:minio:EncryptedBucket",
+  /** EncryptedBuckets component (several buckets set up by one step). */
+  encryptedBuckets: "minio-kes:minio:EncryptedBuckets",
   /** CertificateAuthority component (the CA the library makes when you bring none). */
   certificateAuthority: "minio-kes:tls:CertificateAuthority",
 } as const;

@@ -15,6 +15,8 @@ export const TYPES = {
   minioDeployment: TYPE_TOKENS.minioDeployment,
   /** EncryptedBucket component. */
   encryptedBucket: TYPE_TOKENS.encryptedBucket,
+  /** EncryptedBuckets component. */
+  encryptedBuckets: TYPE_TOKENS.encryptedBuckets,
   /** CertificateAuthority component (the CA the library makes when you bring none). */
   certificateAuthority: TYPE_TOKENS.certificateAuthority,
   /** `@pulumi/command` remote command. */

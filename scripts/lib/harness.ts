@@ -31,6 +31,9 @@
  *   the inputs stay the same; any input change replaces them (the provider forces new on all).
  *
  * - SSH dials: a failure to connect is retried as the provider retries it (`sshRun`).
+ * - **SSH connections held until the run ends**: the provider never closes a command's client
+ *   (`remote/commandOutputs.go`), so each step that ran holds its connection until the provider
+ *   exits; the harness keeps each one open as an OpenSSH ControlMaster (`HeldConnections`).
  * - **The engine's parallelism limit** (`--parallel`; default `PULUMI_PARALLEL`, else
  *   4 × GOMAXPROCS: pulumi `pkg/cmd/pulumi/operations/up.go` `defaultParallel`): at most that many steps run at once; a step
  *   whose dependencies are not done does not hold a slot (the SDK registers it only once they
@@ -140,12 +143,43 @@ function loadState(path: string): HarnessState {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as HarnessState) : { resources: {} };
 }
 
+/**
+ * The SSH connections a run holds until it ends. pulumi-command 1.2.1 dials a client for each
+ * command and never closes it (`provider/pkg/provider/remote/commandOutputs.go`: only the session
+ * is closed), so a host holds one connection per step that ran on it until the provider exits at
+ * the end of the run. The harness does the same: each command's connection is an OpenSSH
+ * ControlMaster that stays open (`ControlPersist=yes`) until {@link HeldConnections.closeAll}.
+ */
+export class HeldConnections {
+  private readonly dir = mkdtempSync(join(tmpdir(), "e2e-cm-"));
+  private readonly sockets: { path: string; target: string }[] = [];
+
+  /** A new control socket for a connection to `target` (`user@host`). */
+  socket(target: string): string {
+    const path = join(this.dir, `c${this.sockets.length + 1}`);
+    this.sockets.push({ path, target });
+    return path;
+  }
+
+  /** Close every connection the run holds, as the provider's exit does. */
+  async closeAll(): Promise<void> {
+    const open = this.sockets.splice(0).filter((s) => existsSync(s.path));
+    await Promise.all(
+      open.map((s) =>
+        runCollecting("ssh", ["-o", `ControlPath=${s.path}`, "-O", "exit", s.target], undefined, 10_000),
+      ),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
 /** Run `script` over SSH with `stdin`, as remote.Command does (`session.Run(script)`). */
 export function sshRunOnce(
   conn: { host: string; port?: number; user?: string; privateKey: string; hostKey?: string },
   script: string,
   stdin: string | undefined,
   timeoutMs = 600_000,
+  held?: HeldConnections,
 ): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
   const dir = mkdtempSync(join(tmpdir(), "e2e-ssh-"));
   const keyFile = join(dir, "key");
@@ -174,9 +208,18 @@ export function sshRunOnce(
     "ConnectTimeout=15",
     "-o",
     "LogLevel=ERROR",
-    `${conn.user ?? "root"}@${conn.host}`,
-    script,
   ];
+  const target = `${conn.user ?? "root"}@${conn.host}`;
+  if (held)
+    args.push(
+      "-o",
+      "ControlMaster=yes",
+      "-o",
+      "ControlPersist=yes",
+      "-o",
+      `ControlPath=${held.socket(target)}`,
+    );
+  args.push(target, script);
   return runCollecting("ssh", args, stdin, timeoutMs).finally(() =>
     rmSync(dir, { recursive: true, force: true }),
   );
@@ -239,11 +282,12 @@ export async function sshRun(
   script: string,
   stdin: string | undefined,
   timeoutMs = 600_000,
+  held?: HeldConnections,
 ): Promise<{ code: number; stdout: string; stderr: string; both: string }> {
   const limit = conn.dialErrorLimit ?? 10;
   let delay = 100;
   for (let attempt = 1; ; attempt++) {
-    const r = await sshRunOnce(conn, script, stdin, timeoutMs);
+    const r = await sshRunOnce(conn, script, stdin, timeoutMs, held);
     if (r.code !== 255 || !DIAL_FAILURE.test(r.stderr)) return r;
     // The provider gives up once the dials exceed the limit (`dials > dialErrorLimit`), and
     // counts the tries before the last one.
@@ -422,6 +466,7 @@ async function runPass(
   previous: HarnessState,
   preview: boolean,
   parallel: number,
+  held?: HeldConnections,
 ): Promise<Pass> {
   const slot = slots(parallel);
   const next: HarnessState = { resources: {} };
@@ -543,7 +588,7 @@ async function runPass(
     }
     const script = String(op === "update" ? (inputs.update ?? inputs.create) : inputs.create);
     record.startedAt = Date.now();
-    const r = await sshRun(conn!, script, inputs.stdin as string | undefined);
+    const r = await sshRun(conn!, script, inputs.stdin as string | undefined, undefined, held);
     record.finishedAt = Date.now();
     record.stdout = inputs.logging === "none" ? "[secret]" : r.stdout.replace(/\n$/, "");
     if (r.code !== 0) throw commandFailure(a.name, r.code, script, r.both);
@@ -574,6 +619,13 @@ async function runPass(
   return { steps, next, replaced, failures };
 }
 
+/** The resources of `previous` that the pass neither kept nor stepped through: removed from the program. */
+function removedResources(previous: HarnessState, p: Pass): StoredResource[] {
+  return Object.entries(previous.resources)
+    .filter(([k]) => !(k in p.next.resources) && !p.steps.some((s) => `${s.type}::${s.name}` === k))
+    .map(([, r]) => r);
+}
+
 /** A failed run: the first error, and what the run did before it. */
 export class HarnessRunError extends Error {
   constructor(
@@ -589,10 +641,7 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
   const previous = loadState(opts.statePath);
   const parallel = opts.parallel ?? defaultParallel();
   const plan = await runPass(program, previous, true, parallel);
-  const gone = (p: Pass) =>
-    Object.entries(previous.resources)
-      .filter(([k]) => !(k in p.next.resources) && !p.steps.some((s) => `${s.type}::${s.name}` === k))
-      .map(([, r]) => r);
+  const gone = (p: Pass) => removedResources(previous, p);
   if (plan.failures.length > 0)
     throw new HarnessRunError(plan.failures[0]!.message, { steps: plan.steps, deleted: [] });
   if (opts.preview) {
@@ -603,7 +652,24 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
     };
   }
 
-  const applied = await runPass(program, previous, false, parallel);
+  const held = new HeldConnections();
+  try {
+    return await applyPass(program, opts, previous, parallel, held);
+  } finally {
+    await held.closeAll();
+  }
+}
+
+/** The apply of {@link runProgram}: its steps, then the deletes, holding every connection in `held`. */
+async function applyPass(
+  program: () => void | Promise<void>,
+  opts: RunOptions,
+  previous: HarnessState,
+  parallel: number,
+  held: HeldConnections,
+): Promise<RunResult> {
+  const gone = (p: Pass) => removedResources(previous, p);
+  const applied = await runPass(program, previous, false, parallel, held);
   const removed = gone(applied);
   const result = (): RunResult => ({ steps: applied.steps, deleted: removed.map((r) => r.name) });
   const save = (state: HarnessState) =>
@@ -634,7 +700,7 @@ export async function runProgram(program: () => void | Promise<void>, opts: RunO
       continue;
     }
     record.startedAt = Date.now();
-    const res = await sshRun(conn, script, undefined);
+    const res = await sshRun(conn, script, undefined, undefined, held);
     record.finishedAt = Date.now();
     record.stdout = res.stdout.replace(/\n$/, "");
     if (res.code !== 0) {

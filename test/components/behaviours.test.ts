@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
-import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
+import { EncryptedBucket, EncryptedBuckets, KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { Revisions } from "../../lib/components/internal";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import { captureGraph, resolved, scriptOf } from "../helpers/mockGraph";
@@ -414,6 +414,28 @@ describe("what two components would both write on one host is refused (security 
     );
   });
 
+  it("an EncryptedBuckets listing a bucket an EncryptedBucket manages", async () => {
+    const msg = await failure(() => {
+      const kes = new KesServer("kes", {
+        hosts: [node("kes1", "10.0.0.29")],
+        kms: kms(),
+        binary: bin("kes"),
+        minioKeyNames: ["minio-*"],
+      });
+      const d = minio("m", node("minio1", "10.0.0.30"), {
+        kes,
+        defaultKeyName: "minio-default",
+        mc: bin("mc"),
+      });
+      new EncryptedBucket("b1", { deployment: d, bucket: "invoices" });
+      new EncryptedBuckets("all", { deployment: d, buckets: [{ bucket: "logs" }, { bucket: "invoices" }] });
+    });
+    expect(msg).toContain("invalid arguments for EncryptedBuckets all:");
+    expect(msg).toContain(
+      '  - buckets[1].bucket: EncryptedBucket b1 already manages bucket "invoices" on this deployment',
+    );
+  });
+
   it("KES and MinIO on one machine under two names order MinIO after KES (detected by address, row 7)", async () => {
     const g = await captureGraph(() => {
       const kes = new KesServer("kes", {
@@ -718,5 +740,109 @@ describe("claims need a known address (review)", () => {
       }
     });
     expect(msg).toBe("no error");
+  });
+});
+
+describe("EncryptedBuckets: one step on the admin node for every bucket (issue 13: connections that stay flat)", () => {
+  const node = (name: string, address: string) => ({ name, address, privateKey: "k", hostKey });
+  const program = (buckets: ConstructorParameters<typeof EncryptedBuckets>[1]["buckets"]) => () => {
+    const kes = new KesServer("kes", {
+      hosts: [node("kes1", "10.0.1.1")],
+      kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+    });
+    const d = new MinioDeployment("m", {
+      nodes: [node("minio1", "10.0.1.2"), node("minio2", "10.0.1.3")],
+      drives: ["/mnt/disk1"],
+      rootUser: "admin",
+      rootPassword: "a-long-root-password",
+      binary: bin("minio"),
+      kes,
+      defaultKeyName: "minio-default",
+      mc: bin("mc"),
+    });
+    made = new EncryptedBuckets("data", { deployment: d, buckets });
+  };
+  let made: EncryptedBuckets | undefined;
+
+  it("20 buckets are one command on the admin node, after the ready gate, whose trigger names each bucket", async () => {
+    const buckets = Array.from({ length: 20 }, (_, i) => ({
+      bucket: `bucket-${i + 1}`,
+      keyName: `minio-b${i + 1}`,
+    }));
+    buckets.push({ bucket: "logs", algorithm: "sse-s3", verify: false } as never);
+    const stdout = [
+      ...buckets.map((b) => `key ${b.keyName}: created`).filter((l) => !l.includes("undefined")),
+      ...buckets.map((b) =>
+        b.keyName
+          ? `bucket ${b.bucket}: result: algorithm=sse-kms key=${b.keyName} verified=true`
+          : `bucket ${b.bucket}: result: algorithm=sse-s3 verified=false`,
+      ),
+    ].join("\n");
+    const g = await captureGraph(
+      () => {
+        program(buckets)();
+      },
+      { stdoutOf: (name) => (name === "data-minio1-buckets" ? stdout : undefined) },
+    );
+    const component = g.byName("data");
+    expect(component.type).toBe("minio-kes:minio:EncryptedBuckets");
+    const children = g.nodes.filter((n) => n.parent === component.urn);
+    expect(children.map((n) => n.name)).toEqual(["data-minio1-buckets"]);
+    const step = children[0]!;
+    expect(g.dependsOn(step, g.byName("m-minio1-ready"))).toBe(true);
+    expect(step.inputs.triggers).toEqual([
+      {
+        ...Object.fromEntries(
+          buckets
+            .slice(0, 20)
+            .map((b) => [b.bucket, `sse-kms with the key ${b.keyName}, checked with a probe object`]),
+        ),
+        logs: "sse-s3, not checked",
+      },
+    ]);
+    expect(step.inputs.create).toBe(
+      "bash -s create # minio1: set up 21 buckets with default encryption (bucket-1, bucket-2, bucket-3, ...)",
+    );
+    const script = scriptOf(step);
+    expect(script.match(/^run_part 'key /gm)).toHaveLength(20);
+    expect(script.match(/^run_part 'bucket /gm)).toHaveLength(21);
+    // The component's outputs: each bucket, and whether its probe was checked.
+    expect(made!.buckets[0]).toEqual({ bucket: "bucket-1", algorithm: "sse-kms", keyName: "minio-b1" });
+    expect(made!.buckets[20]).toEqual({ bucket: "logs", algorithm: "sse-s3", keyName: "minio-default" });
+    const verified = await resolved(made!.verified);
+    expect(Object.keys(verified)).toHaveLength(21);
+    expect(verified["bucket-7"]).toBe(true);
+    expect(verified.logs).toBe(false);
+  });
+
+  it("refuses an empty list, a bucket listed twice and a bad entry, naming buckets[i]", async () => {
+    for (const [buckets, want] of [
+      [[], "  - buckets: list at least one bucket"],
+      [
+        [{ bucket: "logs" }, { bucket: "logs" }],
+        '  - buckets[1].bucket: bucket "logs" is already buckets[0]; list each bucket once.',
+      ],
+      [
+        [{ bucket: "logs" }, { bucket: "Logs" }],
+        '  - buckets[1].bucket: bucket name "Logs" breaks the S3 naming rules',
+      ],
+      [
+        [{ bucket: "logs", keyName: "other-key" }],
+        '  - buckets[0].keyName: "other-key" is not in the KesServer\'s minioKeyNames',
+      ],
+    ] as const) {
+      let msg = "no error";
+      await captureGraph(() => {
+        try {
+          program(buckets as never)();
+        } catch (e) {
+          msg = (e as Error).message;
+        }
+      });
+      expect(msg).toContain("invalid arguments for EncryptedBuckets data:");
+      expect(msg).toContain(want);
+    }
   });
 });

@@ -6,6 +6,7 @@
 import {
   type BinarySourceArgs,
   EncryptedBucket,
+  EncryptedBuckets,
   type HostArgs,
   KesServer,
   KmsTarget,
@@ -168,7 +169,13 @@ export function scaleProgram(env: ScaleEnv, v: ScaleVariant): () => void {
       extraEnv: v.browser ? { MINIO_BROWSER: v.browser } : undefined,
       healthTimeoutSeconds: 60,
     });
-    for (let i = 1; i <= v.buckets; i++)
-      new EncryptedBucket(`b${i}`, { deployment: minio, bucket: `bucket-${i}`, keyName: `minio-b${i}` });
+    // One step for all buckets: N EncryptedBuckets would hold 2·N SSH connections on minio1.
+    new EncryptedBuckets("buckets", {
+      deployment: minio,
+      buckets: Array.from({ length: v.buckets }, (_, i) => ({
+        bucket: `bucket-${i + 1}`,
+        keyName: `minio-b${i + 1}`,
+      })),
+    });
   };
 }

@@ -96,6 +96,33 @@ describe(`${POLICY_NAMES.bucketSseKms}`, () => {
   });
 });
 
+describe(`${POLICY_NAMES.bucketSseKms}: EncryptedBuckets`, () => {
+  const P = POLICY_NAMES.bucketSseKms;
+  const many = (buckets: unknown) => res(TYPES.encryptedBuckets, "all", { buckets, verified: {} });
+
+  it("checks every bucket of the list, naming the one that breaks the rule, and honours exemptBuckets", () => {
+    const r = many([
+      { bucket: "invoices", algorithm: "sse-kms", keyName: "minio-invoices" },
+      { bucket: "logs", algorithm: "sse-s3", keyName: "minio-default" },
+      { bucket: "tmp", algorithm: "sse-kms", keyName: "" },
+    ]);
+    const { violations } = run(P, [r]);
+    expect(violations.map((v) => v.urn)).toEqual([r.urn, r.urn]);
+    expect(violations[0]!.message).toContain('EncryptedBuckets "all" bucket "logs" encrypts with "sse-s3"');
+    expect(violations[1]!.message).toMatch(
+      /EncryptedBuckets "all" bucket "tmp" uses SSE-KMS without a named key/,
+    );
+    expect(run(P, [r], { exemptBuckets: ["logs", "tmp"] }).violations).toEqual([]);
+  });
+
+  it("fails closed without a buckets output, and defers while it is unknown", () => {
+    expect(run(P, [res(TYPES.encryptedBuckets, "old", {})]).violations[0]!.message).toMatch(
+      /EncryptedBuckets "old" \(no buckets output\) does not expose/,
+    );
+    expect(run(P, [many(UNKNOWN.string)]).deferred?.message).toMatch(/EncryptedBuckets "all" \(buckets\)/);
+  });
+});
+
 describe(`${POLICY_NAMES.sshHostKeys}`, () => {
   const P = POLICY_NAMES.sshHostKeys;
 

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderEnvFile } from "../../lib/core/envfile";
+import { bucketsResultVerified } from "../../lib/core/hostScripts";
 import {
   checkPreinstalledBinaryScript,
   clusterReadyScript,
@@ -27,6 +28,7 @@ import {
   installUnitScript,
   type McTarget,
   mcBucketScript,
+  mcBucketsScript,
   mcKeyCreateScript,
   removeFileScript,
   serviceActionScript,
@@ -249,6 +251,17 @@ const goldens: Array<[string, () => string]> = [
         algorithm: "sse-kms",
         keyName: "minio-bucket-data",
         verify: true,
+      }),
+  ],
+  [
+    "mc-buckets",
+    () =>
+      mcBucketsScript({
+        target: TARGET_ENVFILE,
+        buckets: [
+          { bucket: "data", algorithm: "sse-kms", keyName: "minio-bucket-data", verify: true },
+          { bucket: "logs", algorithm: "sse-s3", verify: false },
+        ],
       }),
   ],
   [
@@ -1322,6 +1335,55 @@ exit 0
     r = runMc(bucketKms(false), { FAKE_MC_INFO: INFO_KMS });
     expect(r.stdout).toBe("result: algorithm=sse-kms key=minio-data verified=false\n");
     expect(r.argv).not.toContain("[cp]");
+  });
+
+  it("several buckets in one script: each key once, every part runs, a failed part is named and fails the script", () => {
+    const script = mcBucketsScript({
+      target: target(),
+      buckets: [
+        { bucket: "logs", algorithm: "sse-s3", verify: false },
+        { bucket: "data", algorithm: "sse-kms", keyName: "minio-data", verify: false },
+        { bucket: "data2", algorithm: "sse-kms", keyName: "minio-data", verify: false },
+      ],
+    });
+    // The fake mc reports SSE-KMS with minio-data for every bucket, so logs (SSE-S3) fails.
+    const r = runMc(script, { FAKE_MC_INFO: INFO_KMS });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      [
+        "key minio-data: created",
+        "bucket data: result: algorithm=sse-kms key=minio-data verified=false",
+        "bucket data2: result: algorithm=sse-kms key=minio-data verified=false",
+        "",
+      ].join("\n"),
+    );
+    expect(r.stderr).toContain("error: mc encrypt info minio/logs does not report SSE-S3");
+    expect(r.stderr).toContain("error: 1 of 4 parts failed (bucket logs)");
+    expect(r.argv.match(/\[admin\] \[kms\] \[key\] \[create\]/g)).toHaveLength(1);
+    expect(r.argv).toContain("[encrypt] [set] [sse-kms] [minio-data] [minio/data2]");
+    expectNoSecretLeak(r);
+    // What the component reads back: per bucket, verified or not.
+    expect(bucketsResultVerified(r.stdout, ["logs", "data"])).toEqual({ logs: false, data: false });
+    const ok = runMc(
+      mcBucketsScript({
+        target: target(),
+        buckets: [{ bucket: "data", algorithm: "sse-kms", keyName: "minio-data", verify: true }],
+      }),
+      { FAKE_MC_INFO: INFO_KMS, FAKE_MC_STAT: STAT_KMS, FAKE_MC_KEY: "exists" },
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(
+      "key minio-data: exists\nbucket data: result: algorithm=sse-kms key=minio-data verified=true\n",
+    );
+    expect(bucketsResultVerified(ok.stdout, ["data"])).toEqual({ data: true });
+  });
+
+  it("several buckets: an empty list or a bucket listed twice is refused at render time", () => {
+    expect(() => mcBucketsScript({ target: target(), buckets: [] })).toThrow(/buckets must not be empty/);
+    const b = { bucket: "data", algorithm: "sse-s3" as const, verify: false };
+    expect(() => mcBucketsScript({ target: target(), buckets: [b, b] })).toThrow(
+      /bucket data is listed twice/,
+    );
   });
 
   it("bucket sse-s3", () => {
