@@ -454,13 +454,20 @@ export function hostStep(
     // A script step: the scripts go on stdin, the command line says what the step does
     // (lib/core/stepProgram.ts: what a failure shows first).
     const update = a.update ?? a.create;
-    stdin = pulumi
-      .all([a.create, update, a.delete])
-      .apply(([c, u, d]) => renderStepProgram({ create: c, update: u, delete: d }));
-    const line = (op: StepOp, script: pulumi.Input<string>) =>
-      pulumi
-        .all([host.user ?? "root", script])
-        .apply(([u, text]) => stepCommand(op, host.name, scriptPurpose(text), { sudo: u !== "root" }));
+    // Plain when every part is plain (most steps): an Output per value costs the SDK several
+    // promises, each with a captured stack, which is most of the evaluation time of a large graph.
+    const plain = [a.create, update, a.delete, host.user].every((v) => v === undefined || typeof v === "string");
+    stdin = plain
+      ? renderStepProgram({ create: a.create as string, update: update as string, delete: a.delete as string | undefined })
+      : pulumi
+          .all([a.create, update, a.delete])
+          .apply(([c, u, d]) => renderStepProgram({ create: c, update: u, delete: d }));
+    const line = (op: StepOp, script: pulumi.Input<string>): pulumi.Input<string> =>
+      plain
+        ? stepCommand(op, host.name, scriptPurpose(script as string), { sudo: (host.user ?? "root") !== "root" })
+        : pulumi
+            .all([host.user ?? "root", script])
+            .apply(([u, text]) => stepCommand(op, host.name, scriptPurpose(text), { sudo: u !== "root" }));
     lines = {
       create: line("create", a.create),
       update: line("update", update),
