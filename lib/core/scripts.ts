@@ -1611,6 +1611,9 @@ export function mcBucketScript(a: McBucketArgs): string {
   ]);
 }
 
+/** How many parts of {@link mcBucketsScript} run at once (keys first, then buckets). */
+export const MC_PARTS_AT_ONCE = 4;
+
 /** Arguments of {@link mcBucketsScript}. */
 export interface McBucketsArgs {
   /** How to reach MinIO. */
@@ -1630,7 +1633,8 @@ export function bucketSummary(b: Omit<McBucketArgs, "target">): string {
 
 /**
  * Set up several buckets in one script, so that one SSH connection serves them all: first each
- * distinct SSE-KMS key ({@link mcKeyCreateScript}), then each bucket ({@link mcBucketScript}).
+ * distinct SSE-KMS key ({@link mcKeyCreateScript}), then each bucket ({@link mcBucketScript}),
+ * {@link MC_PARTS_AT_ONCE} at a time, each with its own mc config dir under `target.configDir`.
  * Each part runs as a function in its own subshell (its `exit` and `set -e` stay its own); a
  * failed part does not stop the others, and the script then fails naming every part that did.
  *
@@ -1647,14 +1651,17 @@ export function mcBucketsScript(a: McBucketsArgs): string {
   const keys = [
     ...new Set(a.buckets.flatMap((b) => (b.algorithm === "sse-kms" && b.keyName ? [b.keyName] : []))),
   ];
+  // Each part its own mc config dir, so that parts running at once never write the same file
+  // (each copies the CA into its config dir).
+  const own = (sub: string): McTarget => ({ ...a.target, configDir: `${a.target.configDir}/${sub}` });
   const parts: { label: string; script: string }[] = [
     ...keys.map((keyName) => ({
       label: `key ${keyName}`,
-      script: mcKeyCreateScript({ target: a.target, keyName }),
+      script: mcKeyCreateScript({ target: own(`keys/${keyName}`), keyName }),
     })),
     ...a.buckets.map((b) => ({
       label: `bucket ${b.bucket}`,
-      script: mcBucketScript({ ...b, target: a.target }),
+      script: mcBucketScript({ ...b, target: own(`buckets/${b.bucket}`) }),
     })),
   ];
   const lines: string[] = [];
@@ -1663,18 +1670,41 @@ export function mcBucketsScript(a: McBucketsArgs): string {
     lines.push("# shellcheck disable=SC2317", `part_${i + 1}() {`, p.script.replace(/\n$/, ""), "}");
   });
   lines.push(
-    "failed=()",
-    "# run_part LABEL FUNCTION: run one part in a subshell; print its output after its label.",
-    "run_part() {",
-    "  local out rc",
-    "  set +e",
-    '  out=$("$2" </dev/null)',
-    "  rc=$?",
-    "  set -e",
-    '  [ -z "$out" ] || printf \'%s: %s\\n\' "$1" "$out"',
-    '  [ "$rc" -eq 0 ] || failed+=("$1")',
-    "}",
-    ...parts.map((p, i) => `run_part ${shQuote(p.label)} part_${i + 1}`),
+    `at_once=${MC_PARTS_AT_ONCE}`,
+    "out_dir=$(mktemp -d)",
+    "trap 'rm -rf -- \"$out_dir\"' EXIT",
+    ...block(`
+      # run_parts FIRST LAST: run parts FIRST..LAST, at most $at_once at a time, each in its own
+      # subshell (its exit and set -e stay its own), keeping its output, errors and status.
+      run_parts() {
+        local i running=0
+        for ((i = $1; i <= $2; i++)); do
+          if [ "$running" -ge "$at_once" ]; then
+            wait -n || true
+            running=$((running - 1))
+          fi
+          (
+            set +e
+            ("part_$i") >"$out_dir/$i.out" 2>"$out_dir/$i.err" </dev/null
+            echo "$?" >"$out_dir/$i.rc"
+          ) &
+          running=$((running + 1))
+        done
+        wait
+      }
+      failed=()
+      # report N LABEL: print part N's output after its label, and its errors; note a failure.
+      report() {
+        local out
+        out=$(cat -- "$out_dir/$1.out")
+        [ -z "$out" ] || printf '%s: %s\n' "$2" "$out"
+        cat -- "$out_dir/$1.err" >&2
+        [ "$(cat -- "$out_dir/$1.rc" 2>/dev/null)" = 0 ] || failed+=("$2")
+      }
+    `),
+    ...(keys.length > 0 ? [`run_parts 1 ${keys.length}`] : []),
+    `run_parts ${keys.length + 1} ${parts.length}`,
+    ...parts.map((p, i) => `report ${i + 1} ${shQuote(p.label)}`),
     ...block(`
       if [ "\${#failed[@]}" -gt 0 ]; then
         list=$(printf '%s, ' "\${failed[@]}")

@@ -26,6 +26,7 @@ import {
   ensureServiceUserScript,
   installBinaryScript,
   installUnitScript,
+  MC_PARTS_AT_ONCE,
   type McTarget,
   mcBucketScript,
   mcBucketsScript,
@@ -1090,7 +1091,15 @@ case $1 in
       *) echo "mc: <ERROR> Access Denied. (credentials $MC_HOST_minio)"; exit 1 ;;
     esac
     ;;
-  mb) echo "Bucket created successfully \\\`$3\\\`." ;;
+  mb)
+    if [ -n "\${FAKE_MC_SLEEP:-}" ]; then
+      touch "$FAKE_DIR/running.$$"
+      find "$FAKE_DIR" -maxdepth 1 -name 'running.*' | wc -l >>"$FAKE_DIR/concurrency.log"
+      sleep "$FAKE_MC_SLEEP"
+      rm -f "$FAKE_DIR/running.$$"
+    fi
+    echo "Bucket created successfully \\\`$3\\\`."
+    ;;
   encrypt)
     case $2 in
       set) exit "\${FAKE_MC_SET_RC:-0}" ;;
@@ -1133,7 +1142,7 @@ exit 0
     const d = mkdtempSync(join(base, "case-"));
     const r = run(script, { input, env: { FAKE_DIR: d, ...env } });
     const read = (f: string) => (existsSync(join(d, f)) ? readFileSync(join(d, f), "utf8") : "");
-    return { ...r, argv: read("argv.log"), env: read("env.log"), probe: read("probe-content") };
+    return { ...r, dir: d, argv: read("argv.log"), env: read("env.log"), probe: read("probe-content") };
   }
 
   function expectNoSecretLeak(r: { stdout: string; stderr: string; argv: string }) {
@@ -1376,6 +1385,29 @@ exit 0
       "key minio-data: exists\nbucket data: result: algorithm=sse-kms key=minio-data verified=true\n",
     );
     expect(bucketsResultVerified(ok.stdout, ["data"])).toEqual({ data: true });
+  });
+
+  it("several buckets: at most MC_PARTS_AT_ONCE parts at a time, each with its own mc config dir", () => {
+    const buckets = Array.from({ length: 9 }, (_, i) => ({
+      bucket: `logs-${i + 1}`,
+      algorithm: "sse-s3" as const,
+      verify: false,
+    }));
+    const info = '{"op":"info","status":"success","encryption":{"algorithm":"AES256"}}';
+    const r = runMc(mcBucketsScript({ target: target(), buckets }), {
+      FAKE_MC_INFO: info,
+      FAKE_MC_SLEEP: "0.3",
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual(
+      buckets.map((b) => `bucket ${b.bucket}: result: algorithm=sse-s3 verified=false`),
+    );
+    const seen = readFileSync(join(r.dir, "concurrency.log"), "utf8").trim().split("\n").map(Number);
+    expect(Math.max(...seen)).toBe(MC_PARTS_AT_ONCE);
+    const dirs = new Set(r.env.split("\n").filter((l) => l.startsWith("MC_CONFIG_DIR=")));
+    expect([...dirs].sort()).toEqual(
+      buckets.map((b) => `MC_CONFIG_DIR=${join(base, "mc-config")}/buckets/${b.bucket}`).sort(),
+    );
   });
 
   it("several buckets: an empty list or a bucket listed twice is refused at render time", () => {

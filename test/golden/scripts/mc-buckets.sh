@@ -14,7 +14,7 @@ mc='/usr/local/bin/mc'
 mc_alias='minio'
 mc_scheme='https'
 mc_hostport='127.0.0.1:9000'
-MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc'
+MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc/keys/minio-bucket-data'
 ca_file='/etc/minio/certs/CAs/ca.crt'
 ca_name='ca.crt'
 env_file='/etc/default/minio'
@@ -124,7 +124,7 @@ mc='/usr/local/bin/mc'
 mc_alias='minio'
 mc_scheme='https'
 mc_hostport='127.0.0.1:9000'
-MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc'
+MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc/buckets/data'
 ca_file='/etc/minio/certs/CAs/ca.crt'
 ca_name='ca.crt'
 env_file='/etc/default/minio'
@@ -264,7 +264,7 @@ mc='/usr/local/bin/mc'
 mc_alias='minio'
 mc_scheme='https'
 mc_hostport='127.0.0.1:9000'
-MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc'
+MC_CONFIG_DIR='/root/.pulumi-minio-kes/mc/buckets/logs'
 ca_file='/etc/minio/certs/CAs/ca.crt'
 ca_name='ca.crt'
 env_file='/etc/default/minio'
@@ -368,20 +368,42 @@ case $info in
 esac
 echo "result: algorithm=sse-s3 verified=false"
 }
-failed=()
-# run_part LABEL FUNCTION: run one part in a subshell; print its output after its label.
-run_part() {
-  local out rc
-  set +e
-  out=$("$2" </dev/null)
-  rc=$?
-  set -e
-  [ -z "$out" ] || printf '%s: %s\n' "$1" "$out"
-  [ "$rc" -eq 0 ] || failed+=("$1")
-}
-run_part 'key minio-bucket-data' part_1
-run_part 'bucket data' part_2
-run_part 'bucket logs' part_3
+at_once=4
+out_dir=$(mktemp -d)
+trap 'rm -rf -- "$out_dir"' EXIT
+      # run_parts FIRST LAST: run parts FIRST..LAST, at most $at_once at a time, each in its own
+      # subshell (its exit and set -e stay its own), keeping its output, errors and status.
+      run_parts() {
+        local i running=0
+        for ((i = $1; i <= $2; i++)); do
+          if [ "$running" -ge "$at_once" ]; then
+            wait -n || true
+            running=$((running - 1))
+          fi
+          (
+            set +e
+            ("part_$i") >"$out_dir/$i.out" 2>"$out_dir/$i.err" </dev/null
+            echo "$?" >"$out_dir/$i.rc"
+          ) &
+          running=$((running + 1))
+        done
+        wait
+      }
+      failed=()
+      # report N LABEL: print part N's output after its label, and its errors; note a failure.
+      report() {
+        local out
+        out=$(cat -- "$out_dir/$1.out")
+        [ -z "$out" ] || printf '%s: %s
+' "$2" "$out"
+        cat -- "$out_dir/$1.err" >&2
+        [ "$(cat -- "$out_dir/$1.rc" 2>/dev/null)" = 0 ] || failed+=("$2")
+      }
+run_parts 1 1
+run_parts 2 3
+report 1 'key minio-bucket-data'
+report 2 'bucket data'
+report 3 'bucket logs'
 if [ "${#failed[@]}" -gt 0 ]; then
   list=$(printf '%s, ' "${failed[@]}")
   die "${#failed[@]} of 3 parts failed (${list%, }); the errors above say why. The other parts are set up; fix those and run pulumi up again."
