@@ -456,15 +456,23 @@ export function hostStep(
     const update = a.update ?? a.create;
     // Plain when every part is plain (most steps): an Output per value costs the SDK several
     // promises, each with a captured stack, which is most of the evaluation time of a large graph.
-    const plain = [a.create, update, a.delete, host.user].every((v) => v === undefined || typeof v === "string");
+    const plain = [a.create, update, a.delete, host.user].every(
+      (v) => v === undefined || typeof v === "string",
+    );
     stdin = plain
-      ? renderStepProgram({ create: a.create as string, update: update as string, delete: a.delete as string | undefined })
+      ? renderStepProgram({
+          create: a.create as string,
+          update: update as string,
+          delete: a.delete as string | undefined,
+        })
       : pulumi
           .all([a.create, update, a.delete])
           .apply(([c, u, d]) => renderStepProgram({ create: c, update: u, delete: d }));
     const line = (op: StepOp, script: pulumi.Input<string>): pulumi.Input<string> =>
       plain
-        ? stepCommand(op, host.name, scriptPurpose(script as string), { sudo: (host.user ?? "root") !== "root" })
+        ? stepCommand(op, host.name, scriptPurpose(script as string), {
+            sudo: (host.user ?? "root") !== "root",
+          })
         : pulumi
             .all([host.user ?? "root", script])
             .apply(([u, text]) => stepCommand(op, host.name, scriptPurpose(text), { sudo: u !== "root" }));

@@ -47,7 +47,7 @@ export interface Runner {
 const SHARED_KEYS = "/var/lib/kes-shared";
 
 /** Timestamps (ms) of the lines in a unit's journal matching `re`. */
-async function journalTimes(tb: Testbed, h: TestHost, unit: string, re: RegExp): Promise<number[]> {
+export async function journalTimes(tb: Testbed, h: TestHost, unit: string, re: RegExp): Promise<number[]> {
   const j = await tb.journal(h, unit);
   return j
     .split("\n")

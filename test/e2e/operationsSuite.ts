@@ -1,0 +1,147 @@
+/**
+ * Day-two operations (issue 11) on the scenario layout (2 KES replicas sharing a filesystem
+ * keystore, 3 MinIO nodes × 2 drives, one SSE-KMS bucket), each run while the load probe
+ * (./probe.ts) writes and reads SSE-KMS objects without stopping:
+ *
+ * - upgrade KES: a new KES binary; the replicas restart one at a time, each gated on
+ *   `/v1/ready` before the next, and MinIO fails over between them: no request fails;
+ * - upgrade MinIO: a new MinIO binary on every node, one coordinated restart (MinIO does not
+ *   run mixed versions); the probe reports the gap, and no object is lost.
+ *
+ * A "new binary" is the same stand-in with bytes appended (a different sha256, as a new release
+ * has); the stand-ins say which file they run from, not a version.
+ */
+import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import type { Testbed, TestHost } from "../hosts/testbed";
+import { describeReport, LoadProbe, type ProbeReport } from "./probe";
+import { SCENARIO_ROOT_PASSWORD, type ScenarioEnv, scenarioProgram } from "./programs";
+import { bootScenarioHosts, journalTimes, type Runner, scenarioEnv } from "./scenarioSuite";
+
+/** The operations with `runner`, skipped (with the reason in the name) when `skip` is set. */
+export function operationsSuite(runner: Runner, skip: string | undefined): void {
+  const work = mkdtempSync(join(tmpdir(), "mkt-ops-"));
+  const statePath = join(work, "state.json");
+  let tb: Testbed;
+  const servers: Server[] = [];
+  let env: ScenarioEnv;
+  let next: ScenarioEnv["binaries"];
+  let mcPath: string;
+  let kesHosts: TestHost[];
+  let minioHosts: TestHost[];
+  // systemd logs "Starting" for MinIO's Type=notify unit, only "Started" for KES's simple one.
+  const starts = async (h: TestHost, unit: "kes.service" | "minio.service") =>
+    (
+      await journalTimes(
+        tb,
+        h,
+        unit,
+        unit === "kes.service" ? /Started kes\.service/ : /Starting minio\.service/,
+      )
+    ).length;
+  /** Run `up` with `binaries` while the probe runs; the probe's report and the up's wall time. */
+  const underLoad = async (binaries: ScenarioEnv["binaries"]) => {
+    const probe = new LoadProbe({
+      mc: mcPath,
+      // The admin node only: the stand-in keeps each node's objects on that node's drives (no
+      // erasure coding across nodes), so a bucket exists on the node that made it.
+      endpoints: [`http://${minioHosts[0]!.address}:9000`],
+      user: "e2e-admin",
+      password: SCENARIO_ROOT_PASSWORD,
+      bucket: "invoices",
+    });
+    // Let the probe reach a steady state first, so the report is about the change.
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    const result = await runner.run(scenarioProgram({ ...env, binaries }), { statePath });
+    const wallMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 1500));
+    const report: ProbeReport = await probe.stop();
+    return { result, report, wallMs };
+  };
+
+  describe.skipIf(skip !== undefined)(
+    `day-two operations under load (${runner.label})${skip ? ` — SKIPPED: ${skip}` : ""}`,
+    () => {
+      beforeAll(async () => {
+        tb = await bootScenarioHosts();
+        kesHosts = tb.hosts.slice(0, 2);
+        minioHosts = tb.hosts.slice(2);
+        const located = locateBinaries({
+          minio: process.env.E2E_MINIO_BINARY,
+          kes: process.env.E2E_KES_BINARY,
+          mc: process.env.E2E_MC_BINARY,
+        });
+        mcPath = located.paths.mc;
+        const first = await serveBinaries(located.paths);
+        // The "new release": the same programs with bytes appended, served on another port.
+        const newer = { ...located.paths };
+        for (const k of ["minio", "kes"] as const) {
+          newer[k] = join(work, `${k}-next`);
+          copyFileSync(located.paths[k], newer[k]);
+          appendFileSync(newer[k], "\npulumi-minio-kes test: the next release\n");
+        }
+        const second = await serveBinaries(newer, { host: "198.18.0.1", port: 8800 });
+        servers.push(first.server, second.server);
+        env = scenarioEnv(tb, first.sources, join(work, "pki"));
+        next = second.sources;
+        await runner.run(scenarioProgram(env), { statePath });
+      }, 900_000);
+
+      afterAll(async () => {
+        for (const s of servers) s.close();
+        await tb?.teardown();
+        rmSync(work, { recursive: true, force: true });
+      }, 300_000);
+
+      it("upgrade KES: the replicas restart one at a time and no request fails", async () => {
+        const before = await Promise.all(kesHosts.map((h) => starts(h, "kes.service")));
+        const minioBefore = await Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
+        const { report, wallMs } = await underLoad({ ...env.binaries, kes: next.kes });
+        console.log(describeReport(`upgrade KES (${runner.label})`, report, wallMs));
+        const after = await Promise.all(kesHosts.map((h) => starts(h, "kes.service")));
+        expect(after).toEqual(before.map((n) => n + 1));
+        // One after the other: the later replica was stopped only after the earlier one had
+        // started again (and its steps had seen /v1/ready); restarted together, both stop first.
+        const last = async (h: TestHost, re: RegExp) =>
+          Math.max(...(await journalTimes(tb, h, "kes.service", re)));
+        const restarts = await Promise.all(
+          kesHosts.map(async (h) => ({
+            stopping: await last(h, /Stopping kes\.service/),
+            started: await last(h, /Started kes\.service/),
+          })),
+        );
+        restarts.sort((x, y) => x.stopping - y.stopping);
+        expect(restarts[1]!.stopping).toBeGreaterThanOrEqual(restarts[0]!.started);
+        for (const h of kesHosts)
+          expect((await tb.exec(h, "sha256sum /usr/local/bin/kes")).stdout).toContain(next.kes.sha256);
+        expect(await Promise.all(minioHosts.map((h) => starts(h, "minio.service")))).toEqual(minioBefore);
+        expect(report.requests).toBeGreaterThan(20);
+        expect(report.errors).toEqual([]);
+        expect(report.failed).toBe(0);
+        expect(report.lost).toEqual([]);
+        env = { ...env, binaries: { ...env.binaries, kes: next.kes } };
+      }, 600_000);
+
+      it("upgrade MinIO: every node restarts once with the new binary and no object is lost", async () => {
+        const before = await Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
+        const { report, wallMs } = await underLoad({ ...env.binaries, minio: next.minio });
+        console.log(describeReport(`upgrade MinIO (${runner.label})`, report, wallMs));
+        expect(await Promise.all(minioHosts.map((h) => starts(h, "minio.service")))).toEqual(
+          before.map((n) => n + 1),
+        );
+        for (const h of minioHosts)
+          expect((await tb.exec(h, "sha256sum /usr/local/bin/minio")).stdout).toContain(next.minio.sha256);
+        expect(report.requests).toBeGreaterThan(20);
+        expect(report.lost).toEqual([]);
+        // The coordinated restart is an outage of the whole cluster; the probe measured it.
+        expect(report.longestGapMs).toBeLessThan(60_000);
+        env = { ...env, binaries: { ...env.binaries, minio: next.minio } };
+      }, 600_000);
+    },
+  );
+}
