@@ -43,8 +43,8 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         unit === "kes.service" ? /Started kes\.service/ : /Starting minio\.service/,
       )
     ).length;
-  /** Run `up` with `binaries` while the probe runs; the probe's report and the up's wall time. */
-  const underLoad = async (binaries: ScenarioEnv["binaries"]) => {
+  /** Run `up` of the program in `e` while the probe runs; the probe's report and the up's wall time. */
+  const underLoad = async (e: ScenarioEnv) => {
     const probe = new LoadProbe({
       mc: mcPath,
       // The admin node only: the stand-in keeps each node's objects on that node's drives (no
@@ -57,7 +57,7 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
     // Let the probe reach a steady state first, so the report is about the change.
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = Date.now();
-    const result = await runner.run(scenarioProgram({ ...env, binaries }), { statePath });
+    const result = await runner.run(scenarioProgram(e), { statePath });
     const wallMs = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 1500));
     const report: ProbeReport = await probe.stop();
@@ -101,7 +101,7 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
       it("upgrade KES: the replicas restart one at a time and no request fails", async () => {
         const before = await Promise.all(kesHosts.map((h) => starts(h, "kes.service")));
         const minioBefore = await Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
-        const { report, wallMs } = await underLoad({ ...env.binaries, kes: next.kes });
+        const { report, wallMs } = await underLoad({ ...env, binaries: { ...env.binaries, kes: next.kes } });
         console.log(describeReport(`upgrade KES (${runner.label})`, report, wallMs));
         const after = await Promise.all(kesHosts.map((h) => starts(h, "kes.service")));
         expect(after).toEqual(before.map((n) => n + 1));
@@ -129,7 +129,10 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
 
       it("upgrade MinIO: every node restarts once with the new binary and no object is lost", async () => {
         const before = await Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
-        const { report, wallMs } = await underLoad({ ...env.binaries, minio: next.minio });
+        const { report, wallMs } = await underLoad({
+          ...env,
+          binaries: { ...env.binaries, minio: next.minio },
+        });
         console.log(describeReport(`upgrade MinIO (${runner.label})`, report, wallMs));
         expect(await Promise.all(minioHosts.map((h) => starts(h, "minio.service")))).toEqual(
           before.map((n) => n + 1),
@@ -141,6 +144,41 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         // The coordinated restart is an outage of the whole cluster; the probe measured it.
         expect(report.longestGapMs).toBeLessThan(60_000);
         env = { ...env, binaries: { ...env.binaries, minio: next.minio } };
+      }, 600_000);
+
+      it("remove a KES replica, then add it back: every node's endpoint list follows, no object is lost", async () => {
+        const endpoints = async () =>
+          Promise.all(
+            minioHosts.map(async (h) =>
+              (await tb.exec(h, "grep '^MINIO_KMS_KES_ENDPOINT=' /etc/default/minio")).stdout.trim(),
+            ),
+          );
+        const [kes1, kes2] = env.kesHosts as [
+          ScenarioEnv["kesHosts"][number],
+          ScenarioEnv["kesHosts"][number],
+        ];
+        const one: ScenarioEnv = {
+          ...env,
+          kesHosts: [kes1],
+          certs: { ...env.certs, kes: { kes1: env.certs.kes.kes1! } },
+        };
+        const removed = await underLoad(one);
+        console.log(describeReport(`remove a KES replica (${runner.label})`, removed.report, removed.wallMs));
+        for (const line of await endpoints()) {
+          expect(line).toContain(kes1.address as string);
+          expect(line).not.toContain(kes2.address as string);
+        }
+        // Removed after every node uses the other replica: the deletes run last.
+        expect((await tb.exec(kesHosts[1]!, "systemctl is-active kes || true")).stdout.trim()).not.toBe(
+          "active",
+        );
+        expect(removed.report.lost).toEqual([]);
+
+        const back = await underLoad(env);
+        console.log(describeReport(`add a KES replica (${runner.label})`, back.report, back.wallMs));
+        for (const line of await endpoints()) expect(line).toContain(kes2.address as string);
+        expect((await tb.exec(kesHosts[1]!, "systemctl is-active kes || true")).stdout.trim()).toBe("active");
+        expect(back.report.lost).toEqual([]);
       }, 600_000);
     },
   );
