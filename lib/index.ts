@@ -9,6 +9,7 @@ export type {
   AzureKmsArgs,
   BinarySourceArgs,
   CertificatePairArgs,
+  DriftCheckArgs,
   EncryptedBucketArgs,
   EncryptedBucketSpec,
   EncryptedBucketsArgs,

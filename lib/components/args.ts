@@ -347,6 +347,8 @@ export interface KesServerArgs {
   auditLog?: boolean;
   /** Seconds to wait for `/v1/ready`. Default 60. */
   healthTimeoutSeconds?: number;
+  /** Compare each KES host with what the program declares, on request. Default: off. */
+  driftCheck?: DriftCheckArgs;
 }
 
 /** KES that was deployed by other means, for {@link MinioDeploymentArgs.kes}. */
@@ -431,6 +433,8 @@ export interface MinioDeploymentArgs {
   serviceType?: "notify" | "simple";
   /** Seconds to wait for `/minio/health/ready`. Default 120. */
   healthTimeoutSeconds?: number;
+  /** Compare each node with what the program declares, on request. Default: off. */
+  driftCheck?: DriftCheckArgs;
 }
 
 /** Arguments of {@link EncryptedBucket}. */
@@ -460,4 +464,24 @@ export interface EncryptedBucketsArgs {
    * set-up of all of them (each part is idempotent); removing one deletes nothing.
    */
   buckets: EncryptedBucketSpec[];
+}
+
+/**
+ * An opt-in check of what is on each host against what the program declares: each file's
+ * content (SHA-256), owner, group and mode, and that each unit is active. It runs once per new
+ * `request` (and when what it compares changes, after that change is applied); off, it adds no
+ * step and a no-op `up` opens no SSH session.
+ */
+export interface DriftCheckArgs {
+  /**
+   * A label for this check, e.g. the date: a new value runs the check on every host again.
+   * 1–64 letters, digits and `._:-`.
+   */
+  request: string;
+  /**
+   * Rewrite the declared files and start stopped units in the same `up`, instead of failing
+   * with the list of differences. A changed file every node must agree on restarts MinIO on
+   * that node (staged, then made live). Default false.
+   */
+  repair?: boolean;
 }

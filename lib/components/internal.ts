@@ -8,13 +8,20 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { hostKeyCheckScript, preflightScript } from "../core/hostScripts";
+import {
+  type DriftManifest,
+  driftCheckScript,
+  hostKeyCheckScript,
+  preflightScript,
+  renderDriftManifest,
+} from "../core/hostScripts";
 import * as rules from "../core/rules";
 import { canonicalHost, type Rule } from "../core/rules";
 import { bashCommand } from "../core/shell";
 import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
 import { TYPE_TOKENS } from "../core/tokens";
 import { checkCertificateForHost, Issues, isEventual } from "../core/validate";
+import type { DriftCheckArgs } from "./args";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
 /** Lowercase hex SHA-256 of a string. */
@@ -410,6 +417,11 @@ export interface StepArgs {
   dial?: "failFast";
   /** What the step waits for; an Output may decide which resources (e.g. rolling or not). */
   dependsOn?: Array<pulumi.Input<pulumi.Resource> | pulumi.Output<pulumi.Resource[]>>;
+  /**
+   * A label written after the command lines (`… # drift repair <label>`): a new value makes the
+   * step run its update (a repair of drift rewrites what the step declares).
+   */
+  rerun?: string;
 }
 
 /**
@@ -486,6 +498,14 @@ export function hostStep(
       create: asRoot(host.user, a.create),
       update: asRoot(host.user, a.update ?? a.create),
       delete: a.delete === undefined ? undefined : asRoot(host.user, a.delete),
+    };
+  }
+  if (a.rerun !== undefined) {
+    const label = ` # ${a.rerun}`;
+    lines = {
+      create: pulumi.output(lines.create).apply((l) => l + label),
+      update: pulumi.output(lines.update).apply((l) => l + label),
+      delete: lines.delete,
     };
   }
   return new command.remote.Command(
@@ -606,4 +626,53 @@ export function issueCertificate(
     { parent, replacementTrigger: a.rotation },
   );
   return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
+}
+
+/**
+ * The drift check of one host ({@link DriftCheckArgs}): `<component>-<host>-drift`, after
+ * `after` (the host's last steps), comparing the host with `manifest`. Its manifest holds hashes
+ * of secret content, so it travels as a secret; what it prints names paths and steps only.
+ */
+export function driftCheckStep(
+  parent: pulumi.Resource,
+  componentName: string,
+  host: HostArgs,
+  drift: DriftCheckArgs,
+  manifest: pulumi.Input<DriftManifest>,
+  after: pulumi.Resource[],
+): pulumi.Output<string[]> {
+  const script = driftCheckScript({ host: host.name, repair: drift.repair === true });
+  const step = hostStep(parent, componentName, host, "drift", {
+    create: script,
+    update: script,
+    stdin: pulumi.secret(pulumi.output(manifest).apply((m) => renderDriftManifest(m as DriftManifest))),
+    triggers: [`drift-check:${drift.request}`],
+    dependsOn: after,
+  });
+  return step.stdout.apply((out) => {
+    const found = driftDifferences(out).map((d) => `${host.name}: ${d}`);
+    if (found.length > 0 && !pulumi.runtime.isDryRun())
+      pulumi.log.warn(
+        `drift on ${host.name} (${found.length}):\n${found.map((f) => `  - ${f}`).join("\n")}\n${
+          drift.repair === true
+            ? "This up rewrites the declared files and starts stopped units."
+            : "To repair: set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up."
+        }`,
+        parent,
+      );
+    return found;
+  });
+}
+
+/** The differences a drift check printed (its `drift: …` lines naming a step), without the summary. */
+export function driftDifferences(stdout: string | undefined): string[] {
+  return (stdout ?? "")
+    .split("\n")
+    .filter((l) => l.startsWith("drift: ") && / \(step [^ )]+\)$/.test(l))
+    .map((l) => l.slice("drift: ".length));
+}
+
+/** The repair label of the steps a drift repair re-runs, or undefined (no repair asked). */
+export function driftRepairLabel(drift: DriftCheckArgs | undefined): string | undefined {
+  return drift?.repair === true ? `drift repair ${drift.request}` : undefined;
 }

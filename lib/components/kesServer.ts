@@ -2,7 +2,12 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
+import {
+  type DriftFile,
+  ensureDirectoriesScript,
+  ensurePrerequisitesScript,
+  removeUnitScript,
+} from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
   KES_DEFAULT_PORT,
@@ -48,6 +53,8 @@ import {
   checkedHost,
   checkLocalBinary,
   claimHostPaths,
+  driftCheckStep,
+  driftRepairLabel,
   hostIdentity,
   hostStep,
   issueCertificate,
@@ -57,6 +64,9 @@ import {
   throwIfInvalid,
 } from "./internal";
 import { KmsTarget } from "./kmsTarget";
+
+/** Where KES's unit is installed. */
+const KES_UNIT_FILE = "/etc/systemd/system/kes.service";
 
 /** Paths KES uses on each host. */
 export const KES_PATHS = {
@@ -101,6 +111,8 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     );
   }
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
+  if (args?.driftCheck !== undefined)
+    checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
   checkDuration(issues, "cache.any", args?.cache?.any);
   checkDuration(issues, "cache.unused", args?.cache?.unused);
   checkDuration(issues, "cache.offline", args?.cache?.offline);
@@ -186,6 +198,8 @@ export function installBinarySteps(
   where: { component: string; field: string },
   /** Stage the binary next to its path; the service step makes it live (installBinaryScript `stage`). */
   stage = false,
+  /** A drift repair's label: a new one re-runs the install (hostStep `rerun`). */
+  rerun?: string,
 ): { step: command.remote.Command; path: string; revision: string; staged: boolean } {
   if (src.preinstalledPath !== undefined) {
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
@@ -217,6 +231,7 @@ export function installBinarySteps(
     const step = hostStep(parent, componentName, host, `${defaultName}-binary`, {
       create: installBinaryScript({ destPath: path, sha256: src.sha256!, uploadedPath: staged, stage }),
       dependsOn: [upload],
+      rerun,
     });
     return { step, path, revision: binaryRevision(src, defaultName), staged: stage };
   }
@@ -237,6 +252,7 @@ export function installBinarySteps(
         }
       : {}),
     dependsOn,
+    rerun,
   });
   return { step, path, revision: binaryRevision(src, defaultName), staged: stage };
 }
@@ -299,6 +315,11 @@ export class KesServer extends pulumi.ComponentResource {
   readonly hostIdentities: Array<string | undefined>;
   /** Hosts reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
+  /**
+   * What the last drift check found (`driftCheck`), one entry per difference:
+   * `<host>: <path or unit>: <what differs> (step <step>)`. Empty when it found none, or is off.
+   */
+  readonly driftReport: pulumi.Output<string[]>;
   /** The policies' names and allow/deny paths, known at preview time (for policy packs). */
   readonly policyRules: Array<{
     /** Policy name: `minio` for MinIO's own, else `KesServerArgs.clients[].name`. */
@@ -535,7 +556,28 @@ export class KesServer extends pulumi.ComponentResource {
       .apply((outs) => outs.some((o) => /^unit: kes\.service active$/m.test(o ?? "")));
     const rollAfter = (gates: pulumi.Resource[]) => serving.apply((s) => (s ? gates : []));
 
+    const drift = args.driftCheck;
+    const rerun = driftRepairLabel(drift);
+    const reports: pulumi.Output<string[]>[] = [];
     for (const host of hosts) {
+      const driftFiles: pulumi.Output<DriftFile>[] = [];
+      const declare = (
+        path: string,
+        content: pulumi.Input<string>,
+        mode: string,
+        group: string,
+        concern: string,
+      ) =>
+        driftFiles.push(
+          pulumi.output(content).apply((c) => ({
+            path,
+            sha256: sha256(c),
+            owner: "root",
+            group,
+            mode,
+            step: `${name}-${host.name}-${concern}`,
+          })),
+        );
       const addr = pulumi.output(host.internalAddress ?? host.address);
       const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
       endpoints.push(endpoint);
@@ -553,18 +595,37 @@ export class KesServer extends pulumi.ComponentResource {
           home: KES_PATHS.home,
         }),
       });
-      const binary = installBinarySteps(this, name, host, args.binary, "kes", [user], {
-        component,
-        field: "binary",
-      });
+      const binary = installBinarySteps(
+        this,
+        name,
+        host,
+        args.binary,
+        "kes",
+        [user],
+        { component, field: "binary" },
+        false,
+        rerun,
+      );
+      if (args.binary.preinstalledPath === undefined)
+        driftFiles.push(
+          pulumi.output({
+            path: binary.path,
+            sha256: args.binary.sha256!,
+            owner: "root",
+            group: "root",
+            mode: "0755",
+            step: `${name}-${host.name}-kes-binary`,
+          }),
+        );
       const file = (
         concern: string,
         path: string,
         content: pulumi.Input<string>,
         secret: boolean,
         group: string,
-      ) =>
-        hostStep(this, name, host, concern, {
+      ) => {
+        declare(path, content, secret ? "0640" : "0644", group, concern);
+        return hostStep(this, name, host, concern, {
           // Root owns what KES reads; KES reads it through its group (never owns it).
           create: writeFileScript({
             path,
@@ -579,7 +640,9 @@ export class KesServer extends pulumi.ComponentResource {
           stdin: content,
           secret,
           dependsOn: [user],
+          rerun,
         });
+      };
       const certStep = file("tls-cert", KES_PATHS.cert, server.certPem, false, KES_PATHS.user);
       const keyStep = file("tls-key", KES_PATHS.key, server.keyPem, true, KES_PATHS.user);
       const caStep = file("ca-cert", KES_PATHS.ca, this.caCertPem, false, KES_PATHS.user);
@@ -619,7 +682,9 @@ export class KesServer extends pulumi.ComponentResource {
         }),
         stdin: this.config,
         dependsOn: [user],
+        rerun,
       });
+      declare(KES_PATHS.config, this.config, "0640", KES_PATHS.user, "config");
       const secretStep = hostStep(this, name, host, "secrets", {
         create: writeFileScript({
           path: KES_PATHS.secretEnv,
@@ -634,14 +699,18 @@ export class KesServer extends pulumi.ComponentResource {
         stdin: secretEnv,
         secret: true,
         dependsOn: [user],
+        rerun,
       });
+      declare(KES_PATHS.secretEnv, secretEnv, "0600", "root", "secrets");
       const unitText = unitFor(host);
       const unit = hostStep(this, name, host, "unit", {
         create: installUnitScript({ unitName: KES_PATHS.unit }),
         delete: removeUnitScript({ unitName: KES_PATHS.unit, owner: `${name}-${host.name}-unit` }),
         stdin: unitText,
         dependsOn: [binary.step],
+        rerun,
       });
+      declare(KES_UNIT_FILE, unitText, "0644", "root", "unit");
       const health = endpoint.apply((url) => ({
         kind: "kes" as const,
         url: `${url}/v1/ready`,
@@ -679,6 +748,8 @@ export class KesServer extends pulumi.ComponentResource {
           ...kmsFiles,
           rollAfter(previousGates),
         ],
+        // A drift repair runs the update: it starts KES if it was stopped by hand.
+        rerun,
       });
       // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.
       const reload = hostStep(this, name, host, "reload", {
@@ -695,8 +766,23 @@ export class KesServer extends pulumi.ComponentResource {
       });
       gates.push(service, reload);
       previousGates = [reload];
+      if (drift)
+        reports.push(
+          driftCheckStep(
+            this,
+            name,
+            host,
+            drift,
+            pulumi.all(driftFiles).apply((files) => ({
+              files,
+              units: [{ unit: KES_PATHS.unit, step: `${name}-${host.name}-service` }],
+            })),
+            [reload],
+          ),
+        );
     }
     this.endpoints = pulumi.all(endpoints);
+    this.driftReport = pulumi.all(reports).apply((r) => r.flat());
     this.readyGates = gates;
     this.certificateNotAfter = pulumi.all(notAfter);
     this.registerOutputs({
@@ -711,6 +797,7 @@ export class KesServer extends pulumi.ComponentResource {
       policies: this.policies,
       policyRules: this.policyRules,
       port: this.port,
+      ...(drift ? { driftReport: this.driftReport } : {}),
     });
   }
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { renderEnvFile } from "../core/envfile";
 import {
+  type DriftFile,
   ensureDirectoriesScript,
   ensurePrerequisitesScript,
   envMergeScript,
@@ -58,6 +59,8 @@ import {
   checkedHost,
   checkLocalBinary,
   claimHostPaths,
+  driftCheckStep,
+  driftRepairLabel,
   hostIdentity,
   hostStep,
   issueCertificate,
@@ -271,6 +274,14 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
   }
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
+  if (args?.driftCheck !== undefined) {
+    checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
+    if (args.existing !== undefined)
+      issues.add(
+        "driftCheck",
+        "the drift check compares what the library installs, and with existing it installs only the KES variables; remove driftCheck or existing.",
+      );
+  }
   if (args?.existing?.envFile !== undefined) {
     checkAbsolutePath(issues, "existing.envFile", args.existing.envFile, "envFile", "/etc/default/minio");
   }
@@ -314,6 +325,11 @@ export class MinioDeployment extends pulumi.ComponentResource {
   readonly certificateNotAfter: pulumi.Output<Record<string, string>>;
   /** Nodes reached without a pinned SSH host key (for policies; should be empty). */
   readonly unpinnedHosts: string[];
+  /**
+   * What the last drift check found (`driftCheck`), one entry per difference:
+   * `<host>: <path or unit>: <what differs> (step <step>)`. Empty when it found none, or is off.
+   */
+  readonly driftReport: pulumi.Output<string[]>;
 
   constructor(name: string, args: MinioDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE_TOKENS.minioDeployment, name, {}, opts);
@@ -631,7 +647,11 @@ export class MinioDeployment extends pulumi.ComponentResource {
       promote: string[];
       /** A revision of what this node's staging steps printed. */
       staging: pulumi.Output<string>;
+      /** What a drift check compares on this node. */
+      driftFiles: pulumi.Output<DriftFile>[];
     }> = [];
+    const drift = args.driftCheck;
+    const rerun = driftRepairLabel(drift);
     for (const node of nodes) {
       const deps: pulumi.Resource[] = [];
       const triggers: pulumi.Input<unknown>[] = [envRevision];
@@ -640,6 +660,24 @@ export class MinioDeployment extends pulumi.ComponentResource {
       // What the staging steps printed (`staged <time>` when they staged): part of the stop and
       // service steps' triggers, so that a run that staged anything on this node runs them.
       const stagedBy: pulumi.Output<string>[] = [];
+      const driftFiles: pulumi.Output<DriftFile>[] = [];
+      const declare = (
+        path: string,
+        content: pulumi.Input<string>,
+        mode: string,
+        group: string,
+        concern: string,
+      ) =>
+        driftFiles.push(
+          pulumi.output(content).apply((c) => ({
+            path,
+            sha256: sha256(c),
+            owner: "root",
+            group,
+            mode,
+            step: `${name}-${node.name}-${concern}`,
+          })),
+        );
       const write = (
         concern: string,
         path: string,
@@ -666,11 +704,14 @@ export class MinioDeployment extends pulumi.ComponentResource {
                 ownDir: path.startsWith(`${MINIO_PATHS.configDir}/`),
                 stage,
               });
+        if (path === envFile) declare(path, content, "0600", "root", concern);
+        else declare(path, content, secret ? "0640" : "0644", MINIO_PATHS.user, concern);
         const s = hostStep(this, name, node, concern, {
           create: script,
           update: script,
           stdin: content,
           secret,
+          rerun,
           // The env file's preview names each variable that changes (its revision, never its
           // value: `~ MINIO_ROOT_PASSWORD: "env:hmac-sha256:…" => …`), not only `[secret]`.
           triggers: path === envFile ? [envRevision] : undefined,
@@ -711,7 +752,19 @@ export class MinioDeployment extends pulumi.ComponentResource {
           [user],
           { component, field: "binary" },
           true,
+          rerun,
         );
+        if (args.binary!.preinstalledPath === undefined)
+          driftFiles.push(
+            pulumi.output({
+              path: binary.path,
+              sha256: args.binary!.sha256!,
+              owner: "root",
+              group: "root",
+              mode: "0755",
+              step: `${name}-${node.name}-minio-binary`,
+            }),
+          );
         if (binary.staged) {
           promote.push(binary.path);
           stagedBy.push(binary.step.stdout);
@@ -728,7 +781,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
           delete: removeUnitScript({ unitName: MINIO_PATHS.unit, owner: `${name}-${node.name}-unit` }),
           stdin: unitText,
           dependsOn: [binary.step],
+          rerun,
         });
+        declare(MINIO_UNIT_FILE, unitText, "0644", "root", "unit");
         stagedBy.push(unit.stdout);
         deps.push(unit);
         if (kesCa) write("kes-ca", MINIO_PATHS.kesCa, kesCa, false, [user], true);
@@ -780,7 +835,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       const staging = pulumi
         .all(stagedBy)
         .apply((outs) => `staging:sha256:${sha256(outs.map((o) => o ?? "").join("\n"))}`);
-      perNode.push({ node, deps, triggers, promote, staging });
+      perNode.push({ node, deps, triggers, promote, staging, driftFiles });
     }
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
@@ -853,6 +908,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
         // only when it made staged files live, or MinIO does not run.
         triggers: [...revisions, staging],
         dependsOn: [startAfter],
+        // A drift repair runs the update: it starts MinIO if it was stopped by hand.
+        rerun,
       }),
     );
     const adminIndex = nodes.findIndex((n) => n.name === this.adminHost);
@@ -897,6 +954,23 @@ export class MinioDeployment extends pulumi.ComponentResource {
       triggers: [...revisions, ...perNode.map((p) => p.staging)],
       dependsOn: deps,
     });
+    const reports: pulumi.Output<string[]>[] = [];
+    if (drift)
+      for (const p of perNode)
+        reports.push(
+          driftCheckStep(
+            this,
+            name,
+            p.node,
+            drift,
+            pulumi.all(p.driftFiles).apply((files) => ({
+              files,
+              units: [{ unit: unitName, step: `${name}-${p.node.name}-service` }],
+            })),
+            [this.ready],
+          ),
+        );
+    this.driftReport = pulumi.all(reports).apply((r) => r.flat());
     if (mcPath) {
       this.mcTarget = {
         mcPath,
@@ -916,6 +990,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       adminHost: this.adminHost,
       certificateNotAfter: this.certificateNotAfter,
       unpinnedHosts: this.unpinnedHosts,
+      ...(drift ? { driftReport: this.driftReport } : {}),
     });
   }
 }

@@ -4,7 +4,13 @@
  * `scripts.ts`: `set -euo pipefail`, values only as quoted assignments, secrets only on stdin.
  */
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
-import { assertRule, hostKey as hostKeyRule, hostOrIp as hostRule, unitName as unitNameRule } from "./rules";
+import {
+  assertRule,
+  hostKey as hostKeyRule,
+  hostName as hostNameRule,
+  hostOrIp as hostRule,
+  unitName as unitNameRule,
+} from "./rules";
 import {
   assertAbsolutePath,
   assertAccountName,
@@ -14,6 +20,7 @@ import {
   STAGED_ECHO,
   shQuote,
   stagedPath,
+  statModeString,
 } from "./shell";
 import { unitOwnerLine } from "./systemd";
 
@@ -388,4 +395,121 @@ export function bucketsResultVerified(
       return [b, line !== undefined && bucketResultVerified(line.slice(prefix.length))];
     }),
   );
+}
+
+/** One file a drift check compares with what the program declares. */
+export interface DriftFile {
+  /** Absolute path on the host. */
+  path: string;
+  /** SHA-256 of the declared content. */
+  sha256: string;
+  /** Owner the program declares. */
+  owner: string;
+  /** Group the program declares. */
+  group: string;
+  /** Octal mode, `0640`. */
+  mode: string;
+  /** The step that writes it (named in the report, and what `--replace` would take). */
+  step: string;
+}
+
+/** What a drift check compares: files, and units that must be active. */
+export interface DriftManifest {
+  /** Files, compared by content, owner, group and mode. */
+  files: DriftFile[];
+  /** Units that must be active, each with the step that starts it. */
+  units: Array<{
+    /** Unit name, `minio.service`. */
+    unit: string;
+    /** The step that starts it. */
+    step: string;
+  }>;
+}
+
+/**
+ * The manifest a drift check reads on stdin: one line per file (`file SHA256 OWNER GROUP MODE
+ * PATH STEP`) and per unit (`unit UNIT STEP`). It holds hashes of secret content (the env file),
+ * so it travels as a secret.
+ */
+export function renderDriftManifest(m: DriftManifest): string {
+  const ctx = "renderDriftManifest";
+  const word = (field: string, v: string) => {
+    if (!/^[A-Za-z0-9_.:@/+-]+$/.test(v))
+      throw new Error(`${ctx}: ${field} must be one word, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const lines = [
+    ...m.files.map((f) =>
+      [
+        "file",
+        word("sha256", f.sha256),
+        assertAccountName(ctx, "owner", f.owner),
+        assertAccountName(ctx, "group", f.group),
+        statModeString(assertMode(ctx, "mode", f.mode)),
+        assertAbsolutePath(ctx, "path", f.path),
+        word("step", f.step),
+      ].join(" "),
+    ),
+    ...m.units.map((u) =>
+      ["unit", assertRule<string>(ctx, "unit", u.unit, unitNameRule), word("step", u.step)].join(" "),
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Compare the host with the manifest on stdin ({@link renderDriftManifest}): each file's content
+ * (SHA-256), owner, group and mode, that it is a regular file and not a link, and that each unit
+ * is active. Prints one `drift: …` line per difference, naming the path or unit and the step
+ * that declares it, then a summary: `drift: none (N files, M units as declared)`, or the count
+ * and how to repair (with `repair`: that this `up` rewrites the declared files and starts
+ * stopped units). It succeeds either way, so that every host is checked in the same `up` (the
+ * engine starts no step after a failed one); the components turn the lines into warnings and
+ * their `driftReport` output.
+ */
+export function driftCheckScript(a: { host: string; repair: boolean }): string {
+  const host = assertRule<string>(CTX, "host", a.host, hostNameRule);
+  return bashScript(`compare ${host} with what the program declares`, [
+    ...assignments([
+      ["host", host],
+      ["repair", a.repair ? "yes" : "no"],
+    ]),
+    "drift=0 files=0 units=0",
+    "report() {",
+    "  printf 'drift: %s\\n' \"$*\"",
+    "  drift=$((drift + 1))",
+    "}",
+    "while read -r kind a b c d e f; do",
+    '  case "$kind" in',
+    "    file)",
+    "      files=$((files + 1))",
+    '      if [ -L "$e" ]; then',
+    '        report "$e is a symbolic link, not the file the program declares (step $f)"',
+    '      elif [ ! -f "$e" ]; then',
+    '        report "$e is missing (step $f)"',
+    "      else",
+    '        actual=$(sha256sum <"$e")',
+    '        [ "${actual%% *}" = "$a" ] || report "$e: its content differs from what the program declares (step $f)"',
+    "        read -r u g m < <(stat -c '%U %G %a' -- \"$e\")",
+    '        [ "$u:$g" = "$b:$c" ] || report "$e: owner $u:$g, not $b:$c (step $f)"',
+    '        [ "$m" = "$d" ] || report "$e: mode $m, not $d (step $f)"',
+    "      fi",
+    "      ;;",
+    "    unit)",
+    "      units=$((units + 1))",
+    '      state=$(systemctl is-active "$a" 2>/dev/null || true)',
+    '      [ "$state" = active ] || report "$a is ${state:-unknown}, not active (step $b)"',
+    "      ;;",
+    "    '') ;;",
+    "    *) printf 'error: unknown manifest line: %s\\n' \"$kind\" >&2; exit 2 ;;",
+    "  esac",
+    "done",
+    'if [ "$drift" -eq 0 ]; then',
+    '  echo "drift: none ($files files, $units units as declared)"',
+    'elif [ "$repair" = yes ]; then',
+    '  echo "drift: $drift differences on $host; this up rewrites the declared files and starts stopped units"',
+    "else",
+    '  echo "drift: $drift differences on $host from what the program declares (listed above); to repair them, set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up"',
+    "fi",
+  ]);
 }

@@ -44,6 +44,13 @@ export const lineValue: Rule = (v) => {
   return undefined;
 };
 
+/** `driftCheck.request`: a label of 1–64 letters, digits and `._:-` (it is written into command lines). */
+export const driftRequest: Rule = (v) => {
+  if (typeof v !== "string" || !/^[A-Za-z0-9._:-]{1,64}$/.test(v))
+    return 'set it to a label of 1–64 letters, digits, ".", "_", ":" or "-", e.g. the date: "2026-12-01".';
+  return undefined;
+};
+
 /** A non-empty one-line value (credentials, ids). */
 export const requiredLine: Rule = (v) => {
   if (v === undefined || v === null || v === "") return "set a non-empty value.";

@@ -806,8 +806,8 @@ describe("EncryptedBuckets: one step on the admin node for every bucket (issue 1
       "bash -s create # minio1: set up 21 buckets with default encryption (bucket-1, bucket-2, bucket-3, ...)",
     );
     const script = scriptOf(step);
-    expect(script.match(/^run_part 'key /gm)).toHaveLength(20);
-    expect(script.match(/^run_part 'bucket /gm)).toHaveLength(21);
+    expect(script.match(/^report \d+ 'key /gm)).toHaveLength(20);
+    expect(script.match(/^report \d+ 'bucket /gm)).toHaveLength(21);
     // The component's outputs: each bucket, and whether its probe was checked.
     expect(made!.buckets[0]).toEqual({ bucket: "bucket-1", algorithm: "sse-kms", keyName: "minio-b1" });
     expect(made!.buckets[20]).toEqual({ bucket: "logs", algorithm: "sse-s3", keyName: "minio-default" });
@@ -844,5 +844,141 @@ describe("EncryptedBuckets: one step on the admin node for every bucket (issue 1
       expect(msg).toContain("invalid arguments for EncryptedBuckets data:");
       expect(msg).toContain(want);
     }
+  });
+});
+
+describe("the drift check (issue 11): off by default, on request one step per host, after the host's last step", () => {
+  const node = (name: string, address: string) => ({ name, address, privateKey: "k", hostKey });
+  const program = (driftCheck?: { request: string; repair?: boolean }) => () => {
+    const kes = new KesServer("kes", {
+      hosts: [node("kes1", "10.0.2.1")],
+      kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      driftCheck,
+    });
+    new MinioDeployment("m", {
+      nodes: [node("minio1", "10.0.2.2"), node("minio2", "10.0.2.3")],
+      drives: ["/mnt/disk1"],
+      rootUser: "admin",
+      rootPassword: "a-long-root-password",
+      binary: bin("minio"),
+      kes,
+      defaultKeyName: "minio-default",
+      driftCheck,
+    });
+  };
+
+  it("adds no step without driftCheck", async () => {
+    const g = await captureGraph(program());
+    expect(g.nodes.filter((n) => n.name.endsWith("-drift"))).toEqual([]);
+  });
+
+  it("checks every host after its last step, with the manifest as a secret, and names what it compares", async () => {
+    const g = await captureGraph(program({ request: "2026-12-01" }));
+    expect(g.nodes.filter((n) => n.name.endsWith("-drift")).map((n) => n.name)).toEqual([
+      "kes-kes1-drift",
+      "m-minio1-drift",
+      "m-minio2-drift",
+    ]);
+    const m1 = g.byName("m-minio1-drift");
+    expect(g.dependsOn(m1, g.byName("m-minio1-ready"))).toBe(true);
+    expect(g.dependsOn(g.byName("kes-kes1-drift"), g.byName("kes-kes1-reload"))).toBe(true);
+    expect(m1.inputs.triggers).toEqual(["drift-check:2026-12-01"]);
+    expect(m1.secretPaths).toContain("stdin");
+    const manifest = String(m1.inputs.stdin).trim().split("\n");
+    expect(
+      manifest
+        .filter((l) => l.startsWith("file "))
+        .map((l) => l.split(" ").slice(5).join(" "))
+        .sort(),
+    ).toEqual(
+      [
+        "/etc/default/minio m-minio1-env",
+        "/etc/systemd/system/minio.service m-minio1-unit",
+        "/etc/minio/kes-ca.crt m-minio1-kes-ca",
+        "/usr/local/bin/minio m-minio1-minio-binary",
+      ].sort(),
+    );
+    expect(manifest).toContainEqual(
+      expect.stringMatching(/^file [0-9a-f]{64} root root 600 \/etc\/default\/minio m-minio1-env$/),
+    );
+    expect(manifest).toContain(
+      `file ${"d".repeat(64)} root root 755 /usr/local/bin/minio m-minio1-minio-binary`,
+    );
+    expect(manifest).toContain("unit minio.service m-minio1-service");
+    const kesManifest = String(g.byName("kes-kes1-drift").inputs.stdin);
+    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root kes 640 \/etc\/kes\/config\.yaml kes-kes1-config$/m);
+    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root root 600 \S+ kes-kes1-secrets$/m);
+    // No step but the checks runs again on a new request.
+    expect(String(g.byName("m-minio1-env").inputs.create)).not.toContain("drift repair");
+  });
+
+  it("turns what the checks print into the driftReport output, host by host", async () => {
+    let m!: MinioDeployment;
+    const out = (n: string) =>
+      n === "m-minio2-drift"
+        ? [
+            "drift: /etc/default/minio: its content differs from what the program declares (step m-minio2-env)",
+            "drift: minio.service is inactive, not active (step m-minio2-service)",
+            "drift: 2 differences on minio2 from what the program declares (listed above); to repair them, …",
+          ].join("\n")
+        : n.endsWith("-drift")
+          ? "drift: none (4 files, 1 units as declared)"
+          : undefined;
+    await captureGraph(
+      () => {
+        const kes = new KesServer("kes", {
+          hosts: [node("kes1", "10.0.2.1")],
+          kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+          binary: bin("kes"),
+          minioKeyNames: ["minio-*"],
+        });
+        m = new MinioDeployment("m", {
+          nodes: [node("minio1", "10.0.2.2"), node("minio2", "10.0.2.3")],
+          drives: ["/mnt/disk1"],
+          rootUser: "admin",
+          rootPassword: "a-long-root-password",
+          binary: bin("minio"),
+          kes,
+          defaultKeyName: "minio-default",
+          driftCheck: { request: "r1" },
+        });
+      },
+      { stdoutOf: out },
+    );
+    expect(await resolved(m.driftReport)).toEqual([
+      "minio2: /etc/default/minio: its content differs from what the program declares (step m-minio2-env)",
+      "minio2: minio.service is inactive, not active (step m-minio2-service)",
+    ]);
+  });
+
+  it("with repair, the file steps and service steps carry the request, so a new request re-runs them", async () => {
+    const g = await captureGraph(program({ request: "r2", repair: true }));
+    for (const step of [
+      "m-minio1-env",
+      "m-minio1-unit",
+      "m-minio1-minio-binary",
+      "m-minio2-service",
+      "kes-kes1-config",
+      "kes-kes1-service",
+    ])
+      expect(String(g.byName(step).inputs.update), step).toMatch(/ # drift repair r2$/);
+    expect(String(g.byName("m-minio1-drift").inputs.create)).toMatch(/repair='\\''yes'\\''/);
+  });
+
+  it("refuses a request that is not a plain label, naming the field", async () => {
+    let msg = "no error";
+    await captureGraph(() => {
+      try {
+        program({ request: "today; reboot" })();
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+    });
+    expect(msg).toContain("invalid arguments for KesServer kes:");
+    expect(msg).toContain(
+      '  - driftCheck.request: set it to a label of 1–64 letters, digits, ".", "_", ":" or "-"',
+    );
   });
 });
