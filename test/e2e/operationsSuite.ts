@@ -17,10 +17,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import type { RunResult } from "../../scripts/lib/harness";
 import type { Testbed, TestHost } from "../hosts/testbed";
 import { describeReport, LoadProbe, type ProbeReport } from "./probe";
 import { SCENARIO_ROOT_PASSWORD, type ScenarioEnv, scenarioProgram } from "./programs";
-import { bootScenarioHosts, journalTimes, type Runner, scenarioEnv } from "./scenarioSuite";
+import { bootScenarioHosts, journalTimes, type Runner, scenarioEnv, sshLogins } from "./scenarioSuite";
 
 /** The operations with `runner`, skipped (with the reason in the name) when `skip` is set. */
 export function operationsSuite(runner: Runner, skip: string | undefined): void {
@@ -179,6 +180,72 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         for (const line of await endpoints()) expect(line).toContain(kes2.address as string);
         expect((await tb.exec(kesHosts[1]!, "systemctl is-active kes || true")).stdout.trim()).toBe("active");
         expect(back.report.lost).toEqual([]);
+      }, 600_000);
+
+      it("drift: a hand-edited env file, a chmod on the KES config and a stopped unit are each named; a repair puts them back", async () => {
+        const check = (request: string, repair = false) =>
+          runner.run(scenarioProgram(env, { drift: { request, repair } }), { statePath });
+        const out = (r: RunResult, step: string) => r.steps.find((s) => s.name === step)?.stdout ?? "";
+        const drifts = (r: RunResult) => r.steps.filter((s) => s.name.endsWith("-drift"));
+
+        const clean = await check("check-1");
+        expect(
+          drifts(clean)
+            .map((s) => s.name)
+            .sort(),
+        ).toEqual([
+          "kes-kes1-drift",
+          "kes-kes2-drift",
+          "minio-minio1-drift",
+          "minio-minio2-drift",
+          "minio-minio3-drift",
+        ]);
+        for (const s of drifts(clean))
+          if (s.stdout !== undefined) expect(s.stdout, s.name).toMatch(/^drift: none \(/m);
+
+        await tb.exec(minioHosts[1]!, "echo '# edited by hand' >> /etc/default/minio");
+        await tb.exec(kesHosts[0]!, "chmod 0644 /etc/kes/config.yaml");
+        await tb.exec(minioHosts[2]!, "systemctl stop minio");
+        const found = await check("check-2");
+        // Only the checks ran: a check changes nothing.
+        expect(
+          found.steps
+            .filter((s) => s.op !== "same")
+            .map((s) => s.name)
+            .sort(),
+        ).toEqual(
+          drifts(clean)
+            .map((s) => s.name)
+            .sort(),
+        );
+        expect(out(found, "minio-minio2-drift")).toContain(
+          "drift: /etc/default/minio: its content differs from what the program declares (step minio-minio2-env)",
+        );
+        expect(out(found, "kes-kes1-drift")).toContain(
+          "drift: /etc/kes/config.yaml: mode 644, not 640 (step kes-kes1-config)",
+        );
+        expect(out(found, "minio-minio3-drift")).toContain(
+          "drift: minio.service is inactive, not active (step minio-minio3-service)",
+        );
+        expect(out(found, "minio-minio1-drift")).toMatch(/^drift: none/m);
+
+        await check("repair-1", true);
+        expect((await tb.exec(minioHosts[1]!, "cat /etc/default/minio")).stdout).not.toContain(
+          "edited by hand",
+        );
+        expect((await tb.exec(kesHosts[0]!, "stat -c %a /etc/kes/config.yaml")).stdout.trim()).toBe("640");
+        expect((await tb.exec(minioHosts[2]!, "systemctl is-active minio || true")).stdout.trim()).toBe(
+          "active",
+        );
+        const after = await check("check-3");
+        for (const s of drifts(after))
+          if (s.stdout !== undefined) expect(s.stdout, s.name).toMatch(/^drift: none \(/m);
+
+        // The same request again: nothing runs, no SSH session anywhere.
+        const logins = await Promise.all(tb.hosts.map((h) => sshLogins(tb, h)));
+        const again = await check("check-3");
+        expect(again.steps.filter((s) => s.op !== "same")).toEqual([]);
+        expect(await Promise.all(tb.hosts.map((h) => sshLogins(tb, h)))).toEqual(logins);
       }, 600_000);
     },
   );

@@ -5,6 +5,7 @@
  */
 import {
   type BinarySourceArgs,
+  type DriftCheckArgs,
   EncryptedBucket,
   EncryptedBuckets,
   type HostArgs,
@@ -39,6 +40,8 @@ export interface ScenarioVariant {
   clientPolicy?: string;
   /** The MinIO component's name (a rename re-creates its steps). */
   minioName?: string;
+  /** A drift check of every host (KES and MinIO). */
+  drift?: DriftCheckArgs;
 }
 
 export const SCENARIO_ROOT_PASSWORD = "e2e-Root-Password-7f3a";
@@ -59,6 +62,7 @@ export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () =
         ? [{ name: v.clientPolicy, identities: ["a".repeat(64)], allow: ["/v1/key/generate/app-*"] }]
         : undefined,
       tls: { caCertPem: env.certs.ca, certificates: env.certs.kes },
+      driftCheck: v.drift,
     });
     const minio = new MinioDeployment(v.minioName ?? "minio", {
       nodes: env.minioHosts,
@@ -70,6 +74,7 @@ export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () =
       binary: env.binaries.minio,
       mc: env.binaries.mc,
       extraEnv: v.change ? { MINIO_BROWSER: "off" } : undefined,
+      driftCheck: v.drift,
     });
     new EncryptedBucket("invoices", { deployment: minio, bucket: "invoices", keyName: "minio-invoices" });
     if (v.change)
