@@ -28,7 +28,7 @@ export type {
 } from "./components/args";
 export { EncryptedBucket, type EncryptedBucketInfo, EncryptedBuckets } from "./components/encryptedBucket";
 export type { BastionArgs, HostArgs } from "./components/hosts";
-export { CertificateAuthority } from "./components/internal";
+export { CertificateAuthority, type CertificateAuthorityArgs } from "./components/internal";
 export { type KesClientCredentials, KesServer } from "./components/kesServer";
 export type { KeystoreFile } from "./components/kmsTarget";
 export { KmsTarget } from "./components/kmsTarget";

@@ -62,7 +62,10 @@ export interface TlsArgs {
    * (MinIO's `MINIO_KMS_KES_CAPATH`, mc). Required with `certificates` unless `ca` is given.
    */
   caCertPem?: pulumi.Input<string>;
-  /** Validity of generated server certificates, in whole hours (at least 24). Default 8760 (one year). */
+  /**
+   * Validity of generated server certificates, in whole hours (at least 24; one year by default).
+   * @default 8760
+   */
   validityHours?: number;
   /**
    * Change this value (any string, e.g. a date) to replace every generated key and
@@ -74,7 +77,10 @@ export interface TlsArgs {
 
 /** The filesystem keystore (development only). */
 export interface FilesystemKmsArgs {
-  /** Directory on each KES host. Default `/var/lib/kes/keys`. */
+  /**
+   * Directory on each KES host.
+   * @default "/var/lib/kes/keys"
+   */
   path?: string;
   /**
    * Must be `true`: keys sit unencrypted on the KES host and are lost with it, and MinIO cannot
@@ -311,7 +317,10 @@ export interface KesServerArgs {
   kms: import("./kmsTarget").KmsTarget;
   /** Where the KES binary comes from. */
   binary: BinarySourceArgs;
-  /** KES port. Default 7373. */
+  /**
+   * KES port.
+   * @default 7373
+   */
   port?: number;
   /**
    * Key names MinIO may use: exact names or prefix patterns ending in `*` (`minio-*`). The
@@ -320,8 +329,9 @@ export interface KesServerArgs {
    */
   minioKeyNames: string[];
   /**
-   * How MinIO authenticates to KES: `apiKey` (default; an Ed25519 key from `@pulumi/tls` kept
-   * secret in state) or `certificate` (an mTLS client certificate signed by the KES CA).
+   * How MinIO authenticates to KES: `apiKey` (an Ed25519 key from `@pulumi/tls` kept secret in
+   * state) or `certificate` (an mTLS client certificate signed by the KES CA).
+   * @default "apiKey"
    */
   minioAuth?: "apiKey" | "certificate";
   /** Further clients and their policies. */
@@ -345,7 +355,10 @@ export interface KesServerArgs {
   };
   /** Turn on the audit log. Default off. */
   auditLog?: boolean;
-  /** Seconds to wait for `/v1/ready`. Default 60. */
+  /**
+   * Seconds to wait for `/v1/ready`.
+   * @default 60
+   */
   healthTimeoutSeconds?: number;
   /** Compare each KES host with what the program declares, on request. Default: off. */
   driftCheck?: DriftCheckArgs;
@@ -397,9 +410,15 @@ export interface MinioDeploymentArgs {
   mc?: BinarySourceArgs;
   /** Node (host name) that runs `mc` steps. Default: the first node. */
   adminHost?: string;
-  /** S3 API port. Default 9000. */
+  /**
+   * S3 API port.
+   * @default 9000
+   */
   port?: number;
-  /** Console port (`--console-address`). Default 9001. */
+  /**
+   * Console port (`--console-address`).
+   * @default 9001
+   */
   consolePort?: number;
   /**
    * Serve the S3 API over TLS with certificates for every node. Default off. With `true`, the
@@ -431,7 +450,10 @@ export interface MinioDeploymentArgs {
   allowKesRemoval?: boolean;
   /** systemd `Type=` of the unit: `notify` (default, MinIO ≥ 2023-05) or `simple`. */
   serviceType?: "notify" | "simple";
-  /** Seconds to wait for `/minio/health/ready`. Default 120. */
+  /**
+   * Seconds each `service` step and the `ready` gate wait for health.
+   * @default 120
+   */
   healthTimeoutSeconds?: number;
   /** Compare each node with what the program declares, on request. Default: off. */
   driftCheck?: DriftCheckArgs;
@@ -443,11 +465,17 @@ export interface EncryptedBucketArgs {
   deployment: import("./minioDeployment").MinioDeployment;
   /** Bucket name (S3 rules: 3–63 characters, lowercase letters, digits, `-`, `.`). */
   bucket: string;
-  /** `sse-kms` (default) or `sse-s3`. */
+  /**
+   * `sse-kms` or `sse-s3`.
+   * @default "sse-kms"
+   */
   algorithm?: "sse-kms" | "sse-s3";
   /** KES key for SSE-KMS. Default: the deployment's default key. Created when missing. */
   keyName?: string;
-  /** Write a probe object and check its encryption with `mc stat`. Default true. */
+  /**
+   * Write a probe object and check its encryption with `mc stat`.
+   * @default true
+   */
   verify?: boolean;
 }
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BUCKET_DEFAULTS } from "../core/defaults";
 import { bucketResultVerified, bucketsResultVerified } from "../core/hostScripts";
 import * as rules from "../core/rules";
 import { bucketSummary, mcBucketScript, mcBucketsScript, mcKeyCreateScript } from "../core/scripts";
@@ -16,7 +17,7 @@ export function validateEncryptedBucketArgs(args: EncryptedBucketArgs): Issues {
     issues.add("deployment", "pass the MinioDeployment that holds the bucket.");
   }
   checkBucketName(issues, "bucket", args?.bucket);
-  const algorithm = args?.algorithm ?? "sse-kms";
+  const algorithm = args?.algorithm ?? BUCKET_DEFAULTS.algorithm;
   if (algorithm !== "sse-kms" && algorithm !== "sse-s3") {
     issues.add(
       "algorithm",
@@ -96,9 +97,9 @@ export class EncryptedBucket extends pulumi.ComponentResource {
     throwIfInvalid(issues, component, this);
     const d = args.deployment;
     this.bucket = args.bucket;
-    this.algorithm = args.algorithm ?? "sse-kms";
+    this.algorithm = args.algorithm ?? BUCKET_DEFAULTS.algorithm;
     this.keyName = (args.algorithm === "sse-s3" ? d.defaultKeyName : (args.keyName ?? d.defaultKeyName))!;
-    const verify = args.verify ?? true;
+    const verify = args.verify ?? BUCKET_DEFAULTS.verify;
     const target = d.mcTarget!;
     const deps: pulumi.Resource[] = [d.ready];
     if (this.algorithm === "sse-kms") {
@@ -209,9 +210,9 @@ export class EncryptedBuckets extends pulumi.ComponentResource {
     throwIfInvalid(issues, component, this);
     const d = args.deployment;
     const specs = args.buckets.map((s: EncryptedBucketSpec) => {
-      const algorithm = s.algorithm ?? "sse-kms";
+      const algorithm = s.algorithm ?? BUCKET_DEFAULTS.algorithm;
       const keyName = (algorithm === "sse-s3" ? d.defaultKeyName : (s.keyName ?? d.defaultKeyName))!;
-      return { bucket: s.bucket, algorithm, keyName, verify: s.verify ?? true };
+      return { bucket: s.bucket, algorithm, keyName, verify: s.verify ?? BUCKET_DEFAULTS.verify };
     });
     this.buckets = specs.map(({ bucket, algorithm, keyName }) => ({ bucket, algorithm, keyName }));
     const parts = specs.map((s) => ({

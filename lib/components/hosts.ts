@@ -1,13 +1,20 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { HOST_DEFAULTS } from "../core/defaults";
 
 /** A bastion (jump) host for reaching a target host over SSH. */
 export interface BastionArgs {
   /** Address of the bastion. */
   address: pulumi.Input<string>;
-  /** SSH port of the bastion. Default 22. */
+  /**
+   * SSH port of the bastion.
+   * @default 22
+   */
   port?: pulumi.Input<number>;
-  /** SSH user on the bastion. Default `root`. */
+  /**
+   * SSH user on the bastion.
+   * @default "root"
+   */
   user?: pulumi.Input<string>;
   /** Private key for the bastion (OpenSSH or PEM). Kept secret. */
   privateKey: pulumi.Input<string>;
@@ -34,11 +41,15 @@ export interface HostArgs {
    * Plain when given, because certificates and endpoints are derived from it.
    */
   internalAddress?: string;
-  /** SSH port. Default 22. */
+  /**
+   * SSH port.
+   * @default 22
+   */
   port?: pulumi.Input<number>;
   /**
-   * SSH user. Default `root`. Another user needs passwordless sudo: every step then runs as
+   * SSH user. Another user needs passwordless sudo: every step then runs as
    * `sudo -n bash …` (`sudo -n bash -s create # …` for steps whose scripts come on stdin, `sudo -n bash -c '…'` for steps with file content on stdin).
+   * @default "root"
    */
   user?: pulumi.Input<string>;
   /** SSH private key (OpenSSH or PEM). Wrapped in `pulumi.secret`. */
@@ -66,8 +77,8 @@ export function hostConnection(
 ): command.types.input.remote.ConnectionArgs {
   const conn: command.types.input.remote.ConnectionArgs = {
     host: h.address,
-    port: h.port ?? 22,
-    user: h.user ?? "root",
+    port: h.port ?? HOST_DEFAULTS.port,
+    user: h.user ?? HOST_DEFAULTS.user,
     privateKey: pulumi.secret(h.privateKey),
     dialErrorLimit: dial.dialErrorLimit ?? 20,
     perDialTimeout: dial.perDialTimeout ?? 15,
@@ -78,8 +89,8 @@ export function hostConnection(
     const b = h.bastion;
     const proxy: command.types.input.remote.ProxyConnectionArgs = {
       host: b.address,
-      port: b.port ?? 22,
-      user: b.user ?? "root",
+      port: b.port ?? HOST_DEFAULTS.port,
+      user: b.user ?? HOST_DEFAULTS.user,
       privateKey: pulumi.secret(b.privateKey),
     };
     if (b.hostKey !== undefined) proxy.hostKey = b.hostKey;

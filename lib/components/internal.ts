@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { CA_DEFAULTS } from "../core/defaults";
 import {
   type DriftManifest,
   driftCheckScript,
@@ -541,6 +542,19 @@ export type KeyUsage =
   | "server_auth"
   | "client_auth";
 
+/** Arguments of {@link CertificateAuthority}. */
+export interface CertificateAuthorityArgs {
+  /** The CA certificate's common name. Default: `<name> CA`. */
+  commonName?: pulumi.Input<string>;
+  /**
+   * Validity of the CA certificate, in hours (ten years by default).
+   * @default 87600
+   */
+  validityHours?: number;
+  /** Change this value (any string, e.g. a date) to replace the CA's key and certificate. */
+  rotation?: pulumi.Input<string>;
+}
+
 /**
  * A private CA made with `@pulumi/tls`: ECDSA P-256 (never the provider's P-224 default,
  * landscape.md §5.2), 10 years, uses `cert_signing`, `crl_signing` and `digital_signature`.
@@ -554,11 +568,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
   /** When the CA certificate expires (RFC 3339). */
   readonly notAfter: pulumi.Output<string>;
 
-  constructor(
-    name: string,
-    args: { commonName?: pulumi.Input<string>; validityHours?: number; rotation?: pulumi.Input<string> },
-    opts?: pulumi.ComponentResourceOptions,
-  ) {
+  constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE_TOKENS.certificateAuthority, name, {}, opts);
     const key = new tls.PrivateKey(
       `${name}-key`,
@@ -571,7 +581,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         privateKeyPem: key.privateKeyPem,
         isCaCertificate: true,
         subject: { commonName: args.commonName ?? `${name} CA`, organization: "pulumi-minio-kes" },
-        validityPeriodHours: args.validityHours ?? 87600,
+        validityPeriodHours: args.validityHours ?? CA_DEFAULTS.validityHours,
         allowedUses: ["cert_signing", "crl_signing", "digital_signature"] satisfies KeyUsage[],
       },
       { parent: this, replacementTrigger: args.rotation },

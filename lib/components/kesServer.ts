@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { KES_DEFAULTS } from "../core/defaults";
 import {
   type DriftFile,
   ensureDirectoriesScript,
@@ -10,7 +11,6 @@ import {
 } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
-  KES_DEFAULT_PORT,
   kesKeystoreSecretEnv,
   minioKesPolicy,
   renderKesConfig,
@@ -93,7 +93,8 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
   }
   checkBinarySource(issues, "binary", args?.binary, "kes");
   if (issues.ok) checkLocalBinary(issues, "binary", args?.binary);
-  if (checkPlain(issues, "port", args?.port, "7373")) checkPort(issues, "port", args?.port);
+  if (checkPlain(issues, "port", args?.port, String(KES_DEFAULTS.port)))
+    checkPort(issues, "port", args?.port);
   if (!Array.isArray(args?.minioKeyNames) || args.minioKeyNames.length === 0) {
     issues.add(
       "minioKeyNames",
@@ -339,16 +340,16 @@ export class KesServer extends pulumi.ComponentResource {
     checkRule(issues, "name", name, rules.componentName);
     if (issues.ok)
       claimHostPaths(issues, component, "hosts", args.hosts, [
-        `file /usr/local/bin/${args.binary.name ?? "kes"}`,
+        `file /usr/local/bin/${args.binary.name ?? KES_DEFAULTS.binaryName}`,
         `unit ${KES_PATHS.unit}`,
         `dir ${KES_PATHS.dir}`,
-        `port ${args.port ?? KES_DEFAULT_PORT}`,
+        `port ${args.port ?? KES_DEFAULTS.port}`,
       ]);
     throwIfInvalid(issues, component, this);
     // Inputs given as Outputs are checked with the validator's rules once they resolve.
     const hosts = args.hosts.map((h, i) => checkedHost(this, component, `hosts[${i}]`, h));
     this.hostIdentities = args.hosts.map(hostIdentity);
-    const port = args.port ?? KES_DEFAULT_PORT;
+    const port = args.port ?? KES_DEFAULTS.port;
     this.port = port;
     const kms: KmsTarget = args.kms;
     this.keystoreKind = kms.kind;
@@ -363,13 +364,14 @@ export class KesServer extends pulumi.ComponentResource {
       );
     }
     this.minioKeyNames = [...args.minioKeyNames];
-    const validityHours = args.tls?.validityHours ?? 8760;
+    const validityHours = args.tls?.validityHours ?? KES_DEFAULTS.certificateValidityHours;
     const rotation = args.tls?.rotation;
 
     // The CA: the user's, or one of our own.
     const byo = args.tls?.certificates ?? {};
     const needsGenerated =
-      args.hosts.some((h) => !(h.name in byo)) || (args.minioAuth ?? "apiKey") === "certificate";
+      args.hosts.some((h) => !(h.name in byo)) ||
+      (args.minioAuth ?? KES_DEFAULTS.minioAuth) === "certificate";
     let ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } | undefined;
     const chk = (field: string, v: pulumi.Input<string>, rule: Rule) =>
       checked(this, component, field, v, rule);
@@ -392,7 +394,7 @@ export class KesServer extends pulumi.ComponentResource {
         : ca!.certPem;
 
     // MinIO's credentials.
-    if ((args.minioAuth ?? "apiKey") === "apiKey") {
+    if ((args.minioAuth ?? KES_DEFAULTS.minioAuth) === "apiKey") {
       const key = new tls.PrivateKey(
         `${name}-minio-client-key`,
         { algorithm: "ED25519" },
@@ -717,7 +719,7 @@ export class KesServer extends pulumi.ComponentResource {
         caFile: KES_PATHS.ca,
         connectTo: `127.0.0.1:${port}`,
       }));
-      const timeout = args.healthTimeoutSeconds ?? 60;
+      const timeout = args.healthTimeoutSeconds ?? KES_DEFAULTS.healthTimeoutSeconds;
       const gate = (action: "restart" | "reload" | "start" | "none") =>
         health.apply((h) =>
           serviceActionScript({ unit: KES_PATHS.unit, action, health: h, timeoutSeconds: timeout }),

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { KES_DEFAULTS } from "../core/defaults";
 import type { Rule } from "../core/rules";
 import * as rules from "../core/rules";
 import { TYPE_TOKENS } from "../core/tokens";
@@ -277,7 +278,7 @@ export class KmsTarget extends pulumi.ComponentResource {
     let keystore: pulumi.Output<Keystore>;
     if (args.filesystem) {
       this.kind = "fs";
-      this.fsPath = args.filesystem.path ?? "/var/lib/kes/keys";
+      this.fsPath = args.filesystem.path ?? KES_DEFAULTS.keystoreDir;
       keystore = pulumi.output({ kind: "fs", path: this.fsPath } as Keystore);
     } else if (args.vault) {
       const v = args.vault;

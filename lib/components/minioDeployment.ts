@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { MINIO_DEFAULTS } from "../core/defaults";
 import { renderEnvFile } from "../core/envfile";
 import {
   type DriftFile,
@@ -10,7 +11,6 @@ import {
   removeUnitScript,
 } from "../core/hostScripts";
 import {
-  MINIO_DEFAULT_PORT,
   minioEnvEntries,
   renderMinioEnvFile,
   renderMinioNodeVolumes,
@@ -127,15 +127,16 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       }
     }
   }
-  if (checkPlain(issues, "port", args?.port, "9000")) checkPort(issues, "port", args?.port);
-  if (checkPlain(issues, "consolePort", args?.consolePort, "9001"))
+  if (checkPlain(issues, "port", args?.port, String(MINIO_DEFAULTS.port)))
+    checkPort(issues, "port", args?.port);
+  if (checkPlain(issues, "consolePort", args?.consolePort, String(MINIO_DEFAULTS.consolePort)))
     checkPort(issues, "consolePort", args?.consolePort);
-  const port = args?.port ?? MINIO_DEFAULT_PORT;
-  const consolePort = args?.consolePort ?? 9001;
+  const port = args?.port ?? MINIO_DEFAULTS.port;
+  const consolePort = args?.consolePort ?? MINIO_DEFAULTS.consolePort;
   if (port === consolePort) {
     issues.add(
       args?.consolePort !== undefined ? "consolePort" : "port",
-      `port and consolePort are both ${port}; use two different ports (defaults: 9000 for S3, 9001 for the console).`,
+      `port and consolePort are both ${port}; use two different ports (defaults: ${MINIO_DEFAULTS.port} for S3, ${MINIO_DEFAULTS.consolePort} for the console).`,
     );
   }
   if (isKesServer(args?.kes) && [port, consolePort].includes(args.kes.port) && Array.isArray(args.nodes)) {
@@ -343,9 +344,9 @@ export class MinioDeployment extends pulumi.ComponentResource {
       ];
       if (!args.existing) {
         things.push(
-          `file /usr/local/bin/${args.binary?.name ?? "minio"}`,
-          `port ${args.port ?? MINIO_DEFAULT_PORT}`,
-          `port ${args.consolePort ?? 9001}`,
+          `file /usr/local/bin/${args.binary?.name ?? MINIO_DEFAULTS.binaryName}`,
+          `port ${args.port ?? MINIO_DEFAULTS.port}`,
+          `port ${args.consolePort ?? MINIO_DEFAULTS.consolePort}`,
           `dir ${MINIO_PATHS.configDir}`,
         );
       }
@@ -364,8 +365,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
     throwIfInvalid(issues, component, this);
     const chk = <T>(field: string, v: pulumi.Input<T>, rule: Rule): pulumi.Output<T> =>
       checked(this, component, field, v, rule);
-    const port = args.port ?? MINIO_DEFAULT_PORT;
-    const consolePort = args.consolePort ?? 9001;
+    const port = args.port ?? MINIO_DEFAULTS.port;
+    const consolePort = args.consolePort ?? MINIO_DEFAULTS.consolePort;
     const tlsArgs: TlsArgs | undefined = args.tls === true ? {} : args.tls === false ? undefined : args.tls;
     const scheme = tlsArgs ? "https" : "http";
     // Inputs given as Outputs are checked with the validator's rules once they resolve.
@@ -496,7 +497,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
             // Every node's certificate names the node, plus localhost for checks on the host.
             sans: [addrs[i]!, "localhost", "127.0.0.1"],
             uses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
-            validityHours: tlsArgs.validityHours ?? 8760,
+            validityHours: tlsArgs.validityHours ?? MINIO_DEFAULTS.certificateValidityHours,
             rotation: tlsArgs.rotation,
           });
           serverCerts[n.name] = c;
@@ -844,7 +845,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
     if (minioCa) revisions.push(rev.plain("minio-ca", minioCa));
 
     // Start or restart every node together, after every node's files and every KES gate.
-    const timeout = args.healthTimeoutSeconds ?? 120;
+    const timeout = args.healthTimeoutSeconds ?? MINIO_DEFAULTS.healthTimeoutSeconds;
     // Per-node gates of a distributed deployment check liveness only: readiness needs a quorum,
     // which one node's gate must not wait for (engine parallelism may run them in batches). The
     // single `ready` gate checks readiness once every node restarted.
