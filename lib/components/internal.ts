@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { CA_DEFAULTS } from "../core/defaults";
 import {
+  type DriftFile,
   type DriftManifest,
   driftCheckScript,
   hostKeyCheckScript,
@@ -680,6 +681,26 @@ export function driftDifferences(stdout: string | undefined): string[] {
     .split("\n")
     .filter((l) => l.startsWith("drift: ") && / \(step [^ )]+\)$/.test(l))
     .map((l) => l.slice("drift: ".length));
+}
+
+/** What a drift check compares for one file root owns: `path` with `content`, `mode` and `group`, written by `<component>-<host>-<concern>`. */
+export function driftFile(
+  componentName: string,
+  host: HostArgs,
+  concern: string,
+  path: string,
+  content: pulumi.Input<string>,
+  mode: string,
+  group: string,
+): pulumi.Output<DriftFile> {
+  return pulumi.output(content).apply((c) => ({
+    path,
+    sha256: sha256(c),
+    owner: "root",
+    group,
+    mode,
+    step: `${componentName}-${host.name}-${concern}`,
+  }));
 }
 
 /** The repair label of the steps a drift repair re-runs, or undefined (no repair asked). */

@@ -54,6 +54,7 @@ import {
   checkLocalBinary,
   claimHostPaths,
   driftCheckStep,
+  driftFile,
   driftRepairLabel,
   hostIdentity,
   hostStep,
@@ -569,17 +570,7 @@ export class KesServer extends pulumi.ComponentResource {
         mode: string,
         group: string,
         concern: string,
-      ) =>
-        driftFiles.push(
-          pulumi.output(content).apply((c) => ({
-            path,
-            sha256: sha256(c),
-            owner: "root",
-            group,
-            mode,
-            step: `${name}-${host.name}-${concern}`,
-          })),
-        );
+      ) => driftFiles.push(driftFile(name, host, concern, path, content, mode, group));
       const addr = pulumi.output(host.internalAddress ?? host.address);
       const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
       endpoints.push(endpoint);

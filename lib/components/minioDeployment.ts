@@ -60,6 +60,7 @@ import {
   checkLocalBinary,
   claimHostPaths,
   driftCheckStep,
+  driftFile,
   driftRepairLabel,
   hostIdentity,
   hostStep,
@@ -668,17 +669,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
         mode: string,
         group: string,
         concern: string,
-      ) =>
-        driftFiles.push(
-          pulumi.output(content).apply((c) => ({
-            path,
-            sha256: sha256(c),
-            owner: "root",
-            group,
-            mode,
-            step: `${name}-${node.name}-${concern}`,
-          })),
-        );
+      ) => driftFiles.push(driftFile(name, node, concern, path, content, mode, group));
       const write = (
         concern: string,
         path: string,

@@ -8,7 +8,8 @@
  * `runEngine` has the harness's signature (`runProgram` in scripts/lib/harness.ts) and returns the
  * same per-resource plans, read from the engine's own events, so every scenario runs on both.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import {
   type EngineEvent,
@@ -17,8 +18,9 @@ import {
   PulumiCommand,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import { type EngineSetup, engineEnv } from "../../scripts/lib/engine";
+import { type EngineSetup, engineEnv, findEngine } from "../../scripts/lib/engine";
 import type { RunOptions, RunResult, StepRecord } from "../../scripts/lib/harness";
+import type { Runner } from "../e2e/scenarioSuite";
 import { testbedSkipReason } from "../hosts/testbed";
 
 export { type EngineSetup, engineEnv, findEngine, pluginVersion } from "../../scripts/lib/engine";
@@ -187,5 +189,22 @@ export function collectEvents(): {
         ? errors.map((x) => `${nameOf(x.urn!)}: ${x.message.trim()}`).join("\n")
         : undefined;
     },
+  };
+}
+
+/**
+ * The real engine as the runner of a host suite (test/e2e/*Suite.ts), with its own work folder,
+ * and why the suite skips (no plugins, no test hosts), if it does.
+ */
+export function engineSuite(what: string): { runner: Runner; skip: string | undefined } {
+  const engine = findEngine(mkdtempSync(join(tmpdir(), "mkt-engine-")));
+  return {
+    runner: {
+      label: "REAL engine",
+      run: (program, opts) => runEngine(engine, program, opts),
+      deleteOutput: false,
+      pulumiFiles: (statePath) => `${statePath}.engine`,
+    },
+    skip: realEngineSkip(engine, what),
   };
 }

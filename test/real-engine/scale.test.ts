@@ -3,21 +3,8 @@
  * command and tls plugins, at `--parallel 2` and at the engine's default. Runs whenever the plugins
  * are installed (PATH or PULUMI_HOME); otherwise it says so in the suite's name and skips.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { scaleSuite } from "../e2e/scaleSuite";
-import { findEngine, realEngineSkip, runEngine } from "./engine";
+import { engineSuite } from "./engine";
 
-const engine = findEngine(mkdtempSync(join(tmpdir(), "mkt-engine-")));
-const skip = realEngineSkip(engine, "scale scenario");
-
-scaleSuite(
-  {
-    label: "REAL engine",
-    run: (program, opts) => runEngine(engine, program, opts),
-    deleteOutput: false,
-    pulumiFiles: (statePath) => `${statePath}.engine`,
-  },
-  skip,
-);
+const { runner, skip } = engineSuite("scale scenario");
+scaleSuite(runner, skip);
