@@ -73,6 +73,13 @@ export interface TlsArgs {
    * new files up with a reload, not a restart.
    */
   rotation?: pulumi.Input<string>;
+  /**
+   * Warn (in the preview and the update) when a server certificate expires within this many
+   * days: renew it with `rotation`, or give new `certificates`. A whole number from 0 (never)
+   * to 3650.
+   * @default 30
+   */
+  expiryWarningDays?: number;
 }
 
 /** The filesystem keystore (development only). */

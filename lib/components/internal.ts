@@ -703,6 +703,34 @@ export function driftFile(
   }));
 }
 
+/**
+ * Warn about each server certificate of `notAfter` (host → RFC 3339 expiry) that expires within
+ * `days` days (none when 0), as soon as its expiry is known: in the preview for certificates you
+ * bring, after they are made for generated ones. Returns the hosts warned about.
+ */
+export function warnExpiringCertificates(
+  parent: pulumi.Resource,
+  component: string,
+  notAfter: pulumi.Output<Record<string, string>>,
+  days: number,
+  now: () => number = Date.now,
+): pulumi.Output<string[]> {
+  return notAfter.apply((m) => {
+    const soon = Object.entries(m ?? {}).filter(([, end]) => {
+      const t = Date.parse(end);
+      return days > 0 && Number.isFinite(t) && t - now() < days * 86_400_000;
+    });
+    for (const [host, end] of soon) {
+      const left = Math.floor((Date.parse(end) - now()) / 86_400_000);
+      pulumi.log.warn(
+        `${component}: the TLS certificate of ${host} ${left < 0 ? "expired" : "expires"} on ${end} (${left < 0 ? `${-left} days ago` : `in ${left} days`}; tls.expiryWarningDays is ${days}). Renew it: change tls.rotation for generated certificates, or give a new one in tls.certificates.${host}.`,
+        parent,
+      );
+    }
+    return soon.map(([host]) => host);
+  });
+}
+
 /** The repair label of the steps a drift repair re-runs, or undefined (no repair asked). */
 export function driftRepairLabel(drift: DriftCheckArgs | undefined): string | undefined {
   return drift?.repair === true ? `drift repair ${drift.request}` : undefined;

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { KES_DEFAULTS } from "../core/defaults";
+import { KES_DEFAULTS, TLS_DEFAULTS } from "../core/defaults";
 import {
   type DriftFile,
   ensureDirectoriesScript,
@@ -41,6 +41,7 @@ import {
   checkPort,
   checkRule,
   checkTimeout,
+  checkTlsTiming,
   Issues,
   known,
 } from "../core/validate";
@@ -63,6 +64,7 @@ import {
   Revisions,
   sha256,
   throwIfInvalid,
+  warnExpiringCertificates,
 } from "./internal";
 import { KmsTarget } from "./kmsTarget";
 
@@ -119,9 +121,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
   checkDuration(issues, "cache.unused", args?.cache?.unused);
   checkDuration(issues, "cache.offline", args?.cache?.offline);
   const t = args?.tls;
-  if (t?.validityHours !== undefined && (!Number.isInteger(t.validityHours) || t.validityHours < 24)) {
-    issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
-  }
+  checkTlsTiming(issues, t);
   if (t?.certificates) {
     const names = (Array.isArray(args.hosts) ? args.hosts : []).map((h) => h.name);
     for (const [hostName, pair] of Object.entries(t.certificates)) {
@@ -778,6 +778,12 @@ export class KesServer extends pulumi.ComponentResource {
     this.driftReport = pulumi.all(reports).apply((r) => r.flat());
     this.readyGates = gates;
     this.certificateNotAfter = pulumi.all(notAfter);
+    warnExpiringCertificates(
+      this,
+      component,
+      this.certificateNotAfter,
+      args.tls?.expiryWarningDays ?? TLS_DEFAULTS.expiryWarningDays,
+    );
     this.registerOutputs({
       endpoints: this.endpoints,
       caCertPem: this.caCertPem,

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { MINIO_DEFAULTS } from "../core/defaults";
+import { MINIO_DEFAULTS, TLS_DEFAULTS } from "../core/defaults";
 import { renderEnvFile } from "../core/envfile";
 import {
   type DriftFile,
@@ -45,6 +45,7 @@ import {
   checkRootCredentials,
   checkRule,
   checkTimeout,
+  checkTlsTiming,
   Issues,
   keyAllowed,
   known,
@@ -69,6 +70,7 @@ import {
   Revisions,
   sha256,
   throwIfInvalid,
+  warnExpiringCertificates,
 } from "./internal";
 import { binaryInstallPath, binaryRevision, installBinarySteps, KesServer } from "./kesServer";
 
@@ -267,14 +269,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
       );
     }
   }
-  if (
-    t !== undefined &&
-    typeof t === "object" &&
-    t.validityHours !== undefined &&
-    (!Number.isInteger(t.validityHours) || t.validityHours < 24)
-  ) {
-    issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
-  }
+  checkTlsTiming(issues, typeof t === "object" ? t : undefined);
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
   if (args?.driftCheck !== undefined) {
     checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
@@ -507,6 +502,13 @@ export class MinioDeployment extends pulumi.ComponentResource {
       }
     }
     this.certificateNotAfter = pulumi.all(notAfter);
+    if (tlsArgs)
+      warnExpiringCertificates(
+        this,
+        component,
+        this.certificateNotAfter,
+        tlsArgs?.expiryWarningDays ?? TLS_DEFAULTS.expiryWarningDays,
+      );
 
     const minioOpts: string[] = [`--address :${port}`, `--console-address :${consolePort}`];
     if (tlsArgs) minioOpts.push(`--certs-dir ${MINIO_PATHS.certsDir}`);

@@ -57,3 +57,9 @@ export const CA_DEFAULTS = {
   /** Validity of the CA certificate, in hours (ten years). */
   validityHours: 87600,
 } as const;
+
+/** Defaults of `TlsArgs` shared by KES and MinIO. */
+export const TLS_DEFAULTS = {
+  /** Warn when a certificate expires within this many days. */
+  expiryWarningDays: 30,
+} as const;

@@ -184,6 +184,22 @@ export function checkTimeout(issues: Issues, field: string, t: unknown): void {
   }
 }
 
+/** The timing settings of `TlsArgs`: `validityHours` (whole, at least 24), `expiryWarningDays` (whole, 0–3650). */
+export function checkTlsTiming(
+  issues: Issues,
+  t: { validityHours?: unknown; expiryWarningDays?: unknown } | undefined,
+): void {
+  const v = t?.validityHours;
+  if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 24))
+    issues.add("tls.validityHours", "set validityHours to a whole number of hours, at least 24.");
+  const d = t?.expiryWarningDays;
+  if (d !== undefined && (typeof d !== "number" || !Number.isInteger(d) || d < 0 || d > 3650))
+    issues.add(
+      "tls.expiryWarningDays",
+      "set expiryWarningDays to a whole number of days from 0 (never warn) to 3650.",
+    );
+}
+
 /** A KES duration ({@link rules.duration}). */
 export function checkDuration(issues: Issues, field: string, d: unknown): void {
   if (d === undefined) return;

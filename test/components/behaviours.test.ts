@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { EncryptedBucket, EncryptedBuckets, KesServer, KmsTarget, MinioDeployment } from "../../lib";
@@ -979,6 +979,55 @@ describe("the drift check (issue 11): off by default, on request one step per ho
     expect(msg).toContain("invalid arguments for KesServer kes:");
     expect(msg).toContain(
       '  - driftCheck.request: set it to a label of 1–64 letters, digits, ".", "_", ":" or "-"',
+    );
+  });
+});
+
+describe("certificate expiry (issue 11): a warning when a server certificate expires within tls.expiryWarningDays", () => {
+  const node = (name: string, address: string) => ({ name, address, privateKey: "k", hostKey });
+  const program = (tls?: { expiryWarningDays?: number }) => () => {
+    new KesServer("kes", {
+      hosts: [node("kes1", "10.0.3.1")],
+      kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      tls,
+    });
+  };
+  const warnings = async (p: () => void) => {
+    const spy = vi.spyOn(pulumi.log, "warn");
+    try {
+      await captureGraph(p);
+      return spy.mock.calls.map((c) => String(c[0])).filter((m) => m.includes("TLS certificate"));
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it("warns, naming the host, the date and the fix, when the certificate expires within the days given", async () => {
+    // The mock tls provider's certificates end on 2027-11-27T10:00:00Z.
+    const left = Math.floor((Date.parse("2027-11-27T10:00:00Z") - Date.now()) / 86_400_000);
+    expect(await warnings(program({ expiryWarningDays: left + 2 }))).toEqual([
+      `KesServer kes: the TLS certificate of kes1 expires on 2027-11-27T10:00:00Z (in ${left} days; tls.expiryWarningDays is ${left + 2}). Renew it: change tls.rotation for generated certificates, or give a new one in tls.certificates.kes1.`,
+    ]);
+  });
+
+  it("stays quiet with the default 30 days, and with 0", async () => {
+    expect(await warnings(program())).toEqual([]);
+    expect(await warnings(program({ expiryWarningDays: 0 }))).toEqual([]);
+  });
+
+  it("refuses a number of days that is not a whole number from 0 to 3650", async () => {
+    let msg = "no error";
+    await captureGraph(() => {
+      try {
+        program({ expiryWarningDays: -1 })();
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+    });
+    expect(msg).toContain(
+      "  - tls.expiryWarningDays: set expiryWarningDays to a whole number of days from 0 (never warn) to 3650.",
     );
   });
 });

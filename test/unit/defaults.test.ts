@@ -14,6 +14,7 @@ import {
   HOST_DEFAULTS,
   KES_DEFAULTS,
   MINIO_DEFAULTS,
+  TLS_DEFAULTS,
 } from "../../lib/core/defaults";
 
 /** Which declared default each documented argument has. */
@@ -33,6 +34,7 @@ const DECLARED: Record<string, unknown> = {
   "BastionArgs.port": HOST_DEFAULTS.port,
   "BastionArgs.user": HOST_DEFAULTS.user,
   "CertificateAuthorityArgs.validityHours": CA_DEFAULTS.validityHours,
+  "TlsArgs.expiryWarningDays": TLS_DEFAULTS.expiryWarningDays,
 };
 
 /** `Interface.property` → the text of its `@default` tag, for every interface in `files`. */
