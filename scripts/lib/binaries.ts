@@ -95,7 +95,7 @@ export function makeCertificates(
       "-out",
       "ca.crt",
       "-days",
-      "30",
+      "90",
       "-subj",
       "/CN=pulumi-minio-kes test CA",
     );
@@ -135,7 +135,7 @@ export function makeCertificates(
         "-out",
         `${h.name}.crt`,
         "-days",
-        "30",
+        "90",
         "-extfile",
         `${h.name}.ext`,
       );
