@@ -514,9 +514,12 @@ export interface DriftCheckArgs {
    */
   request: string;
   /**
-   * Rewrite the declared files and start stopped units in the same `up`, instead of failing
-   * with the list of differences. A changed file every node must agree on restarts MinIO on
-   * that node (staged, then made live). Default false.
+   * A label for a repair, e.g. the date: a new value re-runs every step that writes a declared
+   * file (what differs is rewritten; on MinIO staged, made live and that node restarted), every
+   * service step's update (a stopped unit is started), and restarts KES replica by replica so
+   * it reads what was rewritten. The check then runs after the repair and reports what still
+   * differs. Leave the label in place: the same value re-runs nothing. 1–64 letters, digits
+   * and `._:-`. Default: no repair.
    */
-  repair?: boolean;
+  repair?: string;
 }

@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { CA_DEFAULTS } from "../core/defaults";
+import { CA_DEFAULTS, HOST_DEFAULTS } from "../core/defaults";
 import {
   type DriftFile,
   type DriftManifest,
@@ -365,7 +365,7 @@ function hostKeyCheck(
       create: line,
       update: line,
       stdin: pulumi
-        .all([host.address, host.port ?? 22, host.hostKey])
+        .all([host.address, host.port ?? HOST_DEFAULTS.port, host.hostKey])
         .apply(([address, port, hostKey]) =>
           hostKeyCheckScript({ host: host.name, address, port, hostKey, field }),
         ),
@@ -435,7 +435,9 @@ export function asRoot(
   user: pulumi.Input<string> | undefined,
   script: pulumi.Input<string>,
 ): pulumi.Output<string> {
-  return pulumi.all([user ?? "root", script]).apply(([u, text]) => bashCommand(text, { sudo: u !== "root" }));
+  return pulumi
+    .all([user ?? HOST_DEFAULTS.user, script])
+    .apply(([u, text]) => bashCommand(text, { sudo: u !== "root" }));
 }
 
 /**
@@ -485,10 +487,10 @@ export function hostStep(
     const line = (op: StepOp, script: pulumi.Input<string>): pulumi.Input<string> =>
       plain
         ? stepCommand(op, host.name, scriptPurpose(script as string), {
-            sudo: (host.user ?? "root") !== "root",
+            sudo: (host.user ?? HOST_DEFAULTS.user) !== "root",
           })
         : pulumi
-            .all([host.user ?? "root", script])
+            .all([host.user ?? HOST_DEFAULTS.user, script])
             .apply(([u, text]) => stepCommand(op, host.name, scriptPurpose(text), { sudo: u !== "root" }));
     lines = {
       create: line("create", a.create),
@@ -652,7 +654,7 @@ export function driftCheckStep(
   manifest: pulumi.Input<DriftManifest>,
   after: pulumi.Resource[],
 ): pulumi.Output<string[]> {
-  const script = driftCheckScript({ host: host.name, repair: drift.repair === true });
+  const script = driftCheckScript({ host: host.name, repair: drift.repair !== undefined });
   const step = hostStep(parent, componentName, host, "drift", {
     create: script,
     update: script,
@@ -664,10 +666,10 @@ export function driftCheckStep(
     const found = driftDifferences(out).map((d) => `${host.name}: ${d}`);
     if (found.length > 0 && !pulumi.runtime.isDryRun())
       pulumi.log.warn(
-        `drift on ${host.name} (${found.length}):\n${found.map((f) => `  - ${f}`).join("\n")}\n${
-          drift.repair === true
-            ? "This up rewrites the declared files and starts stopped units."
-            : "To repair: set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up."
+        `drift on ${host.name} (check ${drift.request}${drift.repair !== undefined ? `, after repair ${drift.repair}` : ""}: ${found.length}):\n${found.map((f) => `  - ${f}`).join("\n")}\n${
+          drift.repair !== undefined
+            ? "The repair did not fix these: fix them by hand, then run a new check."
+            : "To repair: set driftCheck.repair to a new label (e.g. the date) and driftCheck.request to a new value, then run pulumi up."
         }`,
         parent,
       );
@@ -731,7 +733,7 @@ export function warnExpiringCertificates(
   });
 }
 
-/** The repair label of the steps a drift repair re-runs, or undefined (no repair asked). */
+/** The label of the steps a drift repair re-runs (`drift repair <repair>`), or undefined (no repair asked). */
 export function driftRepairLabel(drift: DriftCheckArgs | undefined): string | undefined {
-  return drift?.repair === true ? `drift repair ${drift.request}` : undefined;
+  return drift?.repair !== undefined ? `drift repair ${drift.repair}` : undefined;
 }

@@ -115,8 +115,11 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
     );
   }
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
-  if (args?.driftCheck !== undefined)
+  if (args?.driftCheck !== undefined) {
     checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
+    if (args.driftCheck?.repair !== undefined)
+      checkRule(issues, "driftCheck.repair", args.driftCheck.repair, rules.driftRequest);
+  }
   checkDuration(issues, "cache.any", args?.cache?.any);
   checkDuration(issues, "cache.unused", args?.cache?.unused);
   checkDuration(issues, "cache.offline", args?.cache?.offline);
@@ -727,6 +730,8 @@ export class KesServer extends pulumi.ComponentResource {
           `unit:sha256:${sha256(unitText)}`,
           secretEnvRevision,
           `port:${port}`,
+          // A drift repair restarts KES (rolling) so that it reads what the repair rewrote.
+          ...(rerun ? [rerun] : []),
         ],
         // One replica after the other (rolling) when one was serving: the previous replica's
         // gates passed first, so MinIO always has a KES to talk to while a change rolls through.
@@ -741,7 +746,7 @@ export class KesServer extends pulumi.ComponentResource {
           ...kmsFiles,
           rollAfter(previousGates),
         ],
-        // A drift repair runs the update: it starts KES if it was stopped by hand.
+        // A drift repair also restarts KES (its trigger above), which starts it if it was stopped.
         rerun,
       });
       // Reload on what KES re-reads on SIGHUP: the config, certificates and keystore files.

@@ -49,8 +49,14 @@ export function validateKmsTargetArgs(args: KmsTargetArgs): Issues {
     );
   }
   if (fs?.path !== undefined)
-    checkAbsolutePath(issues, "filesystem.path", fs.path, "keystore directory", "/var/lib/kes/keys");
-  checkNotSystemDirectory(issues, "filesystem.path", fs?.path, "keystore directory", "/var/lib/kes/keys");
+    checkAbsolutePath(issues, "filesystem.path", fs.path, "keystore directory", KES_DEFAULTS.keystoreDir);
+  checkNotSystemDirectory(
+    issues,
+    "filesystem.path",
+    fs?.path,
+    "keystore directory",
+    KES_DEFAULTS.keystoreDir,
+  );
   const v = args.vault;
   if (v) {
     checkEndpointUrl(issues, "vault.endpoint", v.endpoint, { allowHttp: args.allowInsecureHttp === true });

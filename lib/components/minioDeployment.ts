@@ -273,6 +273,8 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
   if (args?.driftCheck !== undefined) {
     checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
+    if (args.driftCheck?.repair !== undefined)
+      checkRule(issues, "driftCheck.repair", args.driftCheck.repair, rules.driftRequest);
     if (args.existing !== undefined)
       issues.add(
         "driftCheck",

@@ -462,8 +462,8 @@ export function renderDriftManifest(m: DriftManifest): string {
  * (SHA-256), owner, group and mode, that it is a regular file and not a link, and that each unit
  * is active. Prints one `drift: …` line per difference, naming the path or unit and the step
  * that declares it, then a summary: `drift: none (N files, M units as declared)`, or the count
- * and how to repair (with `repair`: that this `up` rewrites the declared files and starts
- * stopped units). It succeeds either way, so that every host is checked in the same `up` (the
+ * and how to repair (with `repair`, the check runs after the repair: what it finds remains). It
+ * succeeds either way, so that every host is checked in the same `up` (the
  * engine starts no step after a failed one); the components turn the lines into warnings and
  * their `driftReport` output.
  */
@@ -507,9 +507,9 @@ export function driftCheckScript(a: { host: string; repair: boolean }): string {
     'if [ "$drift" -eq 0 ]; then',
     '  echo "drift: none ($files files, $units units as declared)"',
     'elif [ "$repair" = yes ]; then',
-    '  echo "drift: $drift differences on $host; this up rewrites the declared files and starts stopped units"',
+    '  echo "drift: $drift differences on $host remain after the repair (listed above); fix them by hand"',
     "else",
-    '  echo "drift: $drift differences on $host from what the program declares (listed above); to repair them, set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up"',
+    '  echo "drift: $drift differences on $host from what the program declares (listed above); to repair them, set driftCheck.repair to a new label and driftCheck.request to a new value, then run pulumi up"',
     "fi",
   ]);
 }

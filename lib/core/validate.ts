@@ -9,8 +9,10 @@
  * that uses them reaches a host. This module imports nothing from Pulumi so it stays a pure,
  * fast-to-test core.
  */
+
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import { HOST_DEFAULTS } from "./defaults";
 import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
 import type { Rule } from "./rules";
 import * as rules from "./rules";
@@ -267,7 +269,7 @@ export function checkHosts(issues: Issues, field: string, hosts: unknown, opts: 
     if (h?.address === undefined || h?.address === "") {
       issues.add(`${f}.address`, "set address to the IP or DNS name the deploying machine reaches over SSH.");
     } else if (checkRule(issues, `${f}.address`, h.address, rules.hostOrIp)) {
-      const sshPort = known(h.port as number | undefined) ?? 22;
+      const sshPort = known(h.port as number | undefined) ?? HOST_DEFAULTS.port;
       const key = `${rules.canonicalHost(h.address as string)}:${sshPort}`;
       if (addresses.has(key)) {
         issues.add(

@@ -849,7 +849,7 @@ describe("EncryptedBuckets: one step on the admin node for every bucket (issue 1
 
 describe("the drift check (issue 11): off by default, on request one step per host, after the host's last step", () => {
   const node = (name: string, address: string) => ({ name, address, privateKey: "k", hostKey });
-  const program = (driftCheck?: { request: string; repair?: boolean }) => () => {
+  const program = (driftCheck?: { request: string; repair?: string }) => () => {
     const kes = new KesServer("kes", {
       hosts: [node("kes1", "10.0.2.1")],
       kms: new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } }),
@@ -953,8 +953,8 @@ describe("the drift check (issue 11): off by default, on request one step per ho
     ]);
   });
 
-  it("with repair, the file steps and service steps carry the request, so a new request re-runs them", async () => {
-    const g = await captureGraph(program({ request: "r2", repair: true }));
+  it("with repair, the file steps and service steps carry its label, so a new label re-runs them; KES restarts", async () => {
+    const g = await captureGraph(program({ request: "r2", repair: "fix-1" }));
     for (const step of [
       "m-minio1-env",
       "m-minio1-unit",
@@ -963,7 +963,10 @@ describe("the drift check (issue 11): off by default, on request one step per ho
       "kes-kes1-config",
       "kes-kes1-service",
     ])
-      expect(String(g.byName(step).inputs.update), step).toMatch(/ # drift repair r2$/);
+      expect(String(g.byName(step).inputs.update), step).toMatch(/ # drift repair fix-1$/);
+    // KES reads what was rewritten only when it restarts: the label is in its service trigger.
+    expect(g.byName("kes-kes1-service").inputs.triggers).toContain("drift repair fix-1");
+    expect(g.byName("m-minio1-service").inputs.triggers).not.toContain("drift repair fix-1");
     expect(String(g.byName("m-minio1-drift").inputs.create)).toMatch(/repair='\\''yes'\\''/);
   });
 
@@ -994,19 +997,22 @@ describe("certificate expiry (issue 11): a warning when a server certificate exp
       tls,
     });
   };
+  // The mock tls provider's certificates end on 2027-11-27T10:00:00Z; the tests run "on" 2026-12-01.
+  const today = Date.parse("2026-12-01T12:00:00Z");
   const warnings = async (p: () => void) => {
     const spy = vi.spyOn(pulumi.log, "warn");
+    const now = vi.spyOn(Date, "now").mockReturnValue(today);
     try {
       await captureGraph(p);
       return spy.mock.calls.map((c) => String(c[0])).filter((m) => m.includes("TLS certificate"));
     } finally {
       spy.mockRestore();
+      now.mockRestore();
     }
   };
 
   it("warns, naming the host, the date and the fix, when the certificate expires within the days given", async () => {
-    // The mock tls provider's certificates end on 2027-11-27T10:00:00Z.
-    const left = Math.floor((Date.parse("2027-11-27T10:00:00Z") - Date.now()) / 86_400_000);
+    const left = Math.floor((Date.parse("2027-11-27T10:00:00Z") - today) / 86_400_000);
     expect(await warnings(program({ expiryWarningDays: left + 2 }))).toEqual([
       `KesServer kes: the TLS certificate of kes1 expires on 2027-11-27T10:00:00Z (in ${left} days; tls.expiryWarningDays is ${left + 2}). Renew it: change tls.rotation for generated certificates, or give a new one in tls.certificates.kes1.`,
     ]);

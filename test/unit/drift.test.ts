@@ -90,13 +90,15 @@ describe("drift check", () => {
       `drift: ${link} is a symbolic link, not the file the program declares (step minio-minio1-kes-ca)`,
       `drift: ${config}: owner ${me}:${myGroup}, not nobody:${myGroup} (step kes-kes1-config)`,
       "drift: kes.service is inactive, not active (step kes-kes1-service)",
-      "drift: 6 differences on minio1 from what the program declares (listed above); to repair them, set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up",
+      "drift: 6 differences on minio1 from what the program declares (listed above); to repair them, set driftCheck.repair to a new label and driftCheck.request to a new value, then run pulumi up",
     ]);
     expect(r.stderr).toBe("");
-    // With repair, the same differences are reported and the check passes: the up rewrites them.
+    // With repair the check runs after the repair: what it still finds, it reports as remaining.
     const repaired = check(m, true, { FAKE_STATE_kes: "inactive" });
     expect(repaired.code).toBe(0);
-    expect(repaired.stdout).toContain("drift: 6 differences on minio1; this up rewrites the declared files");
+    expect(repaired.stdout).toContain(
+      "drift: 6 differences on minio1 remain after the repair (listed above); fix them by hand",
+    );
   });
 
   it("the manifest refuses what would not be one word, and the script is pinned", () => {

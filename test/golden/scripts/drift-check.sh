@@ -36,7 +36,7 @@ done
 if [ "$drift" -eq 0 ]; then
   echo "drift: none ($files files, $units units as declared)"
 elif [ "$repair" = yes ]; then
-  echo "drift: $drift differences on $host; this up rewrites the declared files and starts stopped units"
+  echo "drift: $drift differences on $host remain after the repair (listed above); fix them by hand"
 else
-  echo "drift: $drift differences on $host from what the program declares (listed above); to repair them, set driftCheck.repair to true and driftCheck.request to a new value, then run pulumi up"
+  echo "drift: $drift differences on $host from what the program declares (listed above); to repair them, set driftCheck.repair to a new label and driftCheck.request to a new value, then run pulumi up"
 fi
