@@ -23,7 +23,7 @@ import { bashCommand } from "../core/shell";
 import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
 import { TYPE_TOKENS } from "../core/tokens";
 import { checkCertificateForHost, Issues, isEventual } from "../core/validate";
-import type { DriftCheckArgs } from "./args";
+import type { BinarySourceArgs, DriftCheckArgs } from "./args";
 import { type HostArgs, hostConnection, warnIfHostKeyMissing } from "./hosts";
 
 /** Lowercase hex SHA-256 of a string. */
@@ -685,24 +685,44 @@ export function driftDifferences(stdout: string | undefined): string[] {
     .map((l) => l.slice("drift: ".length));
 }
 
-/** What a drift check compares for one file root owns: `path` with `content`, `mode` and `group`, written by `<component>-<host>-<concern>`. */
-export function driftFile(
-  componentName: string,
-  host: HostArgs,
-  concern: string,
-  path: string,
-  content: pulumi.Input<string>,
-  mode: string,
-  group: string,
-): pulumi.Output<DriftFile> {
-  return pulumi.output(content).apply((c) => ({
-    path,
-    sha256: sha256(c),
-    owner: "root",
-    group,
-    mode,
-    step: `${componentName}-${host.name}-${concern}`,
-  }));
+/** What a drift check compares on one host, collected as the component declares its files. */
+export class DriftFiles {
+  /** The files declared so far. */
+  readonly list: pulumi.Output<DriftFile>[] = [];
+
+  constructor(
+    private readonly componentName: string,
+    private readonly host: HostArgs,
+  ) {}
+
+  /** A file root owns: `path` with `content`, `mode` and `group`, written by `<component>-<host>-<concern>`. */
+  file(path: string, content: pulumi.Input<string>, mode: string, group: string, concern: string): void {
+    this.list.push(
+      pulumi.output(content).apply((c) => ({
+        path,
+        sha256: sha256(c),
+        owner: "root",
+        group,
+        mode,
+        step: `${this.componentName}-${this.host.name}-${concern}`,
+      })),
+    );
+  }
+
+  /** An installed binary (root's, 0755) with the digest it was installed with; none when preinstalled. */
+  binary(src: BinarySourceArgs, path: string, concern: string): void {
+    if (src.preinstalledPath !== undefined || src.sha256 === undefined) return;
+    this.list.push(
+      pulumi.output({
+        path,
+        sha256: src.sha256,
+        owner: "root",
+        group: "root",
+        mode: "0755",
+        step: `${this.componentName}-${this.host.name}-${concern}`,
+      }),
+    );
+  }
 }
 
 /**

@@ -3,12 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { KES_DEFAULTS, TLS_DEFAULTS } from "../core/defaults";
-import {
-  type DriftFile,
-  ensureDirectoriesScript,
-  ensurePrerequisitesScript,
-  removeUnitScript,
-} from "../core/hostScripts";
+import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
   kesKeystoreSecretEnv,
@@ -54,8 +49,8 @@ import {
   checkedHost,
   checkLocalBinary,
   claimHostPaths,
+  DriftFiles,
   driftCheckStep,
-  driftFile,
   driftRepairLabel,
   hostIdentity,
   hostStep,
@@ -566,14 +561,8 @@ export class KesServer extends pulumi.ComponentResource {
     const rerun = driftRepairLabel(drift);
     const reports: pulumi.Output<string[]>[] = [];
     for (const host of hosts) {
-      const driftFiles: pulumi.Output<DriftFile>[] = [];
-      const declare = (
-        path: string,
-        content: pulumi.Input<string>,
-        mode: string,
-        group: string,
-        concern: string,
-      ) => driftFiles.push(driftFile(name, host, concern, path, content, mode, group));
+      const drifts = new DriftFiles(name, host);
+      const declare = drifts.file.bind(drifts);
       const addr = pulumi.output(host.internalAddress ?? host.address);
       const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${port}`;
       endpoints.push(endpoint);
@@ -602,17 +591,7 @@ export class KesServer extends pulumi.ComponentResource {
         false,
         rerun,
       );
-      if (args.binary.preinstalledPath === undefined)
-        driftFiles.push(
-          pulumi.output({
-            path: binary.path,
-            sha256: args.binary.sha256!,
-            owner: "root",
-            group: "root",
-            mode: "0755",
-            step: `${name}-${host.name}-kes-binary`,
-          }),
-        );
+      drifts.binary(args.binary, binary.path, "kes-binary");
       const file = (
         concern: string,
         path: string,
@@ -771,7 +750,7 @@ export class KesServer extends pulumi.ComponentResource {
             name,
             host,
             drift,
-            pulumi.all(driftFiles).apply((files) => ({
+            pulumi.all(drifts.list).apply((files) => ({
               files,
               units: [{ unit: KES_PATHS.unit, step: `${name}-${host.name}-service` }],
             })),

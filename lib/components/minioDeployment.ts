@@ -60,8 +60,8 @@ import {
   checkedHost,
   checkLocalBinary,
   claimHostPaths,
+  DriftFiles,
   driftCheckStep,
-  driftFile,
   driftRepairLabel,
   hostIdentity,
   hostStep,
@@ -666,14 +666,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
       // What the staging steps printed (`staged <time>` when they staged): part of the stop and
       // service steps' triggers, so that a run that staged anything on this node runs them.
       const stagedBy: pulumi.Output<string>[] = [];
-      const driftFiles: pulumi.Output<DriftFile>[] = [];
-      const declare = (
-        path: string,
-        content: pulumi.Input<string>,
-        mode: string,
-        group: string,
-        concern: string,
-      ) => driftFiles.push(driftFile(name, node, concern, path, content, mode, group));
+      const drifts = new DriftFiles(name, node);
+      const declare = drifts.file.bind(drifts);
       const write = (
         concern: string,
         path: string,
@@ -750,17 +744,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
           true,
           rerun,
         );
-        if (args.binary!.preinstalledPath === undefined)
-          driftFiles.push(
-            pulumi.output({
-              path: binary.path,
-              sha256: args.binary!.sha256!,
-              owner: "root",
-              group: "root",
-              mode: "0755",
-              step: `${name}-${node.name}-minio-binary`,
-            }),
-          );
+        drifts.binary(args.binary!, binary.path, "minio-binary");
         if (binary.staged) {
           promote.push(binary.path);
           stagedBy.push(binary.step.stdout);
@@ -831,7 +815,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       const staging = pulumi
         .all(stagedBy)
         .apply((outs) => `staging:sha256:${sha256(outs.map((o) => o ?? "").join("\n"))}`);
-      perNode.push({ node, deps, triggers, promote, staging, driftFiles });
+      perNode.push({ node, deps, triggers, promote, staging, driftFiles: drifts.list });
     }
 
     // CA pools are read at start (only leaf certificates are reloaded): a new KES CA or MinIO CA
