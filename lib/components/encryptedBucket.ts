@@ -61,6 +61,30 @@ export function validateEncryptedBucketArgs(args: EncryptedBucketArgs): Issues {
 }
 
 /**
+ * One bucket with every default decided, for {@link EncryptedBucket} and each bucket of
+ * {@link EncryptedBuckets}: the algorithm, the key (the deployment's default key for SSE-S3),
+ * whether a probe checks it, and the arguments of its `mc` script.
+ */
+function resolveBucket(spec: EncryptedBucketSpec, d: MinioDeployment) {
+  const algorithm = spec.algorithm ?? BUCKET_DEFAULTS.algorithm;
+  const keyName = (algorithm === "sse-s3" ? d.defaultKeyName : (spec.keyName ?? d.defaultKeyName))!;
+  const verify = spec.verify ?? BUCKET_DEFAULTS.verify;
+  return {
+    bucket: spec.bucket,
+    algorithm,
+    keyName,
+    verify,
+    /** What the bucket's `mc` script takes (a key only for SSE-KMS). */
+    script: {
+      bucket: spec.bucket,
+      algorithm,
+      keyName: algorithm === "sse-kms" ? keyName : undefined,
+      verify,
+    },
+  };
+}
+
+/**
  * A bucket whose objects are encrypted by default, set up with `mc` on the deployment's admin
  * node after MinIO is ready: create the KES key if missing (an existing key is success), create
  * the bucket (`--ignore-existing`), set its default encryption (SSE-KMS with a named key, or
@@ -96,10 +120,10 @@ export class EncryptedBucket extends pulumi.ComponentResource {
     }
     throwIfInvalid(issues, component, this);
     const d = args.deployment;
-    this.bucket = args.bucket;
-    this.algorithm = args.algorithm ?? BUCKET_DEFAULTS.algorithm;
-    this.keyName = (args.algorithm === "sse-s3" ? d.defaultKeyName : (args.keyName ?? d.defaultKeyName))!;
-    const verify = args.verify ?? BUCKET_DEFAULTS.verify;
+    const b = resolveBucket(args, d);
+    this.bucket = b.bucket;
+    this.algorithm = b.algorithm;
+    this.keyName = b.keyName;
     const target = d.mcTarget!;
     const deps: pulumi.Resource[] = [d.ready];
     if (this.algorithm === "sse-kms") {
@@ -111,13 +135,7 @@ export class EncryptedBucket extends pulumi.ComponentResource {
       );
     }
     const bucketStep = hostStep(this, name, d.adminNode, "bucket", {
-      create: mcBucketScript({
-        target,
-        bucket: this.bucket,
-        algorithm: this.algorithm,
-        keyName: this.algorithm === "sse-kms" ? this.keyName : undefined,
-        verify,
-      }),
+      create: mcBucketScript({ ...b.script, target }),
       dependsOn: deps,
     });
     this.verified = bucketStep.stdout.apply(bucketResultVerified);
@@ -209,18 +227,9 @@ export class EncryptedBuckets extends pulumi.ComponentResource {
     }
     throwIfInvalid(issues, component, this);
     const d = args.deployment;
-    const specs = args.buckets.map((s: EncryptedBucketSpec) => {
-      const algorithm = s.algorithm ?? BUCKET_DEFAULTS.algorithm;
-      const keyName = (algorithm === "sse-s3" ? d.defaultKeyName : (s.keyName ?? d.defaultKeyName))!;
-      return { bucket: s.bucket, algorithm, keyName, verify: s.verify ?? BUCKET_DEFAULTS.verify };
-    });
+    const specs = args.buckets.map((s) => resolveBucket(s, d));
     this.buckets = specs.map(({ bucket, algorithm, keyName }) => ({ bucket, algorithm, keyName }));
-    const parts = specs.map((s) => ({
-      bucket: s.bucket,
-      algorithm: s.algorithm,
-      keyName: s.algorithm === "sse-kms" ? s.keyName : undefined,
-      verify: s.verify,
-    }));
+    const parts = specs.map((s) => s.script);
     const script = mcBucketsScript({ target: d.mcTarget!, buckets: parts });
     const step = hostStep(this, name, d.adminNode, "buckets", {
       create: script,
