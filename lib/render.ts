@@ -3,7 +3,6 @@
  * for users who want to inspect or reuse what the components write, and for tests.
  */
 export * from "./core/envfile";
-export * from "./core/hostScripts";
 export * from "./core/kesConfig";
 export * from "./core/minioEnv";
 export type { Rule } from "./core/rules";

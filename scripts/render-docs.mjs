@@ -262,10 +262,11 @@ file, \`systemd/minio-simple.service\`, shows \`serviceType: "simple"\`, a fork'
     text: `## 6. Host scripts
 
 Every step on a host runs one of these scripts as the \`create\` (and \`update\`) command of a
-\`remote.Command\`. Conventions (lib/core/scripts.ts): \`set -euo pipefail\`; every value is
-checked when the script is rendered and appears once, as a quoted \`name='…'\` assignment at the
-top; secrets come only on stdin or from a root-only file on the host, never on an argument list;
-stdout is one short line; errors go to stderr as \`error: …\` and say what to do.
+\`remote.Command\`. Conventions (lib/core/scripts/prelude.ts): \`set -euo pipefail\`; every
+value is checked when the script is rendered and appears once, as a quoted \`name='…'\`
+assignment at the top; secrets come only on stdin or from a root-only file on the host, never on
+an argument list; stdout is one short line; errors go to stderr as \`error: …\` and say what to
+do.
 
 ### 6.1 Writing a file (\`writeFileScript\`)
 
@@ -280,15 +281,16 @@ directory is created with \`dirMode\` and \`dirOwner\`.
 With \`stage\`, the new content goes to a hidden copy next to the file (\`.<name>.staged\`, same
 directory so the later rename is atomic) and the live file is left alone; the script prints
 \`staged\`. \`MinioDeployment\` stages what every node must agree on (the env file, the CA files,
-the binary, the unit; golden files \`write-file-staged.sh\`, \`install-binary-staged.sh\`,
-\`install-unit-staged.sh\`), and each node's service step makes them live just before it
-restarts (6.3), so a change that fails half-way changes no node's live configuration.
+the binary, the unit; golden files \`files/write-file-staged.sh\`,
+\`binaries/install-binary-staged.sh\`, \`systemd/install-unit-staged.sh\`), and each node's
+service step makes them live just before it restarts (6.3), so a change that fails half-way
+changes no node's live configuration.
 
 The golden input writes \`/etc/kes/config.yaml\` with mode 0640, owner root, group \`kes\`. The
 \`KesServer\` config step writes it with mode 0600, owner and group \`kes\`, and a directory owner
 of \`kes\` with the user's login group.`,
   },
-  { golden: "scripts/write-file.sh", lang: "bash" },
+  { golden: "scripts/files/write-file.sh", lang: "bash" },
   {
     text: `### 6.2 Reloading KES and waiting for it (\`serviceActionScript\`, action \`reload\`)
 
@@ -306,7 +308,7 @@ The golden input has a 30-second timeout, the CA at \`/etc/kes/certs/ca.crt\` an
 the certificate is still checked against the endpoint's host name). Its \`<kes>-<host>-service\`
 step runs the same script with the action \`restart\`.`,
   },
-  { golden: "scripts/service-action-kes-reload.sh", lang: "bash" },
+  { golden: "scripts/health/service-action-kes-reload.sh", lang: "bash" },
   {
     text: `### 6.3 Restarting MinIO and waiting for it (\`serviceActionScript\`, action \`restart\`)
 
@@ -335,8 +337,8 @@ that limit would never be started. The deployment's \`ready\` step then runs on 
 once every node was started. It waits until this node's unit is active and every node answers
 \`/minio/health/ready\` over the network, and it names each node that is not ready and why.`,
   },
-  { golden: "scripts/service-action-minio-restart.sh", lang: "bash" },
-  { golden: "scripts/cluster-ready.sh", lang: "bash" },
+  { golden: "scripts/health/service-action-minio-restart.sh", lang: "bash" },
+  { golden: "scripts/health/cluster-ready.sh", lang: "bash" },
   {
     text: `### 6.4 Creating a bucket with SSE-KMS and checking it (\`mcBucketScript\`)
 
@@ -355,7 +357,7 @@ The golden input uses the alias \`minio\`, \`https://127.0.0.1:9000\`, the CA
 \`EncryptedBucket\` \`https://localhost:<port>\` when MinIO serves TLS (\`http://127.0.0.1:<port>\`
 otherwise) and \`/root/.pulumi-minio-kes/mc\` as \`MC_CONFIG_DIR\`, as here.`,
   },
-  { golden: "scripts/mc-bucket-sse-kms.sh", lang: "bash" },
+  { golden: "scripts/mc/mc-bucket-sse-kms.sh", lang: "bash" },
   {
     text: `### 6.5 How a step without content reaches its host (\`renderStepProgram\`)
 
@@ -376,13 +378,15 @@ without TLS: it makes the staged env file, binary and unit live before it restar
   },
   { golden: "scripts/step-program-minio-service.sh", lang: "bash" },
   {
-    text: `The other script golden files are in \`test/golden/scripts/\`: \`prereqs.sh\`,
-\`ensure-service-user.sh\`, \`install-binary-url.sh\`, \`install-binary-uploaded.sh\`,
-\`check-preinstalled-binary.sh\`, \`install-unit.sh\`, \`write-file-staged.sh\`,
-\`install-binary-staged.sh\`, \`install-unit-staged.sh\`, \`service-stop.sh\`, \`preflight.sh\`, \`upload-dir.sh\`, \`drives.sh\`, \`guard.sh\`, \`merge.sh\`,
-\`mc-key-create.sh\`, \`mc-bucket-sse-s3.sh\`, \`remove-unit.sh\` (the delete action of the \`unit\`
-steps: stop and disable the unit, remove its file), \`service-action-kes-start.sh\` and
-\`remove-file.sh\` (the last two are rendered by exported functions that no component step uses).`,
+    text: `The other script golden files are in \`test/golden/scripts/\`, one folder per module of
+\`lib/core/scripts/\`: \`hosts/prereqs.sh\`, \`systemd/ensure-service-user.sh\`,
+\`binaries/install-binary-url.sh\`, \`binaries/install-binary-uploaded.sh\`,
+\`binaries/check-preinstalled-binary.sh\`, \`systemd/install-unit.sh\`, \`files/write-file-staged.sh\`,
+\`binaries/install-binary-staged.sh\`, \`systemd/install-unit-staged.sh\`, \`health/service-stop.sh\`,
+\`hosts/preflight.sh\`, \`binaries/upload-dir.sh\`, \`files/drives.sh\`, \`files/guard.sh\`, \`files/merge.sh\`,
+\`mc/mc-key-create.sh\`, \`mc/mc-bucket-sse-s3.sh\`, \`systemd/remove-unit.sh\` (the delete action of the
+\`unit\` steps: stop and disable the unit, remove its file), \`health/service-action-kes-start.sh\` and
+\`files/remove-file.sh\` (the last two are rendered by exported functions that no component step uses).`,
   },
 ];
 

@@ -1,8 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_DEFAULTS } from "../core/defaults";
-import { bucketResultVerified, bucketsResultVerified } from "../core/hostScripts";
 import * as rules from "../core/rules";
-import { bucketSummary, mcBucketScript, mcBucketsScript, mcKeyCreateScript } from "../core/scripts";
+import {
+  bucketResultVerified,
+  bucketSummary,
+  bucketsResultVerified,
+  mcBucketScript,
+  mcBucketsScript,
+  mcKeyCreateScript,
+} from "../core/scripts";
 import { TYPE_TOKENS } from "../core/tokens";
 import { checkBucketName, checkKeyName, checkRule, Issues, keyAllowed } from "../core/validate";
 import type { EncryptedBucketArgs, EncryptedBucketSpec, EncryptedBucketsArgs } from "./args";

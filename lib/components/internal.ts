@@ -9,6 +9,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { CA_DEFAULTS, HOST_DEFAULTS } from "../core/defaults";
+import * as rules from "../core/rules";
+import { canonicalHost, type Rule } from "../core/rules";
 import {
   type DriftFile,
   type DriftManifest,
@@ -16,9 +18,7 @@ import {
   hostKeyCheckScript,
   preflightScript,
   renderDriftManifest,
-} from "../core/hostScripts";
-import * as rules from "../core/rules";
-import { canonicalHost, type Rule } from "../core/rules";
+} from "../core/scripts";
 import { bashCommand } from "../core/shell";
 import { renderStepProgram, type StepOp, scriptPurpose, stepCommand } from "../core/stepProgram";
 import { TYPE_TOKENS } from "../core/tokens";

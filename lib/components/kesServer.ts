@@ -3,7 +3,6 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { KES_DEFAULTS, TLS_DEFAULTS } from "../core/defaults";
-import { ensureDirectoriesScript, ensurePrerequisitesScript, removeUnitScript } from "../core/hostScripts";
 import { kesApiKeyFromPrivateKey, kesIdentityFromApiKey, kesIdentityFromCertificate } from "../core/identity";
 import {
   kesKeystoreSecretEnv,
@@ -15,9 +14,12 @@ import * as rules from "../core/rules";
 import { downloadUrl, type Rule, urlHost } from "../core/rules";
 import {
   checkPreinstalledBinaryScript,
+  ensureDirectoriesScript,
+  ensurePrerequisitesScript,
   ensureServiceUserScript,
   installBinaryScript,
   installUnitScript,
+  removeUnitScript,
   serviceActionScript,
   UPLOAD_DIR,
   uploadDirScript,

@@ -3,14 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { MINIO_DEFAULTS, TLS_DEFAULTS } from "../core/defaults";
 import { renderEnvFile } from "../core/envfile";
 import {
-  type DriftFile,
-  ensureDirectoriesScript,
-  ensurePrerequisitesScript,
-  envMergeScript,
-  kesRemovalGuardScript,
-  removeUnitScript,
-} from "../core/hostScripts";
-import {
   minioEnvEntries,
   renderMinioEnvFile,
   renderMinioNodeVolumes,
@@ -20,10 +12,16 @@ import * as rules from "../core/rules";
 import { canonicalEndpoint, type Rule, urlHost } from "../core/rules";
 import {
   clusterReadyScript,
+  type DriftFile,
+  ensureDirectoriesScript,
+  ensurePrerequisitesScript,
   ensureServiceUserScript,
+  envMergeScript,
   installUnitScript,
+  kesRemovalGuardScript,
   type McTarget,
   nothingToStopScript,
+  removeUnitScript,
   serviceActionScript,
   serviceStopScript,
   writeFileScript,

@@ -26,7 +26,7 @@ export function shQuote(s: string): string {
  * of the SSH user is. Useful as the `create` of a `remote.Command` when the login shell might
  * not be bash; with `sudo: true` it becomes `sudo -n bash -c '…'` for a non-root SSH user with
  * passwordless sudo (stdin still reaches the script). The script text becomes an argv
- * element, so it must hold no secret (none of the renderers in `scripts.ts` put secrets in
+ * element, so it must hold no secret (none of the renderers in `scripts/` put secrets in
  * the script text: secrets come on stdin).
  */
 export function bashCommand(script: string, opts: { sudo?: boolean } = {}): string {

@@ -326,7 +326,7 @@ describe("certificate rotation", () => {
 
 describe("bucket verification result", () => {
   it("counts only a final result line that says verified=true", async () => {
-    const { bucketResultVerified } = await import("../../lib/core/hostScripts");
+    const { bucketResultVerified } = await import("../../lib/core/scripts");
     expect(
       bucketResultVerified("created\nresult: algorithm=sse-kms key=minio-invoices verified=true\n"),
     ).toBe(true);

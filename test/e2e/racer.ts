@@ -6,8 +6,8 @@
  * - create a file, a symbolic link to a root-owned canary, a hard link, and rename a link of
  *   their own into every directory the library writes into;
  * - replace every temporary file they can see there (the atomic writes' `.<name>.XXXXXX`,
- *   lib/core/scripts.ts `atomicWrite`, `installBinaryScript`) with a link to the canary, open it
- *   for writing, remove it;
+ *   `atomicWrite` in lib/core/scripts/prelude.ts, `installBinaryScript` in
+ *   lib/core/scripts/binaries.ts) with a link to the canary, open it for writing, remove it;
  * - open every installed file for writing, chmod it, rename a link over it.
  *
  * The host image has no inotifywait (test/hosts/testbed.sh PACKAGES), so the racer is a tight

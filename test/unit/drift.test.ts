@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DriftManifest, driftCheckScript, renderDriftManifest } from "../../lib/core/hostScripts";
+import { type DriftManifest, driftCheckScript, renderDriftManifest } from "../../lib/core/scripts";
 import { expectGolden, goldenPath } from "../helpers/golden";
 
 const base = mkdtempSync(join(tmpdir(), "drift-"));
@@ -112,10 +112,14 @@ describe("drift check", () => {
         units: [],
       }),
     ).toBe(`file ${sha("x")} ${me} ${myGroup} 600 /etc/default/minio minio-minio1-env\n`);
-    expectGolden("scripts/drift-check.sh", driftCheckScript({ host: "minio1", repair: false }));
-    const sc = spawnSync("shellcheck", ["-s", "bash", "-S", "style", goldenPath("scripts/drift-check.sh")], {
-      encoding: "utf8",
-    });
+    expectGolden("scripts/hosts/drift-check.sh", driftCheckScript({ host: "minio1", repair: false }));
+    const sc = spawnSync(
+      "shellcheck",
+      ["-s", "bash", "-S", "style", goldenPath("scripts/hosts/drift-check.sh")],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(`${sc.stdout}${sc.stderr}`).toBe("");
     expect(sc.status).toBe(0);
   });

@@ -14,15 +14,17 @@ import fc from "fast-check";
 import { load } from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnvLine, renderEnvFile } from "../../lib/core/envfile";
-import { ensureDirectoriesScript, envMergeScript, removeUnitScript } from "../../lib/core/hostScripts";
 import { minioKesPolicy, renderKesConfig } from "../../lib/core/kesConfig";
 import { renderMinioVolumes } from "../../lib/core/minioEnv";
 import * as rules from "../../lib/core/rules";
 import {
   checkPreinstalledBinaryScript,
   ENV_VALUE_OF,
+  ensureDirectoriesScript,
+  envMergeScript,
   mcBucketScript,
   mcKeyCreateScript,
+  removeUnitScript,
   serviceActionScript,
 } from "../../lib/core/scripts";
 import { shQuote } from "../../lib/core/shell";

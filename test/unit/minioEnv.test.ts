@@ -16,13 +16,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEnvLine, quoteEnvValue, renderEnvFile } from "../../lib/core/envfile";
 import {
-  ensureDirectoriesScript,
-  envMergeScript,
-  hostKeyCheckScript,
-  kesRemovalGuardScript,
-  preflightScript,
-} from "../../lib/core/hostScripts";
-import {
   compressEllipsis,
   EnvMergeConflictError,
   MINIO_CONFLICTING_KMS_VARIABLES,
@@ -33,6 +26,13 @@ import {
   renderMinioNodeVolumes,
   renderMinioVolumes,
 } from "../../lib/core/minioEnv";
+import {
+  ensureDirectoriesScript,
+  envMergeScript,
+  hostKeyCheckScript,
+  kesRemovalGuardScript,
+  preflightScript,
+} from "../../lib/core/scripts";
 import { renderKesUnit, renderMinioUnit } from "../../lib/core/systemd";
 import type { MinioEnvInput } from "../../lib/core/types";
 import { expectGolden } from "../helpers/golden";
@@ -385,7 +385,7 @@ describe("KES removal guard and drive directories", () => {
       }),
     };
     for (const [name, s] of Object.entries(scripts)) {
-      expectGolden(`scripts/${name}.sh`, s);
+      expectGolden(`scripts/files/${name}.sh`, s);
       const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
       expect(r.stdout.toString() + r.stderr.toString(), name).toBe("");
       expect(r.status, name).toBe(0);
@@ -395,16 +395,16 @@ describe("KES removal guard and drive directories", () => {
 
 describe("prerequisites script", () => {
   it("is shellcheck-clean and pinned", async () => {
-    const { ensurePrerequisitesScript } = await import("../../lib/core/hostScripts");
+    const { ensurePrerequisitesScript } = await import("../../lib/core/scripts");
     const s = ensurePrerequisitesScript();
-    expectGolden("scripts/prereqs.sh", s);
+    expectGolden("scripts/hosts/prereqs.sh", s);
     const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
     expect(r.stdout.toString(), "shellcheck").toBe("");
     expect(r.status).toBe(0);
   });
 
   it("reports unchanged when curl and CA certificates are present (this machine)", async () => {
-    const { ensurePrerequisitesScript } = await import("../../lib/core/hostScripts");
+    const { ensurePrerequisitesScript } = await import("../../lib/core/scripts");
     const r = spawnSync("bash", ["-c", ensurePrerequisitesScript()]);
     expect(r.stdout.toString().trim()).toBe("unchanged");
     expect(r.status).toBe(0);
@@ -413,10 +413,10 @@ describe("prerequisites script", () => {
 
 describe("removeUnitScript (destroy)", () => {
   it("is shellcheck-clean, pinned, and reports absent when there is no unit", async () => {
-    const { removeUnitScript } = await import("../../lib/core/hostScripts");
+    const { removeUnitScript } = await import("../../lib/core/scripts");
     const dir = mkdtempSync(join(tmpdir(), "units-"));
     const s = removeUnitScript({ unitName: "minio.service" });
-    expectGolden("scripts/remove-unit.sh", s);
+    expectGolden("scripts/systemd/remove-unit.sh", s);
     const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
     expect(r.stdout.toString()).toBe("");
     const run = spawnSync("bash", ["-c", removeUnitScript({ unitName: "minio.service", unitDir: dir })]);
@@ -425,7 +425,7 @@ describe("removeUnitScript (destroy)", () => {
   });
 
   it("leaves a unit alone that another step wrote since (a renamed component), and says so", async () => {
-    const { removeUnitScript } = await import("../../lib/core/hostScripts");
+    const { removeUnitScript } = await import("../../lib/core/scripts");
     const { renderMinioUnit } = await import("../../lib/core/systemd");
     const dir = mkdtempSync(join(tmpdir(), "units-"));
     const unit = renderMinioUnit({
@@ -439,7 +439,7 @@ describe("removeUnitScript (destroy)", () => {
     writeFileSync(join(dir, "minio.service"), unit);
     const s = removeUnitScript({ unitName: "minio.service", unitDir: dir, owner: "minio-node1-unit" });
     expectGolden(
-      "scripts/remove-unit-owned.sh",
+      "scripts/systemd/remove-unit-owned.sh",
       removeUnitScript({ unitName: "minio.service", owner: "minio-node1-unit" }),
     );
     expect(spawnSync("shellcheck", ["-s", "bash", "-"], { input: s }).stdout.toString()).toBe("");
@@ -452,7 +452,7 @@ describe("removeUnitScript (destroy)", () => {
 describe("preflight script", () => {
   it("is shellcheck-clean and pinned", () => {
     const s = preflightScript({ host: "minio1", paths: ["/etc/default/minio", "/mnt/disk1"] });
-    expectGolden("scripts/preflight.sh", s);
+    expectGolden("scripts/hosts/preflight.sh", s);
     const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: s });
     expect(r.stdout.toString(), "shellcheck").toBe("");
     expect(r.status).toBe(0);
@@ -534,7 +534,7 @@ describe("host key check (on the deploying machine)", () => {
 
   it("is shellcheck-clean and pinned", () => {
     expectGolden(
-      "scripts/host-key-check.sh",
+      "scripts/hosts/host-key-check.sh",
       hostKeyCheckScript({
         host: "minio3",
         address: "198.18.0.15",

@@ -19,8 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderEnvFile } from "../../lib/core/envfile";
-import { bucketsResultVerified } from "../../lib/core/hostScripts";
 import {
+  bucketsResultVerified,
   checkPreinstalledBinaryScript,
   clusterReadyScript,
   ensureServiceUserScript,
@@ -114,9 +114,12 @@ const TARGET_ENVFILE: McTarget = {
 // Golden files + shellcheck
 
 const goldens: Array<[string, () => string]> = [
-  ["ensure-service-user", () => ensureServiceUserScript({ user: "kes", group: "kes", home: "/var/lib/kes" })],
   [
-    "install-binary-url",
+    "systemd/ensure-service-user",
+    () => ensureServiceUserScript({ user: "kes", group: "kes", home: "/var/lib/kes" }),
+  ],
+  [
+    "binaries/install-binary-url",
     () =>
       installBinaryScript({
         destPath: "/usr/local/bin/kes",
@@ -125,7 +128,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "install-binary-uploaded",
+    "binaries/install-binary-uploaded",
     () =>
       installBinaryScript({
         destPath: "/usr/local/bin/minio",
@@ -134,13 +137,13 @@ const goldens: Array<[string, () => string]> = [
         mode: "0755",
       }),
   ],
-  ["upload-dir", () => uploadDirScript({ owner: "deploy", file: `minio-${SHA_A}` })],
+  ["binaries/upload-dir", () => uploadDirScript({ owner: "deploy", file: `minio-${SHA_A}` })],
   [
-    "check-preinstalled-binary",
+    "binaries/check-preinstalled-binary",
     () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/minio", sha256: SHA_A }),
   ],
   [
-    "write-file",
+    "files/write-file",
     () =>
       writeFileScript({
         path: "/etc/kes/config.yaml",
@@ -153,7 +156,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "write-file-staged",
+    "files/write-file-staged",
     () =>
       writeFileScript({
         path: "/etc/default/minio",
@@ -164,7 +167,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "install-binary-staged",
+    "binaries/install-binary-staged",
     () =>
       installBinaryScript({
         destPath: "/usr/local/bin/minio",
@@ -173,11 +176,11 @@ const goldens: Array<[string, () => string]> = [
         stage: true,
       }),
   ],
-  ["remove-file", () => removeFileScript({ path: "/etc/kes/kes.env.old" })],
-  ["install-unit", () => installUnitScript({ unitName: "kes.service" })],
-  ["install-unit-staged", () => installUnitScript({ unitName: "minio.service", stage: true })],
+  ["files/remove-file", () => removeFileScript({ path: "/etc/kes/kes.env.old" })],
+  ["systemd/install-unit", () => installUnitScript({ unitName: "kes.service" })],
+  ["systemd/install-unit-staged", () => installUnitScript({ unitName: "minio.service", stage: true })],
   [
-    "service-stop",
+    "health/service-stop",
     () =>
       serviceStopScript({
         unit: "minio.service",
@@ -186,7 +189,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "cluster-ready",
+    "health/cluster-ready",
     () =>
       clusterReadyScript({
         unit: "minio.service",
@@ -199,7 +202,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "service-action-kes-start",
+    "health/service-action-kes-start",
     () =>
       serviceActionScript({
         unit: "kes.service",
@@ -214,7 +217,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "service-action-kes-reload",
+    "health/service-action-kes-reload",
     () =>
       serviceActionScript({
         unit: "kes.service",
@@ -228,7 +231,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "service-action-minio-restart",
+    "health/service-action-minio-restart",
     () =>
       serviceActionScript({
         unit: "minio.service",
@@ -242,9 +245,9 @@ const goldens: Array<[string, () => string]> = [
         },
       }),
   ],
-  ["mc-key-create", () => mcKeyCreateScript({ target: TARGET_ENVFILE, keyName: "minio-bucket-data" })],
+  ["mc/mc-key-create", () => mcKeyCreateScript({ target: TARGET_ENVFILE, keyName: "minio-bucket-data" })],
   [
-    "mc-bucket-sse-kms",
+    "mc/mc-bucket-sse-kms",
     () =>
       mcBucketScript({
         target: TARGET_ENVFILE,
@@ -255,7 +258,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "mc-buckets",
+    "mc/mc-buckets",
     () =>
       mcBucketsScript({
         target: TARGET_ENVFILE,
@@ -266,7 +269,7 @@ const goldens: Array<[string, () => string]> = [
       }),
   ],
   [
-    "mc-bucket-sse-s3",
+    "mc/mc-bucket-sse-s3",
     () =>
       mcBucketScript({
         target: { ...TARGET_ENVFILE, caFile: undefined, credentials: { from: "stdin" } },

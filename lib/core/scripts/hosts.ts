@@ -1,190 +1,25 @@
 /**
- * Host scripts specific to MinIO deployments: drive directories, the guard against dropping
- * KES, and the merge of our variables into an existing environment file. Same conventions as
- * `scripts.ts`: `set -euo pipefail`, values only as quoted assignments, secrets only on stdin.
+ * Host scripts about a host as a whole: the tools the other scripts need, the preflight check
+ * before a change, the SSH host-key check (run on the deploying machine), and the drift check
+ * with its manifest. Conventions: `prelude.ts`.
  */
-import { MINIO_CONFLICTING_KMS_VARIABLES, MINIO_KES_VARIABLES } from "./minioEnv";
 import {
   assertRule,
   hostKey as hostKeyRule,
   hostName as hostNameRule,
   hostOrIp as hostRule,
   unitName as unitNameRule,
-} from "./rules";
+} from "../rules";
 import {
   assertAbsolutePath,
   assertAccountName,
   assertMode,
   assignments,
   bashScript,
-  STAGED_ECHO,
   shQuote,
-  stagedPath,
   statModeString,
-} from "./shell";
-import { unitOwnerLine } from "./systemd";
-
-const CTX = "hostScripts";
-
-/**
- * Create missing drive directories owned by the service user. Existing directories (mounted
- * drives) keep their content; only their top directory's owner is set, never recursively. A
- * drive that is a symbolic link is refused (the service user may own the parent, e.g. its home
- * `/var/lib/minio`, and a planted link would otherwise hand its target to that user), and the
- * owner is set with `chown -h`, which never follows a link.
- */
-export function ensureDirectoriesScript(a: {
-  paths: string[];
-  owner: string;
-  group: string;
-  mode?: string;
-}): string {
-  if (a.paths.length === 0) throw new Error(`${CTX}: paths must not be empty`);
-  const paths = a.paths.map((p, i) => assertAbsolutePath(CTX, `paths[${i}]`, p));
-  return bashScript("create drive directories owned by the service user", [
-    ...assignments([
-      ["owner", assertAccountName(CTX, "owner", a.owner)],
-      ["group", assertAccountName(CTX, "group", a.group)],
-      ["mode", assertMode(CTX, "mode", a.mode ?? "0750")],
-    ]),
-    `paths=(${paths.map(shQuote).join(" ")})`,
-    "changed=0",
-    'for p in "${paths[@]}"; do',
-    '  if [ -L "$p" ] || [ "$(realpath -m -- "$p")" != "$p" ]; then',
-    "    echo \"error: $p is, or goes through, a symbolic link; a drive must be a real directory (or a mount point) on a real path: remove the link, then run 'pulumi up' again\" >&2",
-    "    exit 1",
-    '  elif [ ! -d "$p" ]; then',
-    '    install -d -o "$owner" -g "$group" -m "$mode" "$p"',
-    "    changed=1",
-    '  elif [ "$(stat -c %U:%G "$p")" != "$owner:$group" ]; then',
-    '    chown -h -- "$owner:$group" "$p"',
-    "    changed=1",
-    "  fi",
-    "done",
-    'if [ "$changed" = 1 ]; then echo changed; else echo unchanged; fi',
-  ]);
-}
-
-/**
- * Refuse to continue when the env file on the host configures KES but the new configuration
- * does not: MinIO cannot start without the keys that encrypted its data (kes-minio.md §6
- * pitfall 5; landscape.md §0.6). Runs before the env file is written.
- */
-export function kesRemovalGuardScript(a: { envFile: string }): string {
-  return bashScript("refuse to drop KES from a deployment that uses it", [
-    ...assignments([["file", assertAbsolutePath(CTX, "envFile", a.envFile)]]),
-    `if [ -f "$file" ] && grep -Eq '^[[:space:]]*(export[[:space:]]+)?MINIO_KMS_KES_ENDPOINT=' "$file"; then`,
-    `  echo "error: $file configures KES (MINIO_KMS_KES_ENDPOINT) but the new configuration has no kes." >&2`,
-    '  echo "MinIO cannot start without the keys that encrypted its IAM data and objects." >&2',
-    '  echo "Put kes back into the MinioDeployment, or, if you really mean it, set allowKesRemoval: true." >&2',
-    "  exit 1",
-    "fi",
-    "echo ok",
-  ]);
-}
-
-/**
- * Merge our variables into an existing environment file (MinIO's procedure for existing
- * deployments edits that file and restarts). Our lines arrive on stdin, already rendered by
- * `renderEnvFile` (they hold secrets). Implements exactly `mergeEnvFile` of `minioEnv.ts`:
- * - a variable we set replaces the first line that sets it; later duplicates are dropped;
- * - variables of ours that the file lacks are appended under a marker comment;
- * - every other KES variable (§4.1) is removed, so an API key and a client certificate are
- *   never both left behind;
- * - a non-empty variable of another KMS (§4.1 "Exclusivity rule") stops the merge with an error;
- * - every other line is kept byte for byte. The file is replaced atomically, keeping its mode,
- *   owner and group, and only when the content changes. Prints changed/unchanged; with `stage`,
- *   the result goes to the staged copy ({@link stagedPath}) that the restart makes live, and
- *   prints staged/unchanged.
- */
-export function envMergeScript(a: { envFile: string; managedNames: string[]; stage?: boolean }): string {
-  const file = assertAbsolutePath(CTX, "envFile", a.envFile);
-  for (const n of a.managedNames) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`${CTX}: managedNames: invalid name ${n}`);
-  }
-  const remove = MINIO_KES_VARIABLES.filter((n) => !a.managedNames.includes(n));
-  return bashScript("merge pulumi-minio-kes variables into an existing MinIO env file", [
-    ...assignments([
-      ["file", file],
-      ["remove", remove.join(" ")],
-      ["conflicts", MINIO_CONFLICTING_KMS_VARIABLES.join(" ")],
-    ]),
-    'if [ ! -f "$file" ]; then echo "error: $file does not exist; existing mode needs the env file of the running deployment (set existing.envFile)." >&2; exit 1; fi',
-    'dir=$(dirname "$file")',
-    "# Root writes its temp files here: the directory must be root's, on a real path, and writable by",
-    "# no one else (a service account could swap a temp file for a link).",
-    'if [ -L "$file" ] || [ "$(realpath -e -- "$dir")" != "$dir" ]; then',
-    '  echo "error: $file is, or is reached through, a symbolic link; point existing.envFile at the real file" >&2',
-    "  exit 1",
-    "fi",
-    "read -r dir_owner dir_mode < <(stat -c '%U %a' -- \"$dir\")",
-    'if [ "$dir_owner" != root ] || (((8#$dir_mode & 8#022) != 0)); then',
-    '  echo "error: $dir (the directory of $file) is owned by $dir_owner with mode $dir_mode; make it root\'s and writable only by root (chown root: $dir; chmod go-w $dir), then run pulumi up again" >&2',
-    "  exit 1",
-    "fi",
-    'managed=$(mktemp "$dir/.pulumi-merge-in.XXXXXX")',
-    'tmp=$(mktemp "$dir/.pulumi-merge-out.XXXXXX")',
-    'trap \'rm -f "$managed" "$tmp"\' EXIT',
-    'chmod 0600 "$managed" "$tmp"',
-    'cat >"$managed"',
-    "# The awk program gets only names on its command line; values stay in files.",
-    'awk -v remove="$remove" -v conflicts="$conflicts" -v target="$file" \'',
-    "  function varname(line,   m) {",
-    "    if (match(line, /^[ \\t]*(export[ \\t]+)?[A-Za-z_][A-Za-z0-9_]*[ \\t]*=/)) {",
-    "      m = substr(line, RSTART, RLENGTH - 1)",
-    '      sub(/^[ \\t]*(export[ \\t]+)?/, "", m); sub(/[ \\t]*$/, "", m)',
-    "      return m",
-    "    }",
-    '    return ""',
-    "  }",
-    "  function value(line) {",
-    '    sub(/^[^=]*=/, "", line); gsub(/^[ \\t]+|[ \\t]+$/, "", line)',
-    '    if (line == "\\047\\047" || line == "\\"\\"") return ""',
-    "    return line",
-    "  }",
-    "  BEGIN {",
-    '    n = split(remove, r, " "); for (i = 1; i <= n; i++) rm[r[i]] = 1',
-    '    n = split(conflicts, c, " "); for (i = 1; i <= n; i++) bad[c[i]] = 1',
-    "  }",
-    '  FNR == NR { name = varname($0); if (name != "") { order[++count] = name; line[name] = $0 } next }',
-    "  {",
-    "    name = varname($0)",
-    '    if (name != "" && (name in bad) && value($0) != "") {',
-    '      print "error: " name " is set in " target ": MinIO cannot use KES and another KMS at once. Objects encrypted with that KMS need it to stay readable; migrate them first (or remove the variable yourself if nothing was encrypted with it), then run `pulumi up` again." > "/dev/stderr"',
-    "      failed = 1; exit 1",
-    "    }",
-    '    if (name != "" && (name in line)) { if (!(name in done)) { print line[name]; done[name] = 1 } next }',
-    '    if (name != "" && (name in rm)) next',
-    "    print",
-    "  }",
-    "  END {",
-    "    if (failed) exit 1",
-    "    added = 0",
-    "    for (i = 1; i <= count; i++) if (!(order[i] in done)) {",
-    '      if (!added) { print "# Added by pulumi-minio-kes"; added = 1 }',
-    "      print line[order[i]]",
-    "    }",
-    "  }",
-    '\' "$managed" "$file" >"$tmp"',
-    ...(a.stage
-      ? [
-          ...assignments([["staged", stagedPath(file)]]),
-          'if [ -d "$staged" ] && [ ! -L "$staged" ]; then echo "error: $staged is a directory; remove it (the library stages the merged file there until the restart makes it live)" >&2; exit 1; fi',
-          'if cmp -s "$tmp" "$file"; then rm -f -- "$staged"; echo unchanged; exit 0; fi',
-          'chown -h --reference="$file" "$tmp"',
-          'chmod --reference="$file" "$tmp"',
-          'mv -f -T -- "$tmp" "$staged"',
-          STAGED_ECHO,
-        ]
-      : [
-          'if cmp -s "$tmp" "$file"; then echo unchanged; exit 0; fi',
-          'chown -h --reference="$file" "$tmp"',
-          'chmod --reference="$file" "$tmp"',
-          'mv -f -T -- "$tmp" "$file"',
-          "echo changed",
-        ]),
-  ]);
-}
+} from "../shell";
+import { HOST_SCRIPTS_CTX as CTX } from "./prelude";
 
 /**
  * Make sure the tools the other scripts use are present: bash 4+, coreutils, curl (downloads
@@ -337,64 +172,6 @@ export function hostKeyCheckScript(a: {
     "fi",
     'echo "ok: $host ($address port $port) offers the pinned host key $want_fp"',
   ]);
-}
-
-/**
- * Run on `pulumi destroy`: stop and disable a unit and remove its unit file. Binaries, config,
- * environment files, certificates, data, keys and the keystore stay on the host: MinIO's data
- * cannot be read without KES's keys, so the library never deletes either.
- */
-export function removeUnitScript(a: { unitName: string; unitDir?: string; owner?: string }): string {
-  const unit = assertRule<string>(CTX, "unitName", a.unitName, unitNameRule);
-  const dir = assertAbsolutePath(CTX, "unitDir", a.unitDir ?? "/etc/systemd/system");
-  return bashScript("stop and disable a unit on destroy; keep data, keys and configuration", [
-    ...assignments([
-      ["unit", unit],
-      ["file", `${dir}/${unit}`],
-    ]),
-    'if [ ! -e "$file" ]; then echo absent; exit 0; fi',
-    ...(a.owner === undefined
-      ? []
-      : [
-          ...assignments([["owner_line", unitOwnerLine(a.owner)]]),
-          "# Another step (a renamed component, a moved host) wrote this unit since: leave it alone.",
-          'if ! grep -qxF "$owner_line" "$file"; then echo "kept: $unit belongs to another step"; exit 0; fi',
-        ]),
-    'systemctl disable --now "$unit" >/dev/null 2>&1 || systemctl stop "$unit" || true',
-    'rm -f "$file"',
-    "systemctl daemon-reload",
-    'echo "removed: $unit (data, keys and configuration kept)"',
-  ]);
-}
-
-/**
- * Read the last line `mcBucketScript` prints (`result: algorithm=… key=… verified=true|false`)
- * and tell whether a probe object was verified. Anything else (no result line, garbled output,
- * `verified=false`) is not a verification.
- */
-export function bucketResultVerified(stdout: string | undefined): boolean {
-  const lines = (stdout ?? "").trimEnd().split("\n");
-  const last = lines[lines.length - 1] ?? "";
-  return /^result: algorithm=sse-(kms|s3)( key=[A-Za-z0-9_-]+)? verified=true$/.test(last);
-}
-
-/**
- * Read what `mcBucketsScript` printed and tell, per bucket, whether a probe object was verified
- * (its line `bucket NAME: result: …`, read as {@link bucketResultVerified} reads one). A bucket
- * without such a line is not verified.
- */
-export function bucketsResultVerified(
-  stdout: string | undefined,
-  buckets: ReadonlyArray<string>,
-): Record<string, boolean> {
-  const lines = (stdout ?? "").split("\n");
-  return Object.fromEntries(
-    buckets.map((b) => {
-      const prefix = `bucket ${b}: `;
-      const line = lines.find((l) => l.startsWith(prefix));
-      return [b, line !== undefined && bucketResultVerified(line.slice(prefix.length))];
-    }),
-  );
 }
 
 /** One file a drift check compares with what the program declares. */
