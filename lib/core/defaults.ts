@@ -63,3 +63,37 @@ export const TLS_DEFAULTS = {
   /** Warn when a certificate expires within this many days. */
   expiryWarningDays: 30,
 } as const;
+
+/** Paths KES uses on each host (not arguments: fixed by the library). */
+export const KES_PATHS = {
+  dir: "/etc/kes",
+  config: "/etc/kes/config.yaml",
+  secretEnv: "/etc/kes/kes.env",
+  cert: "/etc/kes/server.crt",
+  key: "/etc/kes/server.key",
+  ca: "/etc/kes/ca.crt",
+  home: "/var/lib/kes",
+  unit: "kes.service",
+  unitFile: "/etc/systemd/system/kes.service",
+  user: "kes",
+} as const;
+
+/** Paths MinIO uses on each node (not arguments: fixed by the library, except with `existing`). */
+export const MINIO_PATHS = {
+  envFile: "/etc/default/minio",
+  configDir: "/etc/minio",
+  kesCa: "/etc/minio/kes-ca.crt",
+  kesClientCert: "/etc/minio/kes-client.crt",
+  kesClientKey: "/etc/minio/kes-client.key",
+  certsDir: "/etc/minio/certs",
+  /** The CA MinIO and mc verify MinIO's certificates with. */
+  tlsCa: "/etc/minio/certs/CAs/ca.crt",
+  unit: "minio.service",
+  unitFile: "/etc/systemd/system/minio.service",
+  user: "minio-user",
+  home: "/var/lib/minio",
+  mcConfigDir: "/root/.pulumi-minio-kes/mc",
+} as const;
+
+/** Where installed binaries go when no `preinstalledPath` is given. */
+export const BINARY_DIR = "/usr/local/bin";

@@ -1,0 +1,206 @@
+/**
+ * @internal {@link KesServerArgs} validated and resolved into a plan: port, paths, units,
+ * timeouts and certificate settings decided once, before any resource exists. `KesServer` turns
+ * the plan into resources and decides nothing itself.
+ */
+import { BINARY_DIR, KES_DEFAULTS, KES_PATHS, TLS_DEFAULTS } from "../../core/defaults";
+import * as rules from "../../core/rules";
+import { renderKesUnit } from "../../core/systemd";
+import {
+  checkBinarySource,
+  checkCertificateForHost,
+  checkDuration,
+  checkHosts,
+  checkKeyPattern,
+  checkPlain,
+  checkPort,
+  checkRule,
+  checkTimeout,
+  checkTlsTiming,
+  Issues,
+  known,
+} from "../../core/validate";
+import type { KesServerArgs } from "../args";
+import { checkLocalBinary, driftRepairLabel } from "../internal";
+import { KmsTarget } from "../kmsTarget";
+import { binaryInstallPath } from "../service";
+
+/** A {@link KesServer} with every default decided. */
+export interface KesPlan {
+  /** The component's name, and how messages name it (`KesServer kes`). */
+  name: string;
+  component: string;
+  port: number;
+  /** Where the KES binary is. */
+  binaryPath: string;
+  /** Each host's unit. */
+  units: Record<string, string>;
+  /** How MinIO authenticates to KES. */
+  minioAuth: "apiKey" | "certificate";
+  /** Seconds each service step waits for `/v1/ready`. */
+  timeoutSeconds: number;
+  /** Generated certificates' validity, and the expiry warning. */
+  validityHours: number;
+  expiryWarningDays: number;
+  /** What this KES claims on each of its hosts. */
+  claims: string[];
+  /** The paths each host's preflight checks for free space. */
+  preflightPaths: string[];
+  /** A drift repair's label (hostStep `rerun`). */
+  rerun?: string;
+}
+
+function checkTls(issues: Issues, args: KesServerArgs): void {
+  const t = args?.tls;
+  checkTlsTiming(issues, t);
+  if (!t?.certificates) return;
+  const hosts = Array.isArray(args.hosts) ? args.hosts : [];
+  const names = hosts.map((h) => h.name);
+  for (const [hostName, pair] of Object.entries(t.certificates)) {
+    const host = hosts.find((h) => h.name === hostName);
+    if (!host) {
+      issues.add(
+        `tls.certificates.${hostName}`,
+        `no host is named ${JSON.stringify(hostName)}; use host names as keys (${names.join(", ")}).`,
+      );
+      continue;
+    }
+    checkCertificateForHost(
+      issues,
+      `tls.certificates.${hostName}.certPem`,
+      pair.certPem,
+      known(host.internalAddress ?? (host.address as string)),
+    );
+  }
+  if (t.caCertPem === undefined && t.ca === undefined) {
+    issues.add(
+      "tls.caCertPem",
+      "with your own certificates, give the CA certificate that signed them (caCertPem) so MinIO can verify KES.",
+    );
+  }
+  const missing = names.filter((n) => !(n in (t.certificates ?? {})));
+  if (missing.length > 0 && t.ca === undefined) {
+    issues.add(
+      "tls.certificates",
+      `hosts ${missing.join(", ")} have no certificate; give one for every host, or give tls.ca to generate the rest.`,
+    );
+  }
+}
+
+function checkClients(issues: Issues, args: KesServerArgs): void {
+  (args?.clients ?? []).forEach((c, i) => {
+    if (!c.name || !/^[A-Za-z0-9_-]+$/.test(c.name) || c.name === "minio") {
+      issues.add(
+        `clients[${i}].name`,
+        "rename the policy with letters, digits, '_' and '-' only; \"minio\" is reserved for MinIO's own policy.",
+      );
+    }
+    for (const [j, id] of (c.identities ?? []).entries()) {
+      checkRule(issues, `clients[${i}].identities[${j}]`, id, rules.identity);
+    }
+    for (const [j, p] of (c.allow ?? []).entries()) {
+      if (typeof p !== "string" || !p.startsWith("/"))
+        issues.add(
+          `clients[${i}].allow[${j}]`,
+          "write allow entries as API paths, like /v1/key/generate/app-*.",
+        );
+    }
+  });
+}
+
+function checkMinioAccess(issues: Issues, args: KesServerArgs): void {
+  if (!Array.isArray(args?.minioKeyNames) || args.minioKeyNames.length === 0) {
+    issues.add(
+      "minioKeyNames",
+      'list the key names MinIO may use (its default key and bucket keys), or a prefix such as "minio-*".',
+    );
+  } else {
+    args.minioKeyNames.forEach((k, i) => {
+      checkKeyPattern(issues, `minioKeyNames[${i}]`, k);
+    });
+  }
+  if (args?.minioAuth !== undefined && args.minioAuth !== "apiKey" && args.minioAuth !== "certificate") {
+    issues.add(
+      "minioAuth",
+      `minioAuth ${JSON.stringify(args.minioAuth)} is unknown; set it to "apiKey" or "certificate".`,
+    );
+  }
+}
+
+/** Validate {@link KesServerArgs}; exported for the bad-input table tests. */
+export function validateKesServerArgs(args: KesServerArgs): Issues {
+  const issues = new Issues();
+  checkHosts(issues, "hosts", args?.hosts);
+  if (!(args?.kms instanceof KmsTarget)) {
+    issues.add(
+      "kms",
+      'pass a KmsTarget resource: kms: new KmsTarget("kms", { vault: {…} }) (or filesystem for development), not its plain arguments.',
+    );
+  }
+  checkBinarySource(issues, "binary", args?.binary, "kes");
+  if (issues.ok) checkLocalBinary(issues, "binary", args?.binary);
+  if (checkPlain(issues, "port", args?.port, String(KES_DEFAULTS.port)))
+    checkPort(issues, "port", args?.port);
+  checkMinioAccess(issues, args);
+  checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
+  if (args?.driftCheck !== undefined) {
+    checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
+    if (args.driftCheck?.repair !== undefined)
+      checkRule(issues, "driftCheck.repair", args.driftCheck.repair, rules.driftRequest);
+  }
+  checkDuration(issues, "cache.any", args?.cache?.any);
+  checkDuration(issues, "cache.unused", args?.cache?.unused);
+  checkDuration(issues, "cache.offline", args?.cache?.offline);
+  checkTls(issues, args);
+  checkClients(issues, args);
+  return issues;
+}
+
+/**
+ * Validate `args` and, when they are valid, decide everything KES needs: the plan. Pure: it
+ * creates no resource and touches no host (claims on hosts are the caller's).
+ */
+export function resolveKesServer(name: string, args: KesServerArgs): { issues: Issues; plan?: KesPlan } {
+  const issues = validateKesServerArgs(args);
+  checkRule(issues, "name", name, rules.componentName);
+  if (!issues.ok) return { issues };
+  const port = args.port ?? KES_DEFAULTS.port;
+  const binaryPath = binaryInstallPath(args.binary, KES_DEFAULTS.binaryName);
+  const kms: KmsTarget = args.kms;
+  const units = Object.fromEntries(
+    args.hosts.map((h) => [
+      h.name,
+      renderKesUnit({
+        binaryPath,
+        user: KES_PATHS.user,
+        group: KES_PATHS.user,
+        configPath: KES_PATHS.config,
+        envFile: KES_PATHS.secretEnv,
+        bindPrivilegedPort: port < 1024,
+        owner: `${name}-${h.name}-unit`,
+      }),
+    ]),
+  );
+  return {
+    issues,
+    plan: {
+      name,
+      component: `KesServer ${name}`,
+      port,
+      binaryPath,
+      units,
+      minioAuth: args.minioAuth ?? KES_DEFAULTS.minioAuth,
+      timeoutSeconds: args.healthTimeoutSeconds ?? KES_DEFAULTS.healthTimeoutSeconds,
+      validityHours: args.tls?.validityHours ?? KES_DEFAULTS.certificateValidityHours,
+      expiryWarningDays: args.tls?.expiryWarningDays ?? TLS_DEFAULTS.expiryWarningDays,
+      claims: [
+        `file ${BINARY_DIR}/${args.binary.name ?? KES_DEFAULTS.binaryName}`,
+        `unit ${KES_PATHS.unit}`,
+        `dir ${KES_PATHS.dir}`,
+        `port ${port}`,
+      ],
+      preflightPaths: [KES_PATHS.dir, binaryPath, ...(kms.fsPath !== undefined ? [kms.fsPath] : [])],
+      rerun: driftRepairLabel(args.driftCheck),
+    },
+  };
+}

@@ -1,0 +1,403 @@
+/**
+ * @internal {@link MinioDeploymentArgs} validated and resolved into a plan: every path, port,
+ * user, drive list and unit decided once, before any resource exists. `MinioDeployment` turns
+ * the plan into resources and decides nothing itself.
+ */
+import { BINARY_DIR, MINIO_DEFAULTS, MINIO_PATHS, TLS_DEFAULTS } from "../../core/defaults";
+import * as rules from "../../core/rules";
+import { canonicalEndpoint } from "../../core/rules";
+import { renderMinioUnit } from "../../core/systemd";
+import {
+  checkAbsolutePath,
+  checkBinarySource,
+  checkCertificateForHost,
+  checkDrives,
+  checkEndpointUrl,
+  checkExtraEnv,
+  checkHosts,
+  checkKeyName,
+  checkPlain,
+  checkPort,
+  checkRootCredentials,
+  checkRule,
+  checkTimeout,
+  checkTlsTiming,
+  Issues,
+  keyAllowed,
+  known,
+} from "../../core/validate";
+import type { ExternalKesArgs, MinioDeploymentArgs, TlsArgs } from "../args";
+import type { HostArgs } from "../hosts";
+import { checkLocalBinary, driftRepairLabel, hostIdentity } from "../internal";
+import { KesServer } from "../kesServer";
+import { binaryInstallPath } from "../service";
+
+/** Whether a node is one of the KES hosts: the same host name, or the same service address when known. */
+export function colocated(kes: KesServer, node: HostArgs): boolean {
+  const id = hostIdentity(node);
+  return kes.hostNames.includes(node.name) || (id !== undefined && kes.hostIdentities.includes(id));
+}
+
+function isKesServer(k: unknown): k is KesServer {
+  return k instanceof KesServer;
+}
+
+/** Where MinIO's KES settings come from. */
+export type MinioKesSource =
+  | { kind: "server"; server: KesServer }
+  | { kind: "external"; external: ExternalKesArgs }
+  | { kind: "none" };
+
+/** A {@link MinioDeployment} with every default decided. */
+export interface MinioPlan {
+  /** The component's name, and how messages name it (`MinioDeployment minio`). */
+  name: string;
+  component: string;
+  /** S3 and console ports. */
+  port: number;
+  consolePort: number;
+  /** MinIO's own TLS (undefined: plain HTTP). */
+  tls?: TlsArgs;
+  scheme: "http" | "https";
+  /** True for an existing deployment (only the KES variables are merged into its env file). */
+  existing: boolean;
+  /** The env file and unit MinIO runs with. */
+  envFile: string;
+  unitName: string;
+  /** The node `mc` runs on. */
+  adminHost: string;
+  /** Each node's drives, and whether every node has the same. */
+  drivesOf: Record<string, string[]>;
+  drives: string[];
+  sameDrives: boolean;
+  /** Where the MinIO binary is (undefined with `existing`). */
+  binaryPath?: string;
+  /** Each node's unit (none with `existing`). */
+  units: Record<string, string>;
+  /** `MINIO_OPTS` (undefined with `existing`). */
+  opts?: string;
+  /** The paths each node's preflight checks for free space. */
+  preflightPaths: Record<string, string[]>;
+  /** Seconds each service step and the ready gate wait for health. */
+  timeoutSeconds: number;
+  /** Generated certificates' validity, and the expiry warning. */
+  validityHours: number;
+  expiryWarningDays: number;
+  /** What this deployment claims on all its nodes, and on each. */
+  claims: { all: string[]; perNode: Record<string, string[]> };
+  kes: MinioKesSource;
+  /** A drift repair's label (hostStep `rerun`). */
+  rerun?: string;
+}
+
+function checkExistingFields(issues: Issues, args: MinioDeploymentArgs): void {
+  const what = {
+    drives: "MINIO_VOLUMES",
+    nodeDrives: "MINIO_VOLUMES",
+    rootUser: "root credentials",
+    rootPassword: "root credentials",
+    consolePort: "MINIO_OPTS",
+    serviceType: "unit",
+  } as const;
+  for (const f of Object.keys(what) as Array<keyof typeof what>) {
+    if (args[f] !== undefined) {
+      issues.add(
+        f,
+        `existing deployments keep their own ${what[f]}; remove ${f} (the library only merges the KES variables and extraEnv into the env file).`,
+      );
+    }
+  }
+}
+
+/** What an existing deployment keeps for itself: its env file and unit, checked. */
+function checkExistingFiles(issues: Issues, args: MinioDeploymentArgs): void {
+  if (args.driftCheck !== undefined)
+    issues.add(
+      "driftCheck",
+      "the drift check compares what the library installs, and with existing it installs only the KES variables; remove driftCheck or existing.",
+    );
+  if (args.existing?.envFile !== undefined) {
+    checkAbsolutePath(issues, "existing.envFile", args.existing.envFile, "envFile", "/etc/default/minio");
+  }
+  if (args.existing?.unitName !== undefined)
+    checkRule(issues, "existing.unitName", args.existing.unitName, rules.unitName);
+}
+
+function checkPorts(issues: Issues, args: MinioDeploymentArgs): void {
+  if (checkPlain(issues, "port", args?.port, String(MINIO_DEFAULTS.port)))
+    checkPort(issues, "port", args?.port);
+  if (checkPlain(issues, "consolePort", args?.consolePort, String(MINIO_DEFAULTS.consolePort)))
+    checkPort(issues, "consolePort", args?.consolePort);
+  const port = args?.port ?? MINIO_DEFAULTS.port;
+  const consolePort = args?.consolePort ?? MINIO_DEFAULTS.consolePort;
+  if (port === consolePort) {
+    issues.add(
+      args?.consolePort !== undefined ? "consolePort" : "port",
+      `port and consolePort are both ${port}; use two different ports (defaults: ${MINIO_DEFAULTS.port} for S3, ${MINIO_DEFAULTS.consolePort} for the console).`,
+    );
+  }
+  const kes = args?.kes;
+  if (isKesServer(kes) && [port, consolePort].includes(kes.port) && Array.isArray(args.nodes)) {
+    const shared = args.nodes.filter((n) => n && colocated(kes, n));
+    if (shared.length > 0) {
+      issues.add(
+        "port",
+        `KES listens on ${kes.port} on ${shared.map((n) => n.name).join(", ")}, which MinIO shares; use different ports for KES and MinIO.`,
+      );
+    }
+  }
+}
+
+function checkExternalKes(issues: Issues, ext: ExternalKesArgs): void {
+  if (!Array.isArray(ext.endpoints) || ext.endpoints.length === 0) {
+    issues.add(
+      "kes.endpoints",
+      'list every KES endpoint, e.g. ["https://kes1.example.net:7373"] (MinIO balances across them).',
+    );
+  } else {
+    const seen = new Map<string, number>();
+    for (const [i, e] of ext.endpoints.entries()) {
+      checkEndpointUrl(issues, `kes.endpoints[${i}]`, e, {});
+      if (typeof e !== "string") continue;
+      const c = canonicalEndpoint(e);
+      if (seen.has(c))
+        issues.add(
+          `kes.endpoints[${i}]`,
+          `${e} is the same endpoint as kes.endpoints[${seen.get(c)}]; list each KES endpoint once.`,
+        );
+      else seen.set(c, i);
+    }
+  }
+  if ((ext.apiKey !== undefined ? 1 : 0) + (ext.clientCertificate !== undefined ? 1 : 0) !== 1) {
+    issues.add(
+      "kes",
+      "give exactly one of apiKey and clientCertificate: MinIO refuses both (MINIO_KMS_KES_API_KEY excludes the cert/key pair).",
+    );
+  }
+  if (ext.caCertPem === undefined)
+    issues.add(
+      "kes.caCertPem",
+      "give the CA certificate that signed the KES server certificates (MINIO_KMS_KES_CAPATH).",
+    );
+  if (ext.apiKey !== undefined) checkRule(issues, "kes.apiKey", ext.apiKey, rules.kesApiKey);
+  if (ext.caCertPem !== undefined) checkRule(issues, "kes.caCertPem", ext.caCertPem, rules.certificatePem);
+}
+
+function checkKes(issues: Issues, args: MinioDeploymentArgs): void {
+  const kes = args?.kes;
+  if (kes === undefined) {
+    if (args?.defaultKeyName !== undefined)
+      issues.add("defaultKeyName", "defaultKeyName only applies with kes; add kes or remove defaultKeyName.");
+    return;
+  }
+  if (args.defaultKeyName === undefined) {
+    issues.add(
+      "defaultKeyName",
+      'with kes, MinIO needs MINIO_KMS_KES_KEY_NAME: set defaultKeyName, e.g. "minio-default" (it must stay forever).',
+    );
+  } else {
+    checkKeyName(issues, "defaultKeyName", args.defaultKeyName);
+    if (isKesServer(kes) && !keyAllowed(args.defaultKeyName, kes.minioKeyNames)) {
+      issues.add(
+        "defaultKeyName",
+        `${JSON.stringify(args.defaultKeyName)} is not in the KesServer's minioKeyNames (${kes.minioKeyNames.join(", ")}); KES would answer 403. Add it there or rename the key.`,
+      );
+    }
+  }
+  if (!isKesServer(kes)) checkExternalKes(issues, kes as ExternalKesArgs);
+}
+
+function checkTls(issues: Issues, args: MinioDeploymentArgs, names: string[]): void {
+  const t = args?.tls;
+  if (t !== undefined && typeof t === "object" && t.certificates) {
+    const nodes = Array.isArray(args.nodes) ? args.nodes : [];
+    const admin = args.adminHost ?? nodes[0]?.name;
+    for (const [hostName, pair] of Object.entries(t.certificates)) {
+      const node = nodes.find((n) => n.name === hostName);
+      const field = `tls.certificates.${hostName}`;
+      if (!node)
+        issues.add(
+          field,
+          `no node is named ${JSON.stringify(hostName)}; use node names as keys (${names.join(", ")}).`,
+        );
+      else
+        checkCertificateForHost(
+          issues,
+          `${field}.certPem`,
+          pair.certPem,
+          known(node.internalAddress ?? (node.address as string)),
+        );
+      // mc on the admin node connects to https://localhost:<port> (the gates use the node's
+      // address through 127.0.0.1).
+      if (node?.name === admin)
+        checkCertificateForHost(issues, `${field}.certPem`, pair.certPem, "localhost");
+    }
+    const missing = names.filter((n) => !(n in (t.certificates ?? {})));
+    if (missing.length > 0 && t.ca === undefined) {
+      issues.add(
+        "tls.certificates",
+        `nodes ${missing.join(", ")} have no certificate; give one for every node, or give tls.ca to generate the rest.`,
+      );
+    }
+    if (t.caCertPem === undefined && t.ca === undefined) {
+      issues.add(
+        "tls.caCertPem",
+        "with your own certificates, give the CA certificate that signed them (caCertPem): nodes and mc verify each other with it.",
+      );
+    }
+  }
+  checkTlsTiming(issues, typeof t === "object" ? t : undefined);
+}
+
+function checkBinaries(issues: Issues, args: MinioDeploymentArgs, names: string[]): void {
+  if (args?.existing === undefined) {
+    checkBinarySource(issues, "binary", args?.binary, "minio");
+  } else if (args.binary !== undefined) {
+    issues.add(
+      "binary",
+      "existing deployments keep their own binary: remove binary, or drop existing to let the library install MinIO.",
+    );
+  }
+  if (args?.existing !== undefined && args.tls !== undefined && args.tls !== false) {
+    issues.add(
+      "tls",
+      "existing deployments keep their own TLS setup; remove tls (the library's health checks and mc then use http://127.0.0.1:<port> on the nodes).",
+    );
+  }
+  if (args?.mc !== undefined) checkBinarySource(issues, "mc", args.mc, "mc");
+  if (issues.ok) {
+    checkLocalBinary(issues, "binary", args?.binary);
+    checkLocalBinary(issues, "mc", args?.mc);
+  }
+  if (args?.adminHost !== undefined && !names.includes(args.adminHost)) {
+    issues.add(
+      "adminHost",
+      `no node is named ${JSON.stringify(args.adminHost)}; use one of ${names.join(", ")}.`,
+    );
+  }
+}
+
+/** Validate {@link MinioDeploymentArgs}; exported for the bad-input table tests. */
+export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
+  const issues = new Issues();
+  checkHosts(issues, "nodes", args?.nodes);
+  const names = (Array.isArray(args?.nodes) ? args.nodes : [])
+    .map((n) => n?.name)
+    .filter((n): n is string => typeof n === "string");
+  if (args?.existing === undefined) {
+    checkDrives(issues, "drives", args?.drives, args?.nodeDrives, names);
+    checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
+    // checkRootCredentials prefixes fields with ".": strip it for top-level args.
+    for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
+  } else checkExistingFields(issues, args);
+  checkPorts(issues, args);
+  checkExtraEnv(issues, "extraEnv", args?.extraEnv, { allowAny: args?.allowAnyExtraEnv === true });
+  checkBinaries(issues, args, names);
+  checkKes(issues, args);
+  checkTls(issues, args, names);
+  checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
+  if (args?.driftCheck !== undefined) {
+    checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);
+    if (args.driftCheck?.repair !== undefined)
+      checkRule(issues, "driftCheck.repair", args.driftCheck.repair, rules.driftRequest);
+  }
+  if (args?.existing !== undefined) checkExistingFiles(issues, args);
+  return issues;
+}
+
+/**
+ * Validate `args` and, when they are valid, decide everything the deployment needs: the plan.
+ * Pure: it creates no resource and touches no host (claims on hosts are the caller's).
+ */
+export function resolveMinioDeployment(
+  name: string,
+  args: MinioDeploymentArgs,
+): { issues: Issues; plan?: MinioPlan } {
+  const component = `MinioDeployment ${name}`;
+  const issues = validateMinioDeploymentArgs(args);
+  checkRule(issues, "name", name, rules.componentName);
+  if (!issues.ok) return { issues };
+  const existing = args.existing !== undefined;
+  const port = args.port ?? MINIO_DEFAULTS.port;
+  const consolePort = args.consolePort ?? MINIO_DEFAULTS.consolePort;
+  const tls: TlsArgs | undefined = args.tls === true ? {} : args.tls === false ? undefined : args.tls;
+  const envFile = args.existing?.envFile ?? MINIO_PATHS.envFile;
+  const unitName = args.existing?.unitName ?? MINIO_PATHS.unit;
+  const drives = args.drives ?? [];
+  const drivesOf = Object.fromEntries(args.nodes.map((n) => [n.name, args.nodeDrives?.[n.name] ?? drives]));
+  const adminHost = args.adminHost ?? args.nodes[0]!.name;
+  const kes: MinioKesSource = isKesServer(args.kes)
+    ? { kind: "server", server: args.kes }
+    : args.kes
+      ? { kind: "external", external: args.kes as ExternalKesArgs }
+      : { kind: "none" };
+  const binaryPath = existing ? undefined : binaryInstallPath(args.binary!, MINIO_DEFAULTS.binaryName);
+  const units: Record<string, string> = {};
+  if (!existing) {
+    for (const node of args.nodes)
+      units[node.name] = renderMinioUnit({
+        binaryPath: binaryPath!,
+        user: MINIO_PATHS.user,
+        group: MINIO_PATHS.user,
+        envFile,
+        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
+        // may be one machine).
+        after: kes.kind === "server" && colocated(kes.server, node) ? ["kes.service"] : undefined,
+        serviceType: args.serviceType,
+        owner: `${name}-${node.name}-unit`,
+        bindPrivilegedPort: port < 1024 || consolePort < 1024,
+      });
+  }
+  // Not the drives: the library writes nothing there, and a nearly full data drive must not
+  // block a change of the env file or the certificates.
+  const paths = existing ? [envFile, MINIO_PATHS.configDir] : [envFile, MINIO_PATHS.configDir, binaryPath!];
+  const preflightPaths = Object.fromEntries(
+    args.nodes.map((n) => [
+      n.name,
+      n.name === adminHost && args.mc ? [...paths, binaryInstallPath(args.mc, "mc")] : paths,
+    ]),
+  );
+  const all = [`file ${envFile}`, `unit ${unitName}`];
+  if (!existing)
+    all.push(
+      `file ${BINARY_DIR}/${args.binary?.name ?? MINIO_DEFAULTS.binaryName}`,
+      `port ${port}`,
+      `port ${consolePort}`,
+      `dir ${MINIO_PATHS.configDir}`,
+    );
+  const opts = [`--address :${port}`, `--console-address :${consolePort}`];
+  if (tls) opts.push(`--certs-dir ${MINIO_PATHS.certsDir}`);
+  return {
+    issues,
+    plan: {
+      name,
+      component,
+      port,
+      consolePort,
+      tls,
+      scheme: tls ? "https" : "http",
+      existing,
+      envFile,
+      unitName,
+      adminHost,
+      drivesOf,
+      drives,
+      sameDrives: args.nodes.every((n) => JSON.stringify(drivesOf[n.name]) === JSON.stringify(drives)),
+      binaryPath,
+      units,
+      opts: existing ? undefined : opts.join(" "),
+      preflightPaths,
+      timeoutSeconds: args.healthTimeoutSeconds ?? MINIO_DEFAULTS.healthTimeoutSeconds,
+      validityHours: tls?.validityHours ?? MINIO_DEFAULTS.certificateValidityHours,
+      expiryWarningDays: tls?.expiryWarningDays ?? TLS_DEFAULTS.expiryWarningDays,
+      claims: {
+        all,
+        perNode: Object.fromEntries(
+          args.nodes.map((n) => [n.name, drivesOf[n.name]!.map((d) => `drive ${d}`)]),
+        ),
+      },
+      kes,
+      rerun: driftRepairLabel(args.driftCheck),
+    },
+  };
+}
