@@ -441,34 +441,20 @@ export function asRoot(
 }
 
 /**
- * One `remote.Command` on one host. Every step is named `<component>-<host>-<concern>`,
- * parented to its component, uses the one connection factory, never puts previous output in
- * the environment (landscape.md §5.1: E2BIG), and hides output of steps that touch secrets.
+ * A step's command lines and stdin. A script step (no `stdin` of its own) sends its scripts on
+ * stdin (lib/core/stepProgram.ts) and its command line says what it does; a content step runs its
+ * script as root with the content on stdin. A `rerun` label follows every command line.
  */
-export function hostStep(
-  parent: pulumi.Resource,
-  componentName: string,
+function stepLines(
   host: HostArgs,
-  concern: string,
   a: StepArgs,
-): command.remote.Command {
-  warnIfHostKeyMissing(host, parent);
-  if (a.triggers !== undefined && a.update === undefined) {
-    throw new Error(
-      `${componentName}-${host.name}-${concern}: an action step needs an explicit update script`,
-    );
-  }
-  // The SDK resolves Outputs in dependsOn, nested lists included (runtime/dependsOn.ts).
-  const opts: pulumi.CustomResourceOptions = {
-    parent,
-    dependsOn: a.dependsOn as pulumi.CustomResourceOptions["dependsOn"],
-  };
-  if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
+): {
+  lines: { create: pulumi.Input<string>; update: pulumi.Input<string>; delete?: pulumi.Input<string> };
+  stdin?: pulumi.Input<string>;
+} {
   let lines: { create: pulumi.Input<string>; update: pulumi.Input<string>; delete?: pulumi.Input<string> };
   let stdin: pulumi.Input<string> | undefined = a.stdin;
   if (a.stdin === undefined) {
-    // A script step: the scripts go on stdin, the command line says what the step does
-    // (lib/core/stepProgram.ts: what a failure shows first).
     const update = a.update ?? a.create;
     // Plain when every part is plain (most steps): an Output per value costs the SDK several
     // promises, each with a captured stack, which is most of the evaluation time of a large graph.
@@ -512,6 +498,34 @@ export function hostStep(
       delete: lines.delete,
     };
   }
+  return { lines, stdin };
+}
+
+/**
+ * One `remote.Command` on one host. Every step is named `<component>-<host>-<concern>`,
+ * parented to its component, uses the one connection factory, never puts previous output in
+ * the environment (landscape.md §5.1: E2BIG), and hides output of steps that touch secrets.
+ */
+export function hostStep(
+  parent: pulumi.Resource,
+  componentName: string,
+  host: HostArgs,
+  concern: string,
+  a: StepArgs,
+): command.remote.Command {
+  warnIfHostKeyMissing(host, parent);
+  if (a.triggers !== undefined && a.update === undefined) {
+    throw new Error(
+      `${componentName}-${host.name}-${concern}: an action step needs an explicit update script`,
+    );
+  }
+  // The SDK resolves Outputs in dependsOn, nested lists included (runtime/dependsOn.ts).
+  const opts: pulumi.CustomResourceOptions = {
+    parent,
+    dependsOn: a.dependsOn as pulumi.CustomResourceOptions["dependsOn"],
+  };
+  if (a.secret) opts.additionalSecretOutputs = ["stdout", "stderr"];
+  const { lines, stdin } = stepLines(host, a);
   return new command.remote.Command(
     `${componentName}-${host.name}-${concern}`,
     {

@@ -1,22 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KES_PATHS } from "../core/defaults";
 import { TYPE_TOKENS } from "../core/tokens";
 import type { KesPolicy, KeystoreKind } from "../core/types";
 import type { KesServerArgs } from "./args";
+import { checked, checkedHost, claimHostPaths, hostIdentity, Revisions, throwIfInvalid } from "./internal";
 import {
-  checked,
-  checkedHost,
-  claimHostPaths,
-  hostIdentity,
-  preflightSteps,
-  Revisions,
-  sha256,
-  throwIfInvalid,
-} from "./internal";
-import { type KesContext, kesFiles, kesPolicies, kesReplica, minioClientCredentials } from "./kesSteps";
+  type KesContext,
+  kesCertificates,
+  kesFiles,
+  kesPolicies,
+  kesReplicas,
+  minioClientCredentials,
+} from "./kesSteps";
 import type { KmsTarget } from "./kmsTarget";
 import { type KesPlan, resolveKesServer } from "./resolve/kesServer";
-import { binaryRevision, serverCertificates, unpinnedHosts } from "./service";
+import { unpinnedHosts } from "./service";
 
 export { validateKesServerArgs } from "./resolve/kesServer";
 export { binaryInstallPath, binaryRevision } from "./service";
@@ -119,24 +116,13 @@ export class KesServer extends pulumi.ComponentResource {
     this.unpinnedHosts = unpinnedHosts(args.hosts);
     this.minioKeyNames = [...args.minioKeyNames];
     if (kms.kind === "fs" && args.hosts.length > 1) {
+      const dir = kms.fsPath;
       pulumi.log.warn(
-        `KesServer ${name}: the filesystem keystore with ${args.hosts.length} replicas: every replica must see the same directory (${kms.fsPath}) on shared storage, or they disagree about which keys exist.`,
+        `KesServer ${name}: the filesystem keystore with ${args.hosts.length} replicas: every replica must see the same directory (${dir}) on shared storage, or they disagree about which keys exist.`,
         this,
       );
     }
-    // Every replica's server certificate, brought or generated, through the kit (a CA of our own
-    // also signs MinIO's client certificate).
-    const certs = serverCertificates(this, hosts, {
-      name,
-      component: p.component,
-      tls: args.tls ?? {},
-      caCommonName: `${name} KES CA`,
-      needCa: p.minioAuth === "certificate",
-      sans: (addr) => [addr],
-      uses: ["digital_signature", "key_encipherment", "server_auth"],
-      validityHours: p.validityHours,
-      expiryWarningDays: p.expiryWarningDays,
-    });
+    const certs = kesCertificates(c, hosts);
     this.caCertPem = certs.caCertPem;
     this.certificateNotAfter = certs.notAfter;
     this.minioClient = minioClientCredentials(c, certs.ca);
@@ -148,44 +134,9 @@ export class KesServer extends pulumi.ComponentResource {
     const files = kesFiles(c, this.policies, this.caCertPem, rev);
     this.config = files.config;
 
-    // Before a change, every replica is checked first (as MinioDeployment does): a preflight on
-    // every host, failing after 3 dials, so a wrong host key or a dead address fails in seconds
-    // and names the host. It runs again only when something KES writes changes.
-    const changes: pulumi.Input<unknown>[] = [
-      files.secretEnvRevision,
-      files.configRevision,
-      files.caRevision,
-      ...files.kmsFileRevisions,
-      `binary:${binaryRevision(args.binary, "kes")}`,
-      `port:${p.port}`,
-      ...hosts.flatMap((h) => [
-        `${h.name}:unit:sha256:${sha256(p.units[h.name]!)}`,
-        rev.plain(`${h.name}:cert`, certs.servers[h.name]!.certPem),
-        rev.secret(`${h.name}:key`, certs.servers[h.name]!.keyPem),
-      ]),
-    ];
-    const preflight = preflightSteps(
-      this,
-      name,
-      hosts,
-      changes,
-      () => p.preflightPaths,
-      "hosts",
-      KES_PATHS.unit,
-    );
-    // Whether any replica was serving when this change began (the preflights report kes.service's
-    // state): then replicas restart one after the other, so MinIO always has a KES; on a fresh
-    // install nobody is waiting, so they all start at once.
-    const serving = pulumi
-      .all(preflight.steps.map((s) => s.stdout))
-      .apply((outs) => outs.some((o) => /^unit: kes\.service active$/m.test(o ?? "")));
-    const shared = { files, caCertPem: this.caCertPem, preflights: [preflight.done], rev };
-    const replicas: ReturnType<typeof kesReplica>[] = [];
-    for (const host of hosts) {
-      const previous = replicas.at(-1)?.gates.slice(-1) ?? [];
-      const rollAfter = serving.apply((on) => (on ? previous : []));
-      replicas.push(kesReplica(c, host, certs.servers[host.name]!, shared, rollAfter));
-    }
+    // Before a change, every replica is checked first (as MinioDeployment does), and the
+    // replicas roll one after the other when one is serving.
+    const replicas = kesReplicas(c, hosts, certs, files, rev);
     this.endpoints = pulumi.all(replicas.map((r) => r.endpoint));
     this.driftReport = pulumi
       .all(replicas.flatMap((r) => (r.report ? [r.report] : [])))

@@ -19,11 +19,20 @@ import { ensureDirectoriesScript, serviceActionScript } from "../core/scripts";
 import type { KesPolicy } from "../core/types";
 import type { KesServerArgs } from "./args";
 import type { HostArgs } from "./hosts";
-import { DriftFiles, issueCertificate, type Revisions, sha256 } from "./internal";
+import { DriftFiles, issueCertificate, preflightSteps, type Revisions, sha256 } from "./internal";
 import type { KesClientCredentials } from "./kesServer";
 import type { KmsTarget } from "./kmsTarget";
 import type { KesPlan } from "./resolve/kesServer";
-import { type CertificatePair, type ServiceFile, ServiceHost, serviceDriftCheck } from "./service";
+import {
+  binaryRevision,
+  type CertificatePair,
+  readByService,
+  type ServerCertificates,
+  type ServiceFile,
+  ServiceHost,
+  serverCertificates,
+  serviceDriftCheck,
+} from "./service";
 
 /** What the steps of a KES are built from. */
 export interface KesContext {
@@ -153,15 +162,8 @@ export function kesFiles(
 
 /** A file KES reads: root's, read through KES's group, in KES's directory when directly in it. */
 function kesFile(concern: string, path: string, content: pulumi.Input<string>, secret: boolean): ServiceFile {
-  return {
-    concern,
-    path,
-    content,
-    secret,
-    mode: secret ? "0640" : "0644",
-    group: KES_PATHS.user,
-    dir: { own: path.startsWith(`${KES_PATHS.dir}/`) && path.lastIndexOf("/") === KES_PATHS.dir.length },
-  };
+  const inDir = path.startsWith(`${KES_PATHS.dir}/`) && path.lastIndexOf("/") === KES_PATHS.dir.length;
+  return readByService(concern, path, content, secret, KES_PATHS.user, inDir);
 }
 
 /** One replica's gates (service, then reload) and its drift report. */
@@ -297,4 +299,74 @@ export function kesReplica(
     ? serviceDriftCheck(c.parent, plan.name, hostArgs, drift, drifts.list, KES_PATHS.unit, [reload])
     : undefined;
   return { endpoint, gates: [service, reload], report };
+}
+
+/**
+ * Every replica's server certificate, brought or generated, through the kit (a CA of our own
+ * also signs MinIO's client certificate).
+ */
+export function kesCertificates(c: KesContext, hosts: HostArgs[]): ServerCertificates {
+  const { plan } = c;
+  return serverCertificates(c.parent, hosts, {
+    name: plan.name,
+    component: plan.component,
+    tls: c.args.tls ?? {},
+    caCommonName: `${plan.name} KES CA`,
+    needCa: plan.minioAuth === "certificate",
+    sans: (addr) => [addr],
+    uses: ["digital_signature", "key_encipherment", "server_auth"],
+    validityHours: plan.validityHours,
+    expiryWarningDays: plan.expiryWarningDays,
+  });
+}
+
+/**
+ * The preflights of every replica, then the replicas. A preflight on every host (reachable,
+ * root, systemd, free space) fails after 3 dials, so a wrong host key or a dead address fails in
+ * seconds and names the host; it runs again only when something KES writes changes. Whether any
+ * replica was serving when this change began (the preflights report kes.service's state) decides
+ * the order: then replicas restart one after the other, so MinIO always has a KES; on a fresh
+ * install nobody is waiting, so they all start at once.
+ */
+export function kesReplicas(
+  c: KesContext,
+  hosts: HostArgs[],
+  certs: ServerCertificates,
+  files: KesFiles,
+  rev: Revisions,
+): KesReplica[] {
+  const { plan } = c;
+  const changes: pulumi.Input<unknown>[] = [
+    files.secretEnvRevision,
+    files.configRevision,
+    files.caRevision,
+    ...files.kmsFileRevisions,
+    `binary:${binaryRevision(c.args.binary, "kes")}`,
+    `port:${plan.port}`,
+    ...hosts.flatMap((h) => [
+      `${h.name}:unit:sha256:${sha256(plan.units[h.name]!)}`,
+      rev.plain(`${h.name}:cert`, certs.servers[h.name]!.certPem),
+      rev.secret(`${h.name}:key`, certs.servers[h.name]!.keyPem),
+    ]),
+  ];
+  const preflight = preflightSteps(
+    c.parent,
+    plan.name,
+    hosts,
+    changes,
+    () => plan.preflightPaths,
+    "hosts",
+    KES_PATHS.unit,
+  );
+  const serving = pulumi
+    .all(preflight.steps.map((s) => s.stdout))
+    .apply((outs) => outs.some((o) => /^unit: kes\.service active$/m.test(o ?? "")));
+  const shared = { files, caCertPem: certs.caCertPem, preflights: [preflight.done], rev };
+  const replicas: KesReplica[] = [];
+  for (const host of hosts) {
+    const previous = replicas.at(-1)?.gates.slice(-1) ?? [];
+    const rollAfter = serving.apply((on) => (on ? previous : []));
+    replicas.push(kesReplica(c, host, certs.servers[host.name]!, shared, rollAfter));
+  }
+  return replicas;
 }

@@ -6,7 +6,7 @@ import type { McTarget } from "../core/scripts";
 import { TYPE_TOKENS } from "../core/tokens";
 import type { MinioDeploymentArgs } from "./args";
 import type { HostArgs } from "./hosts";
-import { checked, checkedHost, claimHostPaths, preflightSteps, Revisions, throwIfInvalid } from "./internal";
+import { checked, checkedHost, claimHostPaths, Revisions, throwIfInvalid } from "./internal";
 import {
   adminMc,
   existingNode,
@@ -14,9 +14,9 @@ import {
   type MinioContext,
   type MinioFiles,
   minioCertificates,
-  minioChangeParts,
   minioEnv,
   minioKes,
+  minioPreflights,
   readyGate,
   restartRevisions,
   restartTogether,
@@ -113,19 +113,8 @@ export class MinioDeployment extends pulumi.ComponentResource {
       preflights: [],
     };
 
-    // Nothing changes on any node unless every node is reachable: a preflight on every node
-    // (reachable, root, systemd, free space) runs first, and every other step waits for all of
-    // them. Its one trigger is a revision of everything the deployment writes.
-    f.preflights = [
-      preflightSteps(
-        this,
-        name,
-        nodes,
-        minioChangeParts(c, f, rev),
-        (n) => p.preflightPaths[n.name]!,
-        "nodes",
-      ).done,
-    ];
+    // Nothing changes on any node unless every node is reachable (the preflights).
+    f.preflights = [minioPreflights(c, f, rev)];
     const perNode = nodes.map((node) => (p.existing ? existingNode(c, node, f) : installedNode(c, node, f)));
     const revisions = restartRevisions(perNode, f, rev);
     const services = restartTogether(c, perNode, revisions, kes.gates);

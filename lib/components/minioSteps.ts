@@ -23,12 +23,13 @@ import {
 import type { MinioEnvInput, MinioKesAuth } from "../core/types";
 import type { CertificatePairArgs, MinioDeploymentArgs } from "./args";
 import type { HostArgs } from "./hosts";
-import { barrier, DriftFiles, hostStep, type Revisions, sha256 } from "./internal";
+import { barrier, DriftFiles, hostStep, preflightSteps, type Revisions, sha256 } from "./internal";
 import type { MinioPlan } from "./resolve/minioDeployment";
 import {
   binaryRevision,
   type CertificatePair,
   installBinarySteps,
+  readByService,
   type ServerCertificates,
   type ServiceFile,
   ServiceHost,
@@ -203,15 +204,14 @@ function minioFile(
   content: pulumi.Input<string>,
   secret: boolean,
 ): ServiceFile {
-  return {
+  return readByService(
     concern,
     path,
     content,
     secret,
-    mode: secret ? "0640" : "0644",
-    group: MINIO_PATHS.user,
-    dir: { own: path.startsWith(`${MINIO_PATHS.configDir}/`) },
-  };
+    MINIO_PATHS.user,
+    path.startsWith(`${MINIO_PATHS.configDir}/`),
+  );
 }
 
 /** The KES client files (CA, client certificate and key) of one node. */
@@ -580,4 +580,16 @@ export function adminMc(c: MinioContext, perNode: MinioNode[]) {
     { src: args.mc, defaultName: "mc", where: { component: plan.component, field: "mc" } },
     admin.prereqs ? [admin.prereqs] : [],
   );
+}
+
+/**
+ * Nothing changes on any node unless every node is reachable: a preflight on every node
+ * (reachable, root, systemd, free space) runs first, and every other step waits for all of them.
+ * Its one trigger is a revision of everything the deployment writes ({@link minioChangeParts}).
+ */
+export function minioPreflights(c: MinioContext, f: MinioFiles, rev: Revisions): pulumi.Resource {
+  const { plan } = c;
+  const parts = minioChangeParts(c, f, rev);
+  return preflightSteps(c.parent, plan.name, c.nodes, parts, (n) => plan.preflightPaths[n.name]!, "nodes")
+    .done;
 }

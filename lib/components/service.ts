@@ -276,6 +276,21 @@ export interface ServiceFile {
   after?: pulumi.Resource[];
 }
 
+/**
+ * A file a service reads: root's, 0644 (0640 when secret), read through the service's group
+ * `group`; its directory root's (0750, the service's group), made by the library when `ownDir`.
+ */
+export function readByService(
+  concern: string,
+  path: string,
+  content: pulumi.Input<string>,
+  secret: boolean,
+  group: string,
+  ownDir: boolean,
+): ServiceFile {
+  return { concern, path, content, secret, mode: secret ? "0640" : "0644", group, dir: { own: ownDir } };
+}
+
 /** How a component's server certificates are made when not brought. */
 export interface ServerCertificateSpec {
   /** The component's name and how errors name it (`KesServer kes`). */

@@ -185,6 +185,52 @@ function fsKeystore(k: FsKeystore): YamlMap {
   return ymap([["fs", ymap([["path", required(k.path, "keystore.path")]])]]);
 }
 
+/** Vault's AppRole login: the role ID and secret, as `${VAR}` references. */
+function vaultAppRole(
+  a: NonNullable<VaultKeystore["approle"]>,
+  secrets: SecretSink,
+): readonly [string, YamlMap] {
+  return [
+    "approle",
+    ymap([
+      ["namespace", opt(a.namespace)],
+      ["engine", opt(a.engine)],
+      ["id", secrets.ref(KES_SECRET_ENV.vaultAppRoleId, a.id, "keystore.approle.id")],
+      ["secret", secrets.ref(KES_SECRET_ENV.vaultAppRoleSecret, a.secret, "keystore.approle.secret")],
+    ]),
+  ];
+}
+
+/** Vault's Kubernetes login: the token as a `${VAR}` reference, or the token file's path. */
+function vaultKubernetes(
+  kube: NonNullable<VaultKeystore["kubernetes"]>,
+  secrets: SecretSink,
+): readonly [string, YamlMap] {
+  if ((kube.jwt === undefined) === (kube.jwtFile === undefined)) {
+    throw new Error(
+      "KES config: give exactly one of keystore.kubernetes.jwt and keystore.kubernetes.jwtFile",
+    );
+  }
+  const jwt =
+    kube.jwt === undefined
+      ? assertRule<string>("KES config", "keystore.kubernetes.jwtFile", kube.jwtFile, pathRule)
+      : secrets.ref(
+          KES_SECRET_ENV.vaultKubernetesJwt,
+          assertRule<string>("KES config", "keystore.kubernetes.jwt", kube.jwt, jwtRule),
+          "keystore.kubernetes.jwt",
+        );
+  return [
+    "kubernetes",
+    ymap([
+      ["namespace", opt(kube.namespace)],
+      ["engine", opt(kube.engine)],
+      ["role", required(kube.role, "keystore.kubernetes.role")],
+      // kesconf treats any value containing "/" as a path to the token (§1.2).
+      ["jwt", jwt],
+    ]),
+  ];
+}
+
 /**
  * Vault: kes-minio.md §1.2. Exactly one of AppRole and Kubernetes auth; `transit.key`
  * required with transit; mTLS key and cert both or neither. A Kubernetes `jwt` is always the
@@ -206,44 +252,7 @@ function vaultKeystore(k: VaultKeystore, secrets: SecretSink): YamlMap {
     );
   }
 
-  let auth: readonly [string, YamlMap];
-  if (k.approle) {
-    const a = k.approle;
-    auth = [
-      "approle",
-      ymap([
-        ["namespace", opt(a.namespace)],
-        ["engine", opt(a.engine)],
-        ["id", secrets.ref(KES_SECRET_ENV.vaultAppRoleId, a.id, "keystore.approle.id")],
-        ["secret", secrets.ref(KES_SECRET_ENV.vaultAppRoleSecret, a.secret, "keystore.approle.secret")],
-      ]),
-    ];
-  } else {
-    const kube = k.kubernetes!;
-    if ((kube.jwt === undefined) === (kube.jwtFile === undefined)) {
-      throw new Error(
-        "KES config: give exactly one of keystore.kubernetes.jwt and keystore.kubernetes.jwtFile",
-      );
-    }
-    const jwt =
-      kube.jwt === undefined
-        ? assertRule<string>("KES config", "keystore.kubernetes.jwtFile", kube.jwtFile, pathRule)
-        : secrets.ref(
-            KES_SECRET_ENV.vaultKubernetesJwt,
-            assertRule<string>("KES config", "keystore.kubernetes.jwt", kube.jwt, jwtRule),
-            "keystore.kubernetes.jwt",
-          );
-    auth = [
-      "kubernetes",
-      ymap([
-        ["namespace", opt(kube.namespace)],
-        ["engine", opt(kube.engine)],
-        ["role", required(kube.role, "keystore.kubernetes.role")],
-        // kesconf treats any value containing "/" as a path to the token (§1.2).
-        ["jwt", jwt],
-      ]),
-    ];
-  }
+  const auth = k.approle ? vaultAppRole(k.approle, secrets) : vaultKubernetes(k.kubernetes!, secrets);
 
   const transit = k.transit
     ? ymap([

@@ -305,6 +305,32 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
   return issues;
 }
 
+/** Each node's unit, ordered after KES on a node that is also a KES host. */
+function minioUnits(
+  name: string,
+  args: MinioDeploymentArgs,
+  kes: MinioKesSource,
+  u: { binaryPath: string; envFile: string; port: number; consolePort: number },
+): Record<string, string> {
+  return Object.fromEntries(
+    args.nodes.map((node) => [
+      node.name,
+      renderMinioUnit({
+        binaryPath: u.binaryPath,
+        user: MINIO_PATHS.user,
+        group: MINIO_PATHS.user,
+        envFile: u.envFile,
+        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
+        // may be one machine).
+        after: kes.kind === "server" && colocated(kes.server, node) ? ["kes.service"] : undefined,
+        serviceType: args.serviceType,
+        owner: `${name}-${node.name}-unit`,
+        bindPrivilegedPort: u.port < 1024 || u.consolePort < 1024,
+      }),
+    ]),
+  );
+}
+
 /**
  * Validate `args` and, when they are valid, decide everything the deployment needs: the plan.
  * Pure: it creates no resource and touches no host (claims on hosts are the caller's).
@@ -332,22 +358,9 @@ export function resolveMinioDeployment(
       ? { kind: "external", external: args.kes as ExternalKesArgs }
       : { kind: "none" };
   const binaryPath = existing ? undefined : binaryInstallPath(args.binary!, MINIO_DEFAULTS.binaryName);
-  const units: Record<string, string> = {};
-  if (!existing) {
-    for (const node of args.nodes)
-      units[node.name] = renderMinioUnit({
-        binaryPath: binaryPath!,
-        user: MINIO_PATHS.user,
-        group: MINIO_PATHS.user,
-        envFile,
-        // Same host by address, not only by name (a KES host "kes1" and a MinIO node "minio1"
-        // may be one machine).
-        after: kes.kind === "server" && colocated(kes.server, node) ? ["kes.service"] : undefined,
-        serviceType: args.serviceType,
-        owner: `${name}-${node.name}-unit`,
-        bindPrivilegedPort: port < 1024 || consolePort < 1024,
-      });
-  }
+  const units = existing
+    ? {}
+    : minioUnits(name, args, kes, { binaryPath: binaryPath!, envFile, port, consolePort });
   // Not the drives: the library writes nothing there, and a nearly full data drive must not
   // block a change of the env file or the certificates.
   const paths = existing ? [envFile, MINIO_PATHS.configDir] : [envFile, MINIO_PATHS.configDir, binaryPath!];
