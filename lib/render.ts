@@ -2,6 +2,7 @@
  * The pure core: validation and the renderers of everything that goes onto a host. Exported
  * for users who want to inspect or reuse what the components write, and for tests.
  */
+export * from "./core/awsIam";
 export * from "./core/envfile";
 export * from "./core/kesConfig";
 export * from "./core/minioEnv";

@@ -9,7 +9,8 @@ import { checked, throwIfInvalid } from "./internal";
 import type { KeystoreContext, KeystoreFile } from "./keystores";
 import { givenBackend, validateKmsTargetArgs } from "./resolve/kmsTarget";
 
-export { awsKesPolicyDocument, type KeystoreFile } from "./keystores";
+export { awsKesPolicyDocument } from "../core/awsIam";
+export type { KeystoreFile } from "./keystores";
 export { validateKmsTargetArgs } from "./resolve/kmsTarget";
 
 /**

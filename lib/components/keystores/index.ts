@@ -11,7 +11,6 @@ import { filesystem } from "./filesystem";
 import { entrust, fortanix, thales } from "./hsm";
 import { vault } from "./vault";
 
-export { awsKesPolicyDocument } from "./aws";
 export type { KeystoreContext, KeystoreFile, ResolvedKeystore } from "./backend";
 
 /** The backends' fields, in the order messages list them. */
