@@ -1,7 +1,13 @@
 /** @internal What every policy builder gets: the pack options, resolved. */
-import type { EnforcementLevel } from "@pulumi/policy";
-import { DEFAULTS, type MinioKesPolicyOptions, type StackIdentity } from "./types";
-import { stackFromEnvironment } from "./util";
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  ReportViolation,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { DEFAULTS, type MinioKesPolicyOptions, type PolicySettings, type StackIdentity } from "./types";
+import { Deferred, stackFromEnvironment } from "./util";
 
 /** @internal */
 export interface PolicyContext {
@@ -20,6 +26,60 @@ export function policyContext(options: MinioKesPolicyOptions = {}): PolicyContex
     // Read when a policy runs, not when the pack is built: the engine sets it per run.
     stack: () => ({ ...stackFromEnvironment(), ...definedOnly(options.stack ?? {}) }),
   };
+}
+
+/**
+ * What a policy of the pack is made of: the fields `@pulumi/policy` shows, its settings'
+ * defaults (the pack options' values) and its check.
+ * @internal
+ */
+export interface PolicySpec<T extends object> {
+  name: string;
+  description: string;
+  configSchema: PolicyConfigSchema;
+  /** The settings when policy pack config gives none; also the config schema's defaults. */
+  defaults: T;
+  remediationSteps: string;
+  /**
+   * Check the stack with the resolved settings, reporting violations with `report` and values
+   * unknown during preview with `deferred` (rethrown once the check returns).
+   */
+  validate(cfg: T, args: StackValidationArgs, report: ReportViolation, deferred: Deferred): void;
+}
+
+/**
+ * A stack validation policy from its spec, enforced at its own `enforcementLevel` option (`o`)
+ * or else the pack's. Each run resolves the settings ({@link configured}), runs the check, then
+ * rethrows what could not be read ({@link Deferred.finish}).
+ * @internal
+ */
+export function stackPolicy<T extends object>(
+  ctx: PolicyContext,
+  o: PolicySettings,
+  spec: PolicySpec<T>,
+): StackValidationPolicy {
+  const { defaults, validate } = spec;
+  return {
+    name: spec.name,
+    description: spec.description,
+    enforcementLevel: o.enforcementLevel ?? ctx.enforcementLevel,
+    configSchema: spec.configSchema,
+    remediationSteps: spec.remediationSteps,
+    validateStack: (args, reportViolation) => {
+      const cfg = configured(defaults, args);
+      const deferred = new Deferred();
+      validate(cfg, args, reportViolation, deferred);
+      deferred.finish();
+    },
+  };
+}
+
+/** @internal A config schema property: a list of strings, with its default. */
+export function stringListProperty(
+  defaults: string[],
+  description: string,
+): PolicyConfigSchema["properties"][string] {
+  return { type: "array", items: { type: "string" }, default: defaults, description };
 }
 
 /**

@@ -1,11 +1,19 @@
-import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { configured, type PolicyContext, plain } from "./context";
+import type {
+  PolicyConfigSchema,
+  PolicyResource,
+  ReportViolation,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { type PolicyContext, plain, stackPolicy } from "./context";
 import { POLICY_NAMES, TYPES } from "./types";
-import { Deferred, label, libraryAncestor, read, stringArray } from "./util";
+import { type Deferred, label, libraryAncestor, read, stringArray } from "./util";
 
 interface HostKeyConfig {
   checkCommands: boolean;
 }
+
+/** Host names reported through a component's `unpinnedHosts`, per component URN. */
+type Reported = Map<string, { name: string; hosts: Set<string> }>;
 
 const HOST_OWNERS: Record<string, string> = {
   [TYPES.kesServer]: "hosts",
@@ -27,71 +35,79 @@ const KEYSCAN =
 export function sshHostKeyPolicy(ctx: PolicyContext): StackValidationPolicy {
   const o = ctx.options.sshHostKeys ?? {};
   const defaults: HostKeyConfig = { checkCommands: o.checkCommands ?? true };
-  return {
+  return stackPolicy(ctx, o, {
     name: POLICY_NAMES.sshHostKeys,
     description:
       "Every host is reached over SSH with a pinned host key (hosts[].hostKey / connection.hostKey), also for bastions.",
-    enforcementLevel: o.enforcementLevel ?? ctx.enforcementLevel,
-    configSchema: {
-      properties: {
-        checkCommands: {
-          type: "boolean",
-          default: defaults.checkCommands,
-          description: "Also check connection.hostKey of every command:remote:Command and CopyToRemote.",
-        },
-      },
-    },
+    configSchema: hostKeyConfigSchema(defaults),
+    defaults,
     remediationSteps: `Set hostKey on every host (and bastion.hostKey) to the output of ${KEYSCAN}.`,
-    validateStack: (args, reportViolation) => {
-      const cfg = configured(defaults, args);
-      const deferred = new Deferred();
+    validate: (cfg, args, report, deferred) => {
       // Host names already reported, per component URN, so commands below them are not reported again.
-      const reported = new Map<string, { name: string; hosts: Set<string> }>();
+      const reported: Reported = new Map();
       for (const r of args.resources) {
         const field = HOST_OWNERS[r.type];
-        if (!field) continue;
-        const facts = read(() => plain(r.props.unpinnedHosts));
-        if (!facts.known) {
-          deferred.add(facts.error, `${label(r)} (unpinnedHosts)`);
-          continue;
-        }
-        const hosts = stringArray(facts.value);
-        if (hosts === undefined) {
-          reportViolation(
-            `${label(r)} does not expose unpinnedHosts, so pinned SSH host keys cannot be verified. ` +
-              "Fix: upgrade pulumi-minio-kes to a version whose components register the output unpinnedHosts.",
-            r.urn,
-          );
-          continue;
-        }
-        if (hosts.length === 0) continue;
-        reported.set(r.urn, { name: r.name, hosts: new Set(hosts) });
-        reportViolation(
-          `${label(r)} reaches ${hosts.length === 1 ? "host" : "hosts"} ${hosts.join(", ")} without a pinned SSH host key, ` +
-            "so @pulumi/command accepts any server key there. " +
-            `Fix: set ${field}[].hostKey for ${hosts.join(", ")} to the output of ${KEYSCAN}.`,
-          r.urn,
-        );
+        if (field) checkComponentHosts(r, field, reported, report, deferred);
       }
       if (cfg.checkCommands) {
         for (const r of args.resources) {
           if (r.type !== TYPES.remoteCommand && r.type !== TYPES.copyToRemote) continue;
-          checkCommand(r, reported, deferred, reportViolation);
+          checkCommand(r, reported, deferred, report);
         }
       }
-      deferred.finish();
+    },
+  });
+}
+
+function hostKeyConfigSchema(defaults: HostKeyConfig): PolicyConfigSchema {
+  return {
+    properties: {
+      checkCommands: {
+        type: "boolean",
+        default: defaults.checkCommands,
+        description: "Also check connection.hostKey of every command:remote:Command and CopyToRemote.",
+      },
     },
   };
 }
 
+/** A KesServer or MinioDeployment: its `unpinnedHosts` output (`field` names its host list). */
+function checkComponentHosts(
+  r: PolicyResource,
+  field: string,
+  reported: Reported,
+  report: ReportViolation,
+  deferred: Deferred,
+): void {
+  const facts = deferred.read(r, "unpinnedHosts", () => plain(r.props.unpinnedHosts));
+  if (!facts.known) return;
+  const hosts = stringArray(facts.value);
+  if (hosts === undefined) {
+    report(
+      `${label(r)} does not expose unpinnedHosts, so pinned SSH host keys cannot be verified. ` +
+        "Fix: upgrade pulumi-minio-kes to a version whose components register the output unpinnedHosts.",
+      r.urn,
+    );
+    return;
+  }
+  if (hosts.length === 0) return;
+  reported.set(r.urn, { name: r.name, hosts: new Set(hosts) });
+  report(
+    `${label(r)} reaches ${hosts.length === 1 ? "host" : "hosts"} ${hosts.join(", ")} without a pinned SSH host key, ` +
+      "so @pulumi/command accepts any server key there. " +
+      `Fix: set ${field}[].hostKey for ${hosts.join(", ")} to the output of ${KEYSCAN}.`,
+    r.urn,
+  );
+}
+
 function checkCommand(
   r: PolicyResource,
-  reported: Map<string, { name: string; hosts: Set<string> }>,
+  reported: Reported,
   deferred: Deferred,
-  reportViolation: (message: string, urn?: string) => void,
+  reportViolation: ReportViolation,
 ): void {
   // Presence checks only ("in"), so a hostKey that is set but unknown during preview counts as set.
-  const conn = read(() => {
+  const conn = deferred.read(r, "connection", () => {
     const c = r.props.connection as Record<string, unknown> | undefined;
     if (c === undefined || c === null || typeof c !== "object") return undefined;
     const proxy = c.proxy as Record<string, unknown> | undefined;
@@ -104,10 +120,7 @@ function checkCommand(
           : undefined,
     };
   });
-  if (!conn.known) {
-    deferred.add(conn.error, `${label(r)} (connection)`);
-    return;
-  }
+  if (!conn.known) return;
   if (conn.value === undefined) return; // connection not visible: nothing to check
   const { hostKey, host, proxy } = conn.value;
   const where = host ? ` to ${host}` : "";
@@ -145,10 +158,7 @@ function readString(o: Record<string, unknown>, key: string): string | undefined
  * was reported for host h, or below a component of this library whose name-prefixed host h was
  * reported anywhere (EncryptedBucket runs on a MinioDeployment node), is already covered.
  */
-function coveredByComponent(
-  r: PolicyResource,
-  reported: Map<string, { name: string; hosts: Set<string> }>,
-): boolean {
+function coveredByComponent(r: PolicyResource, reported: Reported): boolean {
   const owner = libraryAncestor(r);
   if (!owner) return false;
   const all = new Set<string>();

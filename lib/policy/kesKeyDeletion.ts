@@ -1,8 +1,13 @@
-import type { StackValidationPolicy } from "@pulumi/policy";
-import { configured, type PolicyContext, plain } from "./context";
+import type {
+  PolicyConfigSchema,
+  PolicyResource,
+  ReportViolation,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { type PolicyContext, plain, stackPolicy, stringListProperty } from "./context";
 import { allowsUnder, coversAll, normalizePrefix } from "./kesPaths";
 import { DEFAULTS, POLICY_NAMES, TYPES } from "./types";
-import { Deferred, label, read, stringArray } from "./util";
+import { type Deferred, label, stringArray } from "./util";
 
 interface KesConfig {
   forbiddenPaths: string[];
@@ -19,71 +24,86 @@ interface KesConfig {
 export function kesKeyDeletionPolicy(ctx: PolicyContext): StackValidationPolicy {
   const o = ctx.options.kesKeyDeletion ?? {};
   const defaults: KesConfig = { forbiddenPaths: [...(o.forbiddenPaths ?? DEFAULTS.forbiddenPaths)] };
-  return {
+  return stackPolicy(ctx, o, {
     name: POLICY_NAMES.kesKeyDeletion,
     description:
       "No KES policy allows /v1/key/delete/* (directly or through /v1/key/*, /v1/*, *), and every KES policy denies it.",
-    enforcementLevel: o.enforcementLevel ?? ctx.enforcementLevel,
-    configSchema: {
-      properties: {
-        forbiddenPaths: {
-          type: "array",
-          items: { type: "string" },
-          default: defaults.forbiddenPaths,
-          description: "KES API path prefixes no policy may allow and every policy must deny.",
-        },
-      },
-    },
+    configSchema: kesConfigSchema(defaults),
+    defaults,
     remediationSteps:
       'In KesServer clients[], list only the API paths a client needs (e.g. /v1/key/generate/app-*) and add deny: ["/v1/key/delete/*"].',
-    validateStack: (args, reportViolation) => {
-      const cfg = configured(defaults, args);
+    validate: (cfg, args, report, deferred) => {
       const prefixes = cfg.forbiddenPaths.map(normalizePrefix);
-      const deferred = new Deferred();
       for (const r of args.resources) {
-        if (r.type !== TYPES.kesServer) continue;
-        // policyRules (names, allow, deny) is known at preview time; policies (with identities)
-        // is not on a stack's first preview. Older versions only have policies.
-        const facts = read(() => plain(r.props.policyRules ?? r.props.policies));
-        if (!facts.known) {
-          deferred.add(facts.error, `${label(r)} (policies)`);
-          continue;
-        }
-        if (!Array.isArray(facts.value)) {
-          reportViolation(
-            `${label(r)} does not expose its KES policies, so key deletion cannot be ruled out. ` +
-              "Fix: upgrade pulumi-minio-kes to a version whose KesServer registers the output policies.",
-            r.urn,
-          );
-          continue;
-        }
-        for (const [i, p] of facts.value.entries()) {
-          const pol = (p ?? {}) as { name?: unknown; allow?: unknown; deny?: unknown };
-          const name = typeof pol.name === "string" ? pol.name : `#${i}`;
-          const allow = stringArray(pol.allow) ?? [];
-          const deny = stringArray(pol.deny) ?? [];
-          const where = name === "minio" ? "MinIO's own policy" : `clients[] entry "${name}"`;
-          for (const prefix of prefixes) {
-            const bad = allow.filter((a) => allowsUnder(a, prefix));
-            if (bad.length > 0) {
-              reportViolation(
-                `${label(r)}: KES policy "${name}" allows ${bad.map((b) => JSON.stringify(b)).join(", ")}, which matches ${prefix}… ` +
-                  "(a deleted key cannot be recovered, nor can the objects it encrypted). " +
-                  `Fix: in ${where}, replace ${bad.length === 1 ? "that pattern" : "those patterns"} with the exact API paths the client needs, e.g. /v1/key/generate/<key>, /v1/key/decrypt/<key>.`,
-                r.urn,
-              );
-            }
-            if (!deny.some((d) => coversAll(d, prefix))) {
-              reportViolation(
-                `${label(r)}: KES policy "${name}" does not deny ${prefix}*. ` +
-                  `Fix: add deny: [${JSON.stringify(`${prefix}*`)}] to ${where}.`,
-                r.urn,
-              );
-            }
-          }
-        }
+        if (r.type === TYPES.kesServer) checkKesServer(r, prefixes, report, deferred);
       }
-      deferred.finish();
+    },
+  });
+}
+
+function kesConfigSchema(defaults: KesConfig): PolicyConfigSchema {
+  return {
+    properties: {
+      forbiddenPaths: stringListProperty(
+        defaults.forbiddenPaths,
+        "KES API path prefixes no policy may allow and every policy must deny.",
+      ),
     },
   };
+}
+
+/** A KesServer: each of its KES policies, against each forbidden prefix. */
+function checkKesServer(
+  r: PolicyResource,
+  prefixes: string[],
+  report: ReportViolation,
+  deferred: Deferred,
+): void {
+  // policyRules (names, allow, deny) is known at preview time; policies (with identities)
+  // is not on a stack's first preview. Older versions only have policies.
+  const facts = deferred.read(r, "policies", () => plain(r.props.policyRules ?? r.props.policies));
+  if (!facts.known) return;
+  if (!Array.isArray(facts.value)) {
+    report(
+      `${label(r)} does not expose its KES policies, so key deletion cannot be ruled out. ` +
+        "Fix: upgrade pulumi-minio-kes to a version whose KesServer registers the output policies.",
+      r.urn,
+    );
+    return;
+  }
+  for (const [i, p] of facts.value.entries()) {
+    const pol = (p ?? {}) as { name?: unknown; allow?: unknown; deny?: unknown };
+    const name = typeof pol.name === "string" ? pol.name : `#${i}`;
+    const allow = stringArray(pol.allow) ?? [];
+    const deny = stringArray(pol.deny) ?? [];
+    for (const prefix of prefixes) checkKesPolicy(r, name, allow, deny, prefix, report);
+  }
+}
+
+/** One KES policy (by name, with its allow and deny lists) against one forbidden prefix. */
+function checkKesPolicy(
+  r: PolicyResource,
+  name: string,
+  allow: string[],
+  deny: string[],
+  prefix: string,
+  report: ReportViolation,
+): void {
+  const where = name === "minio" ? "MinIO's own policy" : `clients[] entry "${name}"`;
+  const bad = allow.filter((a) => allowsUnder(a, prefix));
+  if (bad.length > 0) {
+    report(
+      `${label(r)}: KES policy "${name}" allows ${bad.map((b) => JSON.stringify(b)).join(", ")}, which matches ${prefix}… ` +
+        "(a deleted key cannot be recovered, nor can the objects it encrypted). " +
+        `Fix: in ${where}, replace ${bad.length === 1 ? "that pattern" : "those patterns"} with the exact API paths the client needs, e.g. /v1/key/generate/<key>, /v1/key/decrypt/<key>.`,
+      r.urn,
+    );
+  }
+  if (!deny.some((d) => coversAll(d, prefix))) {
+    report(
+      `${label(r)}: KES policy "${name}" does not deny ${prefix}*. ` +
+        `Fix: add deny: [${JSON.stringify(`${prefix}*`)}] to ${where}.`,
+      r.urn,
+    );
+  }
 }

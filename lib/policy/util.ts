@@ -50,6 +50,16 @@ export class Deferred {
     this.skipped.push(what);
   }
 
+  /**
+   * {@link read} `get`, a property (`what`) of `r`; when it is unknown, note `r (what)` as not
+   * checked. Any other error propagates.
+   */
+  read<T>(r: { type: string; name: string }, what: string, get: () => T): Read<T> {
+    const v = read(get);
+    if (!v.known) this.add(v.error, `${label(r)} (${what})`);
+    return v;
+  }
+
   /** Rethrow if anything could not be checked. */
   finish(): void {
     if (!this.first) return;
