@@ -546,6 +546,17 @@ export function hostStep(
 }
 
 /**
+ * The `replacementTrigger` of what a `rotation` argument replaces: the value, or `""` when it is
+ * unset. The engine replaces nothing when the trigger is unset on either side
+ * (`shouldTriggerReplace`, pkg/resource/deploy/step_generator.go), so a trigger that is only
+ * sometimes set would make the first rotation of a stack a no-op; an empty one is recorded in
+ * state from the first `up`, and the first value given then replaces.
+ */
+export function rotationTrigger(rotation: pulumi.Input<string> | undefined): pulumi.Input<string> {
+  return rotation ?? "";
+}
+
+/**
  * Key usages as the tls provider spells them (snake_case; anything else fails its Check with
  * "Invalid Attribute Value Match"): the `keyUsages` and `extendedKeyUsages` maps of
  * hashicorp/terraform-provider-tls `internal/provider/common_cert.go`, which pulumi-tls wraps.
@@ -590,7 +601,11 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     const key = new tls.PrivateKey(
       `${name}-key`,
       { algorithm: "ECDSA", ecdsaCurve: "P256" },
-      { parent: this, replacementTrigger: args.rotation, additionalSecretOutputs: ["privateKeyPem"] },
+      {
+        parent: this,
+        replacementTrigger: rotationTrigger(args.rotation),
+        additionalSecretOutputs: ["privateKeyPem"],
+      },
     );
     const cert = new tls.SelfSignedCert(
       `${name}-cert`,
@@ -601,7 +616,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         validityPeriodHours: args.validityHours ?? CA_DEFAULTS.validityHours,
         allowedUses: ["cert_signing", "crl_signing", "digital_signature"] satisfies KeyUsage[],
       },
-      { parent: this, replacementTrigger: args.rotation },
+      { parent: this, replacementTrigger: rotationTrigger(args.rotation) },
     );
     this.certPem = cert.certPem;
     this.keyPem = pulumi.secret(key.privateKeyPem);
@@ -628,7 +643,7 @@ export function issueCertificate(
   const key = new tls.PrivateKey(
     `${name}-key`,
     a.keyAlgorithm === "ED25519" ? { algorithm: "ED25519" } : { algorithm: "ECDSA", ecdsaCurve: "P256" },
-    { parent, replacementTrigger: a.rotation, additionalSecretOutputs: ["privateKeyPem"] },
+    { parent, replacementTrigger: rotationTrigger(a.rotation), additionalSecretOutputs: ["privateKeyPem"] },
   );
   const sans = pulumi.all(a.sans);
   const req = new tls.CertRequest(
@@ -650,7 +665,7 @@ export function issueCertificate(
       validityPeriodHours: a.validityHours,
       allowedUses: a.uses,
     },
-    { parent, replacementTrigger: a.rotation },
+    { parent, replacementTrigger: rotationTrigger(a.rotation) },
   );
   return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
 }

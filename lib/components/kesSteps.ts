@@ -19,7 +19,14 @@ import { ensureDirectoriesScript, serviceActionScript } from "../core/scripts";
 import type { KesPolicy } from "../core/types";
 import type { KesServerArgs } from "./args";
 import type { HostArgs } from "./hosts";
-import { DriftFiles, issueCertificate, preflightSteps, type Revisions, sha256 } from "./internal";
+import {
+  DriftFiles,
+  issueCertificate,
+  preflightSteps,
+  type Revisions,
+  rotationTrigger,
+  sha256,
+} from "./internal";
 import type { KesClientCredentials } from "./kesServer";
 import type { KmsTarget } from "./kmsTarget";
 import type { KesPlan } from "./resolve/kesServer";
@@ -56,7 +63,7 @@ export function minioClientCredentials(c: KesContext, ca: CertificatePair | unde
     const key = new tls.PrivateKey(
       `${plan.name}-minio-client-key`,
       { algorithm: "ED25519" },
-      { parent, replacementTrigger: rotation, additionalSecretOutputs: ["privateKeyPem"] },
+      { parent, replacementTrigger: rotationTrigger(rotation), additionalSecretOutputs: ["privateKeyPem"] },
     );
     const apiKey = pulumi.secret(key.privateKeyPem.apply(kesApiKeyFromPrivateKey));
     return { kind: "apiKey", apiKey, identity: pulumi.unsecret(apiKey.apply(kesIdentityFromApiKey)) };

@@ -25,7 +25,9 @@
  * - **A failed update keeps its progress**: no new step starts after a failure (steps already
  *   running finish); the state records every step that finished, keeps the previous state of the
  *   rest, and owes the deletes that did not run to the next update.
- * - `replacementTrigger` (a resource option): a change replaces the resource.
+ * - `replacementTrigger` (a resource option): a change replaces the resource, as the engine's
+ *   `shouldTriggerReplace` decides (pkg/resource/deploy/step_generator.go): an unset trigger on
+ *   either side (none before, or none now) replaces nothing; an unknown one always replaces.
  * - `tls:*` resources: keys from node:crypto, requests and certificates from OpenSSL with the
  *   inputs the tls provider reads (subject, SANs, validity, `allowedUses`, CA flag), kept while
  *   the inputs stay the same; any input change replaces them (the provider forces new on all).
@@ -52,7 +54,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { providerViolations, SECRET_SIG } from "./providerRules";
+import { providerViolations, SECRET_SIG, UNKNOWN } from "./providerRules";
 
 /** One executed or skipped step. */
 export interface StepRecord {
@@ -528,7 +530,7 @@ async function runPass(
     const trigger = unwrapSecrets(sent.trigger);
     let op: StepRecord["op"];
     if (!prev) op = "create";
-    else if (stable(prev.replacementTrigger) !== stable(trigger)) op = "replace";
+    else if (triggersReplace(prev.replacementTrigger, trigger)) op = "replace";
     else if (a.type.startsWith("tls:")) op = stable(prev.inputs) !== stable(inputs) ? "replace" : "same";
     else if (stable(prev.inputs.triggers) !== stable(inputs.triggers)) op = "replace";
     else if (stable(prev.inputs) !== stable(inputs)) op = "update";
@@ -716,4 +718,16 @@ async function applyPass(
 /** SHA-256 of a file (for the binaries the hosts download). */
 export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/**
+ * Whether a `replacementTrigger` change replaces the resource, as the engine decides
+ * (`shouldTriggerReplace`, pkg/resource/deploy/step_generator.go): unknown on either side
+ * replaces; unset (null) on either side replaces nothing; otherwise any difference replaces.
+ */
+export function triggersReplace(previous: unknown, next: unknown): boolean {
+  const unknown = (v: unknown) => v !== undefined && v !== null && stable(v).includes(UNKNOWN);
+  if (unknown(previous) || unknown(next)) return true;
+  if (previous === undefined || previous === null || next === undefined || next === null) return false;
+  return stable(previous) !== stable(next);
 }

@@ -3,7 +3,8 @@
  * connect is retried up to dialErrorLimit times and then reported in the provider's words.
  */
 import { describe, expect, it } from "vitest";
-import { sshRun } from "../../scripts/lib/harness";
+import { sshRun, triggersReplace } from "../../scripts/lib/harness";
+import { UNKNOWN } from "../../scripts/lib/providerRules";
 
 describe("harness SSH dialling", () => {
   it("retries a refused connection until the dials exceed dialErrorLimit, then says how many attempts failed", async () => {
@@ -34,5 +35,19 @@ describe("harness SSH dialling", () => {
       undefined,
     );
     expect(r.stderr).toMatch(/^after 1 failed attempts: ssh: connect to host 127\.0\.0\.1 port 1: /);
+  });
+});
+
+describe("harness replacementTrigger, as the engine's shouldTriggerReplace", () => {
+  it("an unset trigger on either side replaces nothing (the engine's rule; the harness replaced on unset → set)", () => {
+    expect(triggersReplace(undefined, "2026-12")).toBe(false);
+    expect(triggersReplace("2026-12", undefined)).toBe(false);
+    expect(triggersReplace(null, "2026-12")).toBe(false);
+  });
+  it("a changed value replaces, an equal one does not, an unknown one always does", () => {
+    expect(triggersReplace("", "2026-12")).toBe(true);
+    expect(triggersReplace("2026-11", "2026-12")).toBe(true);
+    expect(triggersReplace("2026-12", "2026-12")).toBe(false);
+    expect(triggersReplace("2026-12", UNKNOWN)).toBe(true);
   });
 });
