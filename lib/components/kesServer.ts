@@ -56,7 +56,7 @@ export class KesServer extends pulumi.ComponentResource {
   readonly caCertPem: pulumi.Output<string>;
   /** MinIO's credentials for this KES. */
   readonly minioClient: KesClientCredentials;
-  /** Every identity this KES trusts (MinIO's first, then the clients'). */
+  /** Every identity this KES trusts: MinIO's (the active credential's, then during a rotation the previous one's), then the clients'. */
   readonly identities: pulumi.Output<string[]>;
   /** Key names (or prefixes) MinIO may use. */
   readonly minioKeyNames: string[];
@@ -125,8 +125,9 @@ export class KesServer extends pulumi.ComponentResource {
     const certs = kesCertificates(c, hosts);
     this.caCertPem = certs.caCertPem;
     this.certificateNotAfter = certs.notAfter;
-    this.minioClient = minioClientCredentials(c, certs.ca);
-    const policies = kesPolicies(c, this.minioClient.identity);
+    const credentials = minioClientCredentials(c, certs.ca);
+    this.minioClient = credentials.active;
+    const policies = kesPolicies(c, credentials.identities);
     this.identities = policies.identities;
     this.policies = policies.policies;
     this.policyRules = policies.rules;

@@ -53,22 +53,28 @@ export interface KesContext {
 }
 
 /**
- * MinIO's credentials for this KES: an Ed25519 key from `@pulumi/tls` turned into an API key
- * (secret in state), or a client certificate signed by the KES CA. `tls.rotation` replaces them.
+ * MinIO's credential for this KES in one slot: an Ed25519 key from `@pulumi/tls` turned into an
+ * API key (secret in state), or a client certificate signed by the KES CA. `tls.rotation`
+ * replaces it. Slot `a` keeps the names every stack has; slot `b` is `<name>-minio-client-b…`.
  */
-export function minioClientCredentials(c: KesContext, ca: CertificatePair | undefined): KesClientCredentials {
+function slotCredential(
+  c: KesContext,
+  ca: CertificatePair | undefined,
+  slot: "a" | "b",
+): KesClientCredentials {
   const { plan, parent } = c;
   const rotation = c.args.tls?.rotation;
+  const base = slot === "a" ? `${plan.name}-minio-client` : `${plan.name}-minio-client-b`;
   if (plan.minioAuth === "apiKey") {
     const key = new tls.PrivateKey(
-      `${plan.name}-minio-client-key`,
+      `${base}-key`,
       { algorithm: "ED25519" },
       { parent, replacementTrigger: rotationTrigger(rotation), additionalSecretOutputs: ["privateKeyPem"] },
     );
     const apiKey = pulumi.secret(key.privateKeyPem.apply(kesApiKeyFromPrivateKey));
     return { kind: "apiKey", apiKey, identity: pulumi.unsecret(apiKey.apply(kesIdentityFromApiKey)) };
   }
-  const cert = issueCertificate(parent, `${plan.name}-minio-client`, {
+  const cert = issueCertificate(parent, base, {
     ca: ca!,
     commonName: "minio",
     sans: ["minio"],
@@ -84,6 +90,23 @@ export function minioClientCredentials(c: KesContext, ca: CertificatePair | unde
   };
 }
 
+/**
+ * MinIO's credentials: the one it uses (the active slot), and the identities KES admits for it
+ * (the active slot's first, then the previous slot's while a rotation is under way).
+ */
+export function minioClientCredentials(
+  c: KesContext,
+  ca: CertificatePair | undefined,
+): { active: KesClientCredentials; identities: pulumi.Output<string[]> } {
+  const slots = c.plan.credentialSlots;
+  const made = Object.fromEntries(slots.all.map((s) => [s, slotCredential(c, ca, s)])) as Partial<
+    Record<"a" | "b", KesClientCredentials>
+  >;
+  const active = made[slots.active]!;
+  const identities = pulumi.all(slots.all.map((s) => made[s]!.identity));
+  return { active, identities };
+}
+
 /** KES's policies: MinIO's own, then each client's, with their identities. */
 export interface KesPolicies {
   /** Every identity this KES trusts (MinIO's first). */
@@ -94,8 +117,8 @@ export interface KesPolicies {
   rules: Array<{ name: string; allow: string[]; deny: string[] }>;
 }
 
-/** The policies of this KES, from MinIO's identity and the clients' arguments. */
-export function kesPolicies(c: KesContext, minioIdentity: pulumi.Output<string>): KesPolicies {
+/** The policies of this KES, from MinIO's identities and the clients' arguments. */
+export function kesPolicies(c: KesContext, minioIdentities: pulumi.Output<string[]>): KesPolicies {
   const clients = c.args.clients ?? [];
   const keyNames = [...c.args.minioKeyNames];
   const clientIdentities: pulumi.Output<string[][]> = pulumi.all(
@@ -103,11 +126,11 @@ export function kesPolicies(c: KesContext, minioIdentity: pulumi.Output<string>)
       pulumi.all(cl.identities.map((id, j) => c.chk(`clients[${i}].identities[${j}]`, id, rules.identity))),
     ),
   );
-  const both = pulumi.all([minioIdentity, clientIdentities]);
+  const both = pulumi.all([minioIdentities, clientIdentities]);
   return {
-    identities: both.apply(([m, rest]) => [m, ...rest.flat()]),
+    identities: both.apply(([m, rest]) => [...m, ...rest.flat()]),
     policies: both.apply(([m, rest]) => [
-      minioKesPolicy({ keyNames, identities: [m] }),
+      minioKesPolicy({ keyNames, identities: [...m] }),
       ...clients.map((cl, i) => ({ name: cl.name, allow: cl.allow, deny: cl.deny, identities: rest[i]! })),
     ]),
     // Identities derive from keys created in the same update: not known at preview time.

@@ -6,7 +6,13 @@
  * - upgrade KES: a new KES binary; the replicas restart one at a time, each gated on
  *   `/v1/ready` before the next, and MinIO fails over between them: no request fails;
  * - upgrade MinIO: a new MinIO binary on every node, one coordinated restart (MinIO does not
- *   run mixed versions); the probe reports the gap, and no object is lost.
+ *   run mixed versions); the probe reports the gap, and no object is lost;
+ * - rotate MinIO's KES API key: once in one step (`tls.rotation`, measured for comparison), then
+ *   through the other credential slot (`minioCredentialRotation`): KES admits the new key before
+ *   any node uses it, and no request fails on KES authentication;
+ * - rotate the KES CA: once in one step (for comparison), then with MinIO trusting the old and the
+ *   new CA while KES's certificates change: no node loses KES;
+ * - remove a KES replica and add it back; drift checks and repairs.
  *
  * A "new binary" is the same stand-in with bytes appended (a different sha256, as a new release
  * has); the stand-ins say which file they run from, not a version.
@@ -15,12 +21,15 @@ import { appendFileSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { locateBinaries, serveBinaries } from "../../scripts/lib/binaries";
+import { parseEnvLine } from "../../lib/core/envfile";
+import { kesIdentityFromApiKey } from "../../lib/core/identity";
+import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
 import type { RunResult } from "../../scripts/lib/harness";
 import type { Testbed, TestHost } from "../hosts/testbed";
 import { describeReport, LoadProbe, type ProbeReport } from "./probe";
-import { SCENARIO_ROOT_PASSWORD, type ScenarioEnv, scenarioProgram } from "./programs";
+import { SCENARIO_ROOT_PASSWORD, type ScenarioEnv, type ScenarioVariant, scenarioProgram } from "./programs";
 import { bootScenarioHosts, journalTimes, type Runner, scenarioEnv, sshLogins } from "./scenarioSuite";
 
 /** The operations with `runner`, skipped (with the reason in the name) when `skip` is set. */
@@ -34,6 +43,8 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
   let mcPath: string;
   let kesHosts: TestHost[];
   let minioHosts: TestHost[];
+  /** What every later run keeps (a rotation, once made, stays in the program). */
+  let variant: ScenarioVariant = {};
   // systemd logs "Starting" for MinIO's Type=notify unit, only "Started" for KES's simple one.
   const starts = async (h: TestHost, unit: "kes.service" | "minio.service") =>
     (
@@ -45,7 +56,7 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
       )
     ).length;
   /** Run `up` of the program in `e` while the probe runs; the probe's report and the up's wall time. */
-  const underLoad = async (e: ScenarioEnv) => {
+  const underLoad = async (e: ScenarioEnv, v: ScenarioVariant = variant) => {
     const probe = new LoadProbe({
       mc: mcPath,
       // The admin node only: the stand-in keeps each node's objects on that node's drives (no
@@ -58,7 +69,7 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
     // Let the probe reach a steady state first, so the report is about the change.
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = Date.now();
-    const result = await runner.run(scenarioProgram(e), { statePath });
+    const result = await runner.run(scenarioProgram(e, v), { statePath });
     const wallMs = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 1500));
     const report: ProbeReport = await probe.stop();
@@ -147,6 +158,137 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         env = { ...env, binaries: { ...env.binaries, minio: next.minio } };
       }, 600_000);
 
+      it("rotate MinIO's KES API key through the other slot: KES admits the new key before any node uses it, and no request fails on KES authentication", async () => {
+        /** The API key in each MinIO node's env file. */
+        const apiKeys = async () =>
+          Promise.all(
+            minioHosts.map(async (h) => {
+              const text = (await tb.exec(h, "cat /etc/default/minio")).stdout;
+              return text
+                .split("\n")
+                .map(parseEnvLine)
+                .find((e) => e?.name === "MINIO_KMS_KES_API_KEY")!.value;
+            }),
+          );
+        /** The identities MinIO's policy admits, on each KES replica. */
+        const admitted = async () =>
+          Promise.all(
+            kesHosts.map(async (h) => {
+              const c = load((await tb.exec(h, "cat /etc/kes/config.yaml")).stdout) as {
+                policy: { minio: { identities: string[] } };
+              };
+              return c.policy.minio.identities;
+            }),
+          );
+        const restarts = () => Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
+
+        // For comparison: the old way, a new key in one step (tls.rotation replaces it). KES's
+        // reload drops the old identity while MinIO still uses the old key.
+        const first = (await apiKeys())[0]!;
+        const oneStep = await underLoad(env, { tlsRotation: "r1" });
+        console.log(
+          describeReport(`rotate the API key in one step (${runner.label})`, oneStep.report, oneStep.wallMs),
+        );
+        const k1 = await apiKeys();
+        expect(new Set(k1).size).toBe(1);
+        expect(k1[0]).not.toBe(first);
+        expect(oneStep.report.lost).toEqual([]);
+        variant = { tlsRotation: "r1" };
+
+        // Slot b: a new key; KES admits both, then every node restarts with the new one.
+        const before = await restarts();
+        const switched = await underLoad(env, { ...variant, credentialRotation: { active: "b" } });
+        console.log(
+          describeReport(
+            `rotate the API key, switch to slot b (${runner.label})`,
+            switched.report,
+            switched.wallMs,
+          ),
+        );
+        const k2 = await apiKeys();
+        expect(new Set(k2).size).toBe(1);
+        expect(k2[0]).not.toBe(k1[0]);
+        for (const ids of await admitted())
+          expect(ids).toEqual([kesIdentityFromApiKey(k2[0]!), kesIdentityFromApiKey(k1[0]!)]);
+        expect(await restarts()).toEqual(before.map((n) => n + 1));
+        expect(switched.report.requests).toBeGreaterThan(20);
+        expect(switched.report.authFailed).toBe(0);
+        expect(switched.report.lost).toEqual([]);
+
+        // Retire slot a: KES stops admitting the old key; MinIO does not restart.
+        variant = { ...variant, credentialRotation: { active: "b", retirePrevious: true } };
+        const retired = await underLoad(env);
+        console.log(
+          describeReport(
+            `rotate the API key, retire slot a (${runner.label})`,
+            retired.report,
+            retired.wallMs,
+          ),
+        );
+        for (const ids of await admitted()) expect(ids).toEqual([kesIdentityFromApiKey(k2[0]!)]);
+        expect(await apiKeys()).toEqual(k2);
+        expect(await restarts()).toEqual(before.map((n) => n + 1));
+        expect(retired.report.requests).toBeGreaterThan(20);
+        expect(retired.report.errors).toEqual([]);
+        expect(retired.report.failed).toBe(0);
+        expect(retired.report.lost).toEqual([]);
+      }, 900_000);
+
+      it("rotate the KES CA: MinIO trusts the old and the new CA while KES's certificates change, so no node loses KES", async () => {
+        /** A new CA and KES certificates signed by it. */
+        const pki = (dir: string): ScenarioEnv["certs"] => {
+          const made = makeCertificates(join(work, dir), kesHosts);
+          return {
+            ca: made.ca,
+            kes: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, made.certs[h.name]!])),
+          };
+        };
+        const caOnNodes = () =>
+          Promise.all(minioHosts.map(async (h) => (await tb.exec(h, "cat /etc/minio/kes-ca.crt")).stdout));
+        const restarts = () => Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
+        const two = pki("pki-2");
+        const three = pki("pki-3");
+
+        // For comparison: the new CA and KES's new certificates in one step.
+        const oneStep = await underLoad({ ...env, certs: two });
+        console.log(
+          describeReport(`rotate the KES CA in one step (${runner.label})`, oneStep.report, oneStep.wallMs),
+        );
+        expect(oneStep.report.lost).toEqual([]);
+        env = { ...env, certs: two };
+
+        // 1. MinIO trusts both CAs (a CA bundle in tls.caCertPem): every node restarts once.
+        const both = { ca: `${two.ca}${three.ca}`, kes: two.kes };
+        const trust = await underLoad({ ...env, certs: both });
+        console.log(
+          describeReport(`rotate the KES CA, trust both (${runner.label})`, trust.report, trust.wallMs),
+        );
+        for (const ca of await caOnNodes()) expect(ca).toBe(both.ca);
+        expect(trust.report.kesFailed).toBe(0);
+        expect(trust.report.lost).toEqual([]);
+
+        // 2. KES's certificates from the new CA: the replicas reload one by one, MinIO stays up.
+        const before = await restarts();
+        const certs = await underLoad({ ...env, certs: { ca: both.ca, kes: three.kes } });
+        console.log(
+          describeReport(`rotate the KES CA, new certificates (${runner.label})`, certs.report, certs.wallMs),
+        );
+        expect(await restarts()).toEqual(before);
+        expect(certs.report.requests).toBeGreaterThan(20);
+        expect(certs.report.errors).toEqual([]);
+        expect(certs.report.failed).toBe(0);
+
+        // 3. The old CA goes: every node restarts once more, trusting the new CA only.
+        const drop = await underLoad({ ...env, certs: three });
+        console.log(
+          describeReport(`rotate the KES CA, drop the old CA (${runner.label})`, drop.report, drop.wallMs),
+        );
+        for (const ca of await caOnNodes()) expect(ca).toBe(three.ca);
+        expect(drop.report.kesFailed).toBe(0);
+        expect(drop.report.lost).toEqual([]);
+        env = { ...env, certs: three };
+      }, 900_000);
+
       it("remove a KES replica, then add it back: every node's endpoint list follows, no object is lost", async () => {
         const endpoints = async () =>
           Promise.all(
@@ -184,7 +326,7 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
 
       it("drift: a hand-edited env file, a chmod on the KES config and a stopped unit are each named; a repair puts them back", async () => {
         const check = (request: string, repair?: string) =>
-          runner.run(scenarioProgram(env, { drift: { request, repair } }), { statePath });
+          runner.run(scenarioProgram(env, { ...variant, drift: { request, repair } }), { statePath });
         const out = (r: RunResult, step: string) => r.steps.find((s) => s.name === step)?.stdout ?? "";
         const drifts = (r: RunResult) => r.steps.filter((s) => s.name.endsWith("-drift"));
         /** The steps a run ran (not "same"), by name. */

@@ -33,6 +33,16 @@ export interface ProbeTarget {
 export interface ProbeReport {
   requests: number;
   failed: number;
+  /**
+   * Failed requests whose error says KES refused MinIO's credential (MinIO's `kms:NotAuthorized`,
+   * "insufficient permissions to perform KMS operation"), as opposed to a node being down.
+   */
+  authFailed: number;
+  /**
+   * Failed requests whose error comes from MinIO's KMS calls (KES refused the credential, or could
+   * not be reached or verified: `kms: …`), as opposed to a MinIO node being down.
+   */
+  kesFailed: number;
   /** The first few failures: `<op> <node>: <mc's message>`. */
   errors: string[];
   /** The longest time between two successful requests (or the start and the first one), in ms. */
@@ -72,6 +82,12 @@ function mc(t: ProbeTarget, endpoint: string, configDir: string, args: string[],
   });
 }
 
+/** What MinIO answers when KES refuses its credential (the stand-in says it as MinIO does). */
+export const KES_AUTH_ERROR = /NotAuthorized|not authorized|insufficient permissions/i;
+
+/** What MinIO answers when a KMS call fails otherwise (KES unreachable, or its certificate not trusted). */
+export const KES_ERROR = /\bkms: |KMS is not|certificate signed by unknown authority/;
+
 /** A running probe; {@link LoadProbe.stop} ends it and checks every object it wrote. */
 export class LoadProbe {
   private running = true;
@@ -80,6 +96,8 @@ export class LoadProbe {
   private readonly written = new Map<string, string>();
   private requests = 0;
   private failed = 0;
+  private authFailed = 0;
+  private kesFailed = 0;
   private readonly errors: string[] = [];
   private lastOk: number;
   private longestGap = 0;
@@ -101,6 +119,8 @@ export class LoadProbe {
       this.lastOk = now;
     } else {
       this.failed++;
+      if (KES_AUTH_ERROR.test(out)) this.authFailed++;
+      if (KES_AUTH_ERROR.test(out) || KES_ERROR.test(out)) this.kesFailed++;
       if (this.errors.length < 5) this.errors.push(`${what}: ${out.trim().split("\n")[0]}`);
     }
   }
@@ -151,6 +171,8 @@ export class LoadProbe {
     return {
       requests: this.requests,
       failed: this.failed,
+      authFailed: this.authFailed,
+      kesFailed: this.kesFailed,
       errors: this.errors,
       longestGapMs: this.longestGap,
       lost,
@@ -161,5 +183,5 @@ export class LoadProbe {
 
 /** One line for logs and notes. */
 export function describeReport(what: string, r: ProbeReport, wallMs: number): string {
-  return `${what}: up ${(wallMs / 1000).toFixed(1)} s; probe ${r.requests} requests, ${r.failed} failed, longest gap ${(r.longestGapMs / 1000).toFixed(1)} s, ${r.lost.length} objects lost${r.errors.length ? `; first errors: ${r.errors.join(" | ")}` : ""}`;
+  return `${what}: up ${(wallMs / 1000).toFixed(1)} s; probe ${r.requests} requests, ${r.failed} failed (${r.kesFailed} on KES, ${r.authFailed} of them on authentication), longest gap ${(r.longestGapMs / 1000).toFixed(1)} s, ${r.lost.length} objects lost${r.errors.length ? `; first errors: ${r.errors.join(" | ")}` : ""}`;
 }

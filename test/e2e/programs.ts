@@ -10,6 +10,7 @@ import {
   EncryptedBuckets,
   type HostArgs,
   KesServer,
+  type KesServerArgs,
   KmsTarget,
   MinioDeployment,
 } from "../../lib";
@@ -42,6 +43,10 @@ export interface ScenarioVariant {
   minioName?: string;
   /** A drift check of every host (KES and MinIO). */
   drift?: DriftCheckArgs;
+  /** KES's `minioCredentialRotation` (rotating MinIO's API key through its two slots). */
+  credentialRotation?: KesServerArgs["minioCredentialRotation"];
+  /** KES's `tls.rotation` (which also replaces MinIO's API key, in one step). */
+  tlsRotation?: string;
 }
 
 export const SCENARIO_ROOT_PASSWORD = "e2e-Root-Password-7f3a";
@@ -61,8 +66,9 @@ export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () =
       clients: v.clientPolicy
         ? [{ name: v.clientPolicy, identities: ["a".repeat(64)], allow: ["/v1/key/generate/app-*"] }]
         : undefined,
-      tls: { caCertPem: env.certs.ca, certificates: env.certs.kes },
+      tls: { caCertPem: env.certs.ca, certificates: env.certs.kes, rotation: v.tlsRotation },
       driftCheck: v.drift,
+      minioCredentialRotation: v.credentialRotation,
     });
     const minio = new MinioDeployment(v.minioName ?? "minio", {
       nodes: env.minioHosts,

@@ -37,6 +37,8 @@ export interface KesPlan {
   units: Record<string, string>;
   /** How MinIO authenticates to KES. */
   minioAuth: "apiKey" | "certificate";
+  /** The credential slot MinIO uses, and every slot that exists (KES admits each). */
+  credentialSlots: { active: "a" | "b"; all: Array<"a" | "b"> };
   /** Seconds each service step waits for `/v1/ready`. */
   timeoutSeconds: number;
   /** Generated certificates' validity, and the expiry warning. */
@@ -119,6 +121,16 @@ function checkMinioAccess(issues: Issues, args: KesServerArgs): void {
       checkKeyPattern(issues, `minioKeyNames[${i}]`, k);
     });
   }
+  const rot = args?.minioCredentialRotation;
+  if (rot !== undefined && rot?.active !== "a" && rot?.active !== "b") {
+    issues.add(
+      "minioCredentialRotation.active",
+      `active ${JSON.stringify(rot?.active)} is not a slot; set it to "a" or "b" (the slot whose credential MinIO uses).`,
+    );
+  }
+  if (rot?.retirePrevious !== undefined && typeof rot.retirePrevious !== "boolean") {
+    issues.add("minioCredentialRotation.retirePrevious", "set retirePrevious to true or false.");
+  }
   if (args?.minioAuth !== undefined && args.minioAuth !== "apiKey" && args.minioAuth !== "certificate") {
     issues.add(
       "minioAuth",
@@ -157,6 +169,18 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
 }
 
 /**
+ * MinIO's credential slots: `a` alone until a rotation; both while one rotates (the active one
+ * and the previous one, which KES still admits); the active one alone once the previous one is
+ * retired.
+ */
+function credentialSlots(args: KesServerArgs): KesPlan["credentialSlots"] {
+  const rot = args.minioCredentialRotation;
+  if (rot === undefined) return { active: "a", all: ["a"] };
+  const other = rot.active === "a" ? "b" : "a";
+  return { active: rot.active, all: rot.retirePrevious === true ? [rot.active] : [rot.active, other] };
+}
+
+/**
  * Validate `args` and, when they are valid, decide everything KES needs: the plan. Pure: it
  * creates no resource and touches no host (claims on hosts are the caller's).
  */
@@ -190,6 +214,7 @@ export function resolveKesServer(name: string, args: KesServerArgs): { issues: I
       binaryPath,
       units,
       minioAuth: args.minioAuth ?? KES_DEFAULTS.minioAuth,
+      credentialSlots: credentialSlots(args),
       timeoutSeconds: args.healthTimeoutSeconds ?? KES_DEFAULTS.healthTimeoutSeconds,
       validityHours: args.tls?.validityHours ?? KES_DEFAULTS.certificateValidityHours,
       expiryWarningDays: args.tls?.expiryWarningDays ?? TLS_DEFAULTS.expiryWarningDays,
