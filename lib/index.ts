@@ -22,6 +22,7 @@ export type {
   KesServerArgs,
   KmsTargetArgs,
   MinioDeploymentArgs,
+  MinioPoolArgs,
   ThalesKmsArgs,
   TlsArgs,
   VaultKmsArgs,

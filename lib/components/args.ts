@@ -403,6 +403,14 @@ export interface ExternalKesArgs {
   clientCertificate?: CertificatePairArgs;
 }
 
+/** One server pool of a {@link MinioDeployment}. */
+export interface MinioPoolArgs {
+  /** The names of its nodes (from `MinioDeploymentArgs.nodes`), in order. */
+  nodes: string[];
+  /** Drive paths on each of its nodes. Default: `MinioDeploymentArgs.drives`. */
+  drives?: string[];
+}
+
 /** Arguments of {@link MinioDeployment}. */
 export interface MinioDeploymentArgs {
   /** MinIO nodes. One host = single node; several = distributed (all restart together). */
@@ -417,6 +425,16 @@ export interface MinioDeploymentArgs {
    * same number of drives.
    */
   nodeDrives?: Record<string, string[]>;
+  /**
+   * Server pools: which nodes form each pool, and their drives (default: `drives`). Without it
+   * every node is one pool. MinIO grows by pools: to add capacity, add the new nodes to `nodes`
+   * and a pool naming them here; every node then restarts together with the new
+   * `MINIO_VOLUMES`, one argument per pool (docs/runbooks.md, "Adding a server pool"). With
+   * several pools, each pool's addresses and drives must form ranges MinIO writes as
+   * `{a...b}` (`minio{5...8}.example.net`, `/mnt/disk{1...4}`): MinIO takes an argument
+   * without an ellipsis for a pool only when there is one. Not with `nodeDrives`.
+   */
+  pools?: MinioPoolArgs[];
   /**
    * Root user (≥ 3 characters). Secret. Required, except with `existing` (the deployment keeps
    * its own credentials, which `mc` reads from its env file).

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MINIO_PATHS } from "../core/defaults";
-import { renderMinioNodeVolumes, renderMinioVolumes } from "../core/minioEnv";
+import { renderMinioNodeVolumes, renderMinioPools, renderMinioVolumes } from "../core/minioEnv";
 import { urlHost } from "../core/rules";
 import type { McTarget } from "../core/scripts";
 import { TYPE_TOKENS } from "../core/tokens";
@@ -146,14 +146,24 @@ export class MinioDeployment extends pulumi.ComponentResource {
   private renderVolumes(c: MinioContext): pulumi.Output<string> {
     const { plan } = c;
     if (plan.existing) return pulumi.output("");
+    const index = new Map(c.nodes.map((n, i) => [n.name, i]));
     return pulumi.all(c.addrs).apply((hosts) =>
-      plan.sameDrives
-        ? renderMinioVolumes({ scheme: plan.scheme, port: plan.port, hosts, drives: plan.drives })
-        : renderMinioNodeVolumes({
+      plan.pools
+        ? renderMinioPools({
             scheme: plan.scheme,
             port: plan.port,
-            nodes: c.nodes.map((n, i) => ({ host: hosts[i]!, drives: plan.drivesOf[n.name]! })),
-          }),
+            pools: plan.pools.map((p) => ({
+              hosts: p.nodes.map((n) => hosts[index.get(n)!]!),
+              drives: p.drives,
+            })),
+          })
+        : plan.sameDrives
+          ? renderMinioVolumes({ scheme: plan.scheme, port: plan.port, hosts, drives: plan.drives })
+          : renderMinioNodeVolumes({
+              scheme: plan.scheme,
+              port: plan.port,
+              nodes: c.nodes.map((n, i) => ({ host: hosts[i]!, drives: plan.drivesOf[n.name]! })),
+            }),
     );
   }
 

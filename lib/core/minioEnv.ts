@@ -68,6 +68,47 @@ export function renderMinioVolumes(t: MinioTopology): string {
 }
 
 /**
+ * One server pool's argument of `MINIO_VOLUMES` when there are several: always URLs, with the
+ * nodes and the drives each written as one `{a...b}` range (a single node or a single drive as
+ * itself), since MinIO takes each argument with an ellipsis as a pool and refuses an argument
+ * without one among several (`all args must have ellipses for pool expansion`,
+ * cmd/endpoint-ellipses.go). Undefined when the pool cannot be written so.
+ */
+export function renderMinioPool(t: MinioTopology): string | undefined {
+  const port = t.port ?? MINIO_DEFAULT_PORT;
+  for (const d of t.drives) assertRule("renderMinioPool", "drives", d, pathRule);
+  for (const h of t.hosts) assertRule("renderMinioPool", "hosts", h, hostOrIp);
+  const hosts = t.hosts.map(urlHost);
+  if (hosts.some((h) => h.startsWith("["))) return undefined;
+  const hostPattern = hosts.length === 1 ? hosts[0] : compressEllipsis(hosts);
+  const drivePattern = t.drives.length === 1 ? t.drives[0] : compressEllipsis(t.drives);
+  if (hostPattern === undefined || drivePattern === undefined) return undefined;
+  if (hosts.length === 1 && t.drives.length === 1) return undefined;
+  return `${t.scheme}://${hostPattern}:${port}${drivePattern}`;
+}
+
+/** `MINIO_VOLUMES` of several server pools: one argument per pool ({@link renderMinioPool}). */
+export function renderMinioPools(t: {
+  /** `http` or `https`. */
+  scheme: MinioTopology["scheme"];
+  /** MinIO's port. Default 9000. */
+  port?: number;
+  /** Each pool's node addresses and drives. */
+  pools: ReadonlyArray<{ hosts: string[]; drives: string[] }>;
+}): string {
+  return t.pools
+    .map((p, i) => {
+      const arg = renderMinioPool({ scheme: t.scheme, port: t.port, hosts: p.hosts, drives: p.drives });
+      if (arg === undefined)
+        throw new Error(
+          `renderMinioPools: pool ${i} (${p.hosts.join(", ")}; ${p.drives.join(", ")}) cannot be written as MinIO's {a...b} ranges`,
+        );
+      return arg;
+    })
+    .join(" ");
+}
+
+/**
  * `MINIO_VOLUMES` when the nodes have different drive lists: every `URL/drive` endpoint spelled
  * out, node by node (one server pool: no ellipsis anywhere).
  */

@@ -12,7 +12,9 @@
  *   any node uses it, and no request fails on KES authentication;
  * - rotate the KES CA: once in one step (for comparison), then with MinIO trusting the old and the
  *   new CA while KES's certificates change: no node loses KES;
- * - remove a KES replica and add it back; drift checks and repairs.
+ * - remove a KES replica and add it back; drift checks and repairs;
+ * - grow MinIO by a server pool: two more nodes (the testbed boots 7 hosts), every node restarts
+ *   with both pools in MINIO_VOLUMES, and every object stays readable.
  *
  * A "new binary" is the same stand-in with bytes appended (a different sha256, as a new release
  * has); the stand-ins say which file they run from, not a version.
@@ -28,6 +30,7 @@ import { kesIdentityFromApiKey } from "../../lib/core/identity";
 import { locateBinaries, makeCertificates, serveBinaries } from "../../scripts/lib/binaries";
 import type { RunResult } from "../../scripts/lib/harness";
 import type { Testbed, TestHost } from "../hosts/testbed";
+import { hostArgsOf } from "../hosts/testbed";
 import { describeReport, LoadProbe, type ProbeReport } from "./probe";
 import { SCENARIO_ROOT_PASSWORD, type ScenarioEnv, type ScenarioVariant, scenarioProgram } from "./programs";
 import { bootScenarioHosts, journalTimes, type Runner, scenarioEnv, sshLogins } from "./scenarioSuite";
@@ -80,9 +83,10 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
     `day-two operations under load (${runner.label})${skip ? ` — SKIPPED: ${skip}` : ""}`,
     () => {
       beforeAll(async () => {
-        tb = await bootScenarioHosts();
+        tb = await bootScenarioHosts(7);
         kesHosts = tb.hosts.slice(0, 2);
-        minioHosts = tb.hosts.slice(2);
+        // h6 and h7 join as a second pool in the last scenario.
+        minioHosts = tb.hosts.slice(2, 5);
         const located = locateBinaries({
           minio: process.env.E2E_MINIO_BINARY,
           kes: process.env.E2E_KES_BINARY,
@@ -388,6 +392,39 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         const again = await check("check-4", "fix-1");
         expect(again.steps.filter((s) => s.op !== "same")).toEqual([]);
         expect(await Promise.all(tb.hosts.map((h) => sshLogins(tb, h)))).toEqual(logins);
+      }, 600_000);
+
+      it("grow MinIO by a server pool: the new nodes are installed, every node restarts with both pools, and no object is lost", async () => {
+        const extra = tb.hosts.slice(5, 7);
+        const grown: ScenarioEnv = {
+          ...env,
+          minioHosts: [...env.minioHosts, ...extra.map((h, i) => hostArgsOf(tb, h, `minio${i + 4}`))],
+        };
+        const pools = [{ nodes: ["minio1", "minio2", "minio3"] }, { nodes: ["minio4", "minio5"] }];
+        const before = await Promise.all(minioHosts.map((h) => starts(h, "minio.service")));
+        const { report, wallMs } = await underLoad(grown, { ...variant, pools });
+        console.log(describeReport(`add a server pool (${runner.label})`, report, wallMs));
+        const volumes = await Promise.all(
+          [...minioHosts, ...extra].map(async (h) =>
+            (await tb.exec(h, "grep '^MINIO_VOLUMES=' /etc/default/minio")).stdout.trim(),
+          ),
+        );
+        const pool = (hs: TestHost[]) => {
+          const last = (h: TestHost) => h.address.split(".").at(-1);
+          const prefix = hs[0]!.address.slice(0, hs[0]!.address.lastIndexOf(".") + 1);
+          return `http://${prefix}{${last(hs[0]!)}...${last(hs.at(-1)!)}}:9000/var/lib/minio/d{1...2}`;
+        };
+        for (const v of volumes) expect(v).toBe(`MINIO_VOLUMES='${pool(minioHosts)} ${pool(extra)}'`);
+        expect(await Promise.all(minioHosts.map((h) => starts(h, "minio.service")))).toEqual(
+          before.map((n) => n + 1),
+        );
+        for (const h of extra)
+          expect((await tb.exec(h, "systemctl is-active minio || true")).stdout.trim()).toBe("active");
+        expect(report.requests).toBeGreaterThan(20);
+        expect(report.kesFailed).toBe(0);
+        expect(report.lost).toEqual([]);
+        env = grown;
+        variant = { ...variant, pools };
       }, 600_000);
     },
   );

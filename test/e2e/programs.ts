@@ -13,6 +13,7 @@ import {
   type KesServerArgs,
   KmsTarget,
   MinioDeployment,
+  type MinioPoolArgs,
 } from "../../lib";
 
 /** A bring-your-own certificate. */
@@ -47,6 +48,8 @@ export interface ScenarioVariant {
   credentialRotation?: KesServerArgs["minioCredentialRotation"];
   /** KES's `tls.rotation` (which also replaces MinIO's API key, in one step). */
   tlsRotation?: string;
+  /** MinIO's server pools. */
+  pools?: MinioPoolArgs[];
 }
 
 export const SCENARIO_ROOT_PASSWORD = "e2e-Root-Password-7f3a";
@@ -81,6 +84,7 @@ export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () =
       mc: env.binaries.mc,
       extraEnv: v.change ? { MINIO_BROWSER: "off" } : undefined,
       driftCheck: v.drift,
+      pools: v.pools,
     });
     new EncryptedBucket("invoices", { deployment: minio, bucket: "invoices", keyName: "minio-invoices" });
     if (v.change)

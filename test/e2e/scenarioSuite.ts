@@ -79,8 +79,8 @@ export function scenarioEnv(tb: Testbed, binaries: ScenarioEnv["binaries"], pkiD
 }
 
 /** Boot the scenario layout: 5 hosts, kes1 and kes2 sharing the keystore directory. */
-export function bootScenarioHosts(): Promise<Testbed> {
-  return bootTestbed(5, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
+export function bootScenarioHosts(count = 5): Promise<Testbed> {
+  return bootTestbed(count, { sharedDirs: [{ hosts: ["h1", "h2"], path: SHARED_KEYS }] });
 }
 
 /** Every file under `dir`, recursively (symbolic links not followed). */

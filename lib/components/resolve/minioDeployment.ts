@@ -4,6 +4,7 @@
  * the plan into resources and decides nothing itself.
  */
 import { BINARY_DIR, MINIO_DEFAULTS, MINIO_PATHS, TLS_DEFAULTS } from "../../core/defaults";
+import { renderMinioPool } from "../../core/minioEnv";
 import * as rules from "../../core/rules";
 import { canonicalEndpoint } from "../../core/rules";
 import { renderMinioUnit } from "../../core/systemd";
@@ -69,6 +70,8 @@ export interface MinioPlan {
   /** Each node's drives, and whether every node has the same. */
   drivesOf: Record<string, string[]>;
   drives: string[];
+  /** With several server pools: each pool's nodes (names), one `MINIO_VOLUMES` argument each. */
+  pools?: Array<{ nodes: string[]; drives: string[] }>;
   sameDrives: boolean;
   /** Where the MinIO binary is (undefined with `existing`). */
   binaryPath?: string;
@@ -94,6 +97,7 @@ function checkExistingFields(issues: Issues, args: MinioDeploymentArgs): void {
   const what = {
     drives: "MINIO_VOLUMES",
     nodeDrives: "MINIO_VOLUMES",
+    pools: "MINIO_VOLUMES",
     rootUser: "root credentials",
     rootPassword: "root credentials",
     consolePort: "MINIO_OPTS",
@@ -121,6 +125,54 @@ function checkExistingFiles(issues: Issues, args: MinioDeploymentArgs): void {
   }
   if (args.existing?.unitName !== undefined)
     checkRule(issues, "existing.unitName", args.existing.unitName, rules.unitName);
+}
+
+/** Every node in exactly one pool; each pool's drives; several pools written as MinIO's ranges. */
+function checkPools(issues: Issues, args: MinioDeploymentArgs, names: string[]): void {
+  const pools = args.pools;
+  if (pools === undefined) return;
+  if (args.nodeDrives !== undefined)
+    issues.add("pools", "give drives per pool (pools[i].drives), not nodeDrives; remove one of the two.");
+  if (!Array.isArray(pools) || pools.length === 0) {
+    issues.add("pools", "list at least one pool: { nodes: [node names], drives? }, or remove pools.");
+    return;
+  }
+  const poolOf = new Map<string, number>();
+  pools.forEach((p, i) => {
+    if (!Array.isArray(p?.nodes) || p.nodes.length === 0)
+      issues.add(`pools[${i}].nodes`, "name at least one node of nodes for this pool.");
+    for (const [j, n] of (Array.isArray(p?.nodes) ? p.nodes : []).entries()) {
+      if (!names.includes(n))
+        issues.add(
+          `pools[${i}].nodes[${j}]`,
+          `no node is named ${JSON.stringify(n)}; use one of ${names.join(", ")}.`,
+        );
+      else if (poolOf.has(n))
+        issues.add(
+          `pools[${i}].nodes[${j}]`,
+          `${n} is already in pools[${poolOf.get(n)}]; a node belongs to one pool.`,
+        );
+      else poolOf.set(n, i);
+    }
+    if (p?.drives !== undefined) checkDrives(issues, `pools[${i}].drives`, p.drives, undefined, names);
+  });
+  const missing = names.filter((n) => !poolOf.has(n));
+  if (missing.length > 0)
+    issues.add("pools", `nodes ${missing.join(", ")} are in no pool; name every node in one pool.`);
+  if (!issues.ok || pools.length < 2) return;
+  const byName = new Map(args.nodes.map((n) => [n.name, n]));
+  pools.forEach((p, i) => {
+    const hosts = p.nodes.map((n) =>
+      known(byName.get(n)!.internalAddress ?? (byName.get(n)!.address as string)),
+    );
+    if (hosts.some((h) => h === undefined)) return; // checked by the renderer once known
+    const drives = p.drives ?? args.drives ?? [];
+    if (renderMinioPool({ scheme: "http", hosts: hosts as string[], drives }) === undefined)
+      issues.add(
+        `pools[${i}]`,
+        `MinIO takes each pool as one {a...b} range, and ${hosts.join(", ")} with ${drives.join(", ")} is not one: give the pool's nodes consecutive numbers (minio5, minio6 or 10.0.0.5, 10.0.0.6) and its drives too (/mnt/disk1, /mnt/disk2), and more than one node or drive.`,
+      );
+  });
 }
 
 function checkPorts(issues: Issues, args: MinioDeploymentArgs): void {
@@ -289,6 +341,7 @@ export function validateMinioDeploymentArgs(args: MinioDeploymentArgs): Issues {
     checkRootCredentials(issues, "", args?.rootUser, args?.rootPassword);
     // checkRootCredentials prefixes fields with ".": strip it for top-level args.
     for (const i of issues.list) if (i.field.startsWith(".")) i.field = i.field.slice(1);
+    checkPools(issues, args, names);
   } else checkExistingFields(issues, args);
   checkPorts(issues, args);
   checkExtraEnv(issues, "extraEnv", args?.extraEnv, { allowAny: args?.allowAnyExtraEnv === true });
@@ -350,7 +403,11 @@ export function resolveMinioDeployment(
   const envFile = args.existing?.envFile ?? MINIO_PATHS.envFile;
   const unitName = args.existing?.unitName ?? MINIO_PATHS.unit;
   const drives = args.drives ?? [];
-  const drivesOf = Object.fromEntries(args.nodes.map((n) => [n.name, args.nodeDrives?.[n.name] ?? drives]));
+  const pools = args.pools?.map((p) => ({ nodes: [...p.nodes], drives: p.drives ?? drives }));
+  const poolDrives = new Map(pools?.flatMap((p) => p.nodes.map((n) => [n, p.drives] as const)) ?? []);
+  const drivesOf = Object.fromEntries(
+    args.nodes.map((n) => [n.name, poolDrives.get(n.name) ?? args.nodeDrives?.[n.name] ?? drives]),
+  );
   const adminHost = args.adminHost ?? args.nodes[0]!.name;
   const kes: MinioKesSource = isKesServer(args.kes)
     ? { kind: "server", server: args.kes }
@@ -395,6 +452,7 @@ export function resolveMinioDeployment(
       adminHost,
       drivesOf,
       drives,
+      pools: pools && pools.length > 1 ? pools : undefined,
       sameDrives: args.nodes.every((n) => JSON.stringify(drivesOf[n.name]) === JSON.stringify(drives)),
       binaryPath,
       units,

@@ -214,6 +214,7 @@ func TestMinIOEnvValidation(t *testing.T) {
 		{"missing drive", []string{"MINIO_ROOT_USER=admin", "MINIO_ROOT_PASSWORD=password1"}, []string{filepath.Join(drive, "missing")}, "Unable to use the drive"},
 		{"unknown flag", base, []string{"--mlock", drive}, "flag provided but not defined: -mlock"},
 		{"mixed endpoints", base, []string{drive, "http://127.0.0.1:9000" + drive}, "mixed style"},
+		{"pool without ellipsis", base, []string{drive + "{1...2}", drive}, "all args must have ellipses for pool expansion"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +242,15 @@ func TestMinIOEnvValidation(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "d3") {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
+	})
+	t.Run("two pools, each an ellipsis", func(t *testing.T) {
+		root := t.TempDir()
+		for _, d := range []string{"a1", "a2", "b1", "b2"} {
+			os.Mkdir(filepath.Join(root, d), 0o755)
+		}
+		env := []string{"MINIO_ROOT_USER=admin", "MINIO_ROOT_PASSWORD=password1", "MINIO_VOLUMES=" + root + "/a{1...2} " + root + "/b{1...2}"}
+		p, _ := startMinIO(t, env)
+		p.waitFor(t, `drives: 4 local of 4, pools: 2`, time.Second)
 	})
 	t.Run("help is labelled", func(t *testing.T) {
 		if code, out := run(t, nil, "minio", "--help"); code != 0 || !strings.Contains(out, "STAND-IN for tests, not the real program") {

@@ -40,7 +40,15 @@ func volumeArgs(args []string) ([]string, error) {
 
 // parseEndpoints expands ellipses and decides which endpoints belong to this server: the host
 // resolves to one of this machine's addresses (or is its hostname) and the port matches.
+//
+// Several arguments are several server pools when they have ellipses, as MinIO's
+// buildDisksLayoutFromConfFile/mergeDisksLayoutFromArgs decide (cmd/endpoint-ellipses.go): if no
+// argument has an ellipsis, all of them are one (legacy) pool; otherwise every argument must
+// have one, and each is a pool.
 func parseEndpoints(args []string, serverPort string) ([]endpoint, error) {
+	if n := pools(args); n < 0 {
+		return nil, fmt.Errorf("all args must have ellipses for pool expansion (Invalid arguments specified) args: %v", args)
+	}
 	var eps []endpoint
 	seen := map[string]bool{}
 	urlStyle, pathStyle := false, false
@@ -134,4 +142,23 @@ func checkDrive(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// pools returns how many server pools args are (1 for a legacy list without ellipses), or -1 when
+// some but not all of several arguments have ellipses.
+func pools(args []string) int {
+	with := 0
+	for _, a := range args {
+		if ellipsis.HasEllipsis(a) {
+			with++
+		}
+	}
+	switch {
+	case with == 0:
+		return 1
+	case len(args) > 1 && with != len(args):
+		return -1
+	default:
+		return len(args)
+	}
 }

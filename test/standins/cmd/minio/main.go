@@ -180,7 +180,7 @@ func main() {
 	if k != nil {
 		kmsDesc = fmt.Sprintf("KES %v, default key %s", k.client.Endpoints, k.defaultKey)
 	}
-	logx.Printf("minio", "%s: API: %s://%s (drives: %d local of %d, data in %s, KMS: %s)", banner, scheme, ln.Addr(), countLocal(eps), len(eps), drive, kmsDesc)
+	logx.Printf("minio", "%s: API: %s://%s (drives: %d local of %d, pools: %d, data in %s, KMS: %s)", banner, scheme, ln.Addr(), countLocal(eps), len(eps), pools(args), drive, kmsDesc)
 	if err := sdNotify("READY=1"); err != nil {
 		logx.Printf("minio", "WARNING: sd_notify: %v", err)
 	}
