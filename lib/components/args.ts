@@ -330,6 +330,15 @@ export interface KesServerArgs {
    */
   port?: number;
   /**
+   * A stable name MinIO reaches every replica by: a DNS name with one address per replica, or a
+   * load balancer in front of them, which you run. MinIO's `MINIO_KMS_KES_ENDPOINT` then names
+   * only `https://<serviceName>:<port>`, so adding or removing a replica changes nothing on the
+   * MinIO nodes and restarts none of them (MinIO reads its endpoints only at start; see
+   * docs/runbooks.md). Generated certificates get it as a SAN; certificates you bring must have
+   * it. Without it, MinIO lists every replica's address.
+   */
+  serviceName?: string;
+  /**
    * Key names MinIO may use: exact names or prefix patterns ending in `*` (`minio-*`). The
    * MinIO client identity is allowed create/generate/decrypt/describe on exactly these, never
    * delete. Must cover MinIO's default key and every bucket key.

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { urlHost } from "../core/rules";
 import { TYPE_TOKENS } from "../core/tokens";
 import type { KesPolicy, KeystoreKind } from "../core/types";
 import type { KesServerArgs } from "./args";
@@ -50,7 +51,10 @@ export type KesClientCredentials =
  * key (secret in state), whose identity is placed in the MinIO policy by itself.
  */
 export class KesServer extends pulumi.ComponentResource {
-  /** KES endpoints, `https://<internalAddress>:<port>`, one per replica. */
+  /**
+   * The KES endpoints MinIO uses: `https://<internalAddress>:<port>` of each replica, or
+   * `https://<serviceName>:<port>` alone when `serviceName` is given.
+   */
   readonly endpoints: pulumi.Output<string[]>;
   /** CA certificate (PEM) that verifies the KES server certificates. */
   readonly caCertPem: pulumi.Output<string>;
@@ -138,7 +142,9 @@ export class KesServer extends pulumi.ComponentResource {
     // Before a change, every replica is checked first (as MinioDeployment does), and the
     // replicas roll one after the other when one is serving.
     const replicas = kesReplicas(c, hosts, certs, files, rev);
-    this.endpoints = pulumi.all(replicas.map((r) => r.endpoint));
+    this.endpoints = args.serviceName
+      ? pulumi.output([`https://${urlHost(args.serviceName)}:${p.port}`])
+      : pulumi.all(replicas.map((r) => r.endpoint));
     this.driftReport = pulumi
       .all(replicas.flatMap((r) => (r.report ? [r.report] : [])))
       .apply((r) => r.flat());

@@ -343,7 +343,9 @@ export function kesCertificates(c: KesContext, hosts: HostArgs[]): ServerCertifi
     tls: c.args.tls ?? {},
     caCommonName: `${plan.name} KES CA`,
     needCa: plan.minioAuth === "certificate",
-    sans: (addr) => [addr],
+    // MinIO reaches the replicas by the service name, when there is one.
+    sans: (addr) => (c.args.serviceName ? [addr, c.args.serviceName] : [addr]),
+    alsoCovers: () => c.args.serviceName,
     uses: ["digital_signature", "key_encipherment", "server_auth"],
     validityHours: plan.validityHours,
     expiryWarningDays: plan.expiryWarningDays,

@@ -4,37 +4,18 @@
  */
 import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { validateKesServerArgs } from "../../lib/components/kesServer";
 import { parseEnvLine } from "../../lib/core/envfile";
 import { kesIdentityFromApiKey } from "../../lib/core/identity";
 import { captureGraph, type Graph } from "../helpers/mockGraph";
+import { kesAndMinio, mirrorBinary, mockHost } from "../helpers/stacks";
 
-const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
-const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
-const host = (name: string, i: number) => ({ name, address: `203.0.113.${i}`, privateKey: "k", hostKey });
+const host = mockHost;
+const bin = mirrorBinary;
 
 type Rotation = { active: "a" | "b"; retirePrevious?: boolean };
-const program = (rotation?: Rotation, minioAuth?: "apiKey" | "certificate") => () => {
-  const kms = new KmsTarget("kms", { filesystem: { acknowledgeDevelopmentOnly: true } });
-  const kes = new KesServer("kes", {
-    hosts: [host("k1", 1)],
-    kms,
-    binary: bin("kes"),
-    minioKeyNames: ["minio-*"],
-    minioAuth,
-    minioCredentialRotation: rotation,
-  });
-  new MinioDeployment("minio", {
-    nodes: [host("n1", 2)],
-    drives: ["/data"],
-    rootUser: "admin",
-    rootPassword: "a-long-root-password",
-    kes,
-    defaultKeyName: "minio-default",
-    binary: bin("minio"),
-  });
-};
+const program = (rotation?: Rotation, minioAuth?: "apiKey" | "certificate") =>
+  kesAndMinio({ kes: { minioAuth, minioCredentialRotation: rotation } });
 
 /** The identities in MinIO's policy of the KES config, and the API key in MinIO's env file. */
 function seen(g: Graph): { identities: string[]; apiKey?: string } {

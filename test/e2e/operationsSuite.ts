@@ -14,7 +14,9 @@
  *   new CA while KES's certificates change: no node loses KES;
  * - remove a KES replica and add it back; drift checks and repairs;
  * - grow MinIO by a server pool: two more nodes (the testbed boots 7 hosts), every node restarts
- *   with both pools in MINIO_VOLUMES, and every object stays readable.
+ *   with both pools in MINIO_VOLUMES, and every object stays readable;
+ * - KES behind one service name (an /etc/hosts name with both replicas' addresses, as a DNS name
+ *   would be): removing a replica and adding it back restarts no MinIO node and fails no request.
  *
  * A "new binary" is the same stand-in with bytes appended (a different sha256, as a new release
  * has); the stand-ins say which file they run from, not a version.
@@ -425,6 +427,82 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         expect(report.lost).toEqual([]);
         env = grown;
         variant = { ...variant, pools };
+      }, 600_000);
+
+      it("KES behind a service name: removing a replica and adding it back restarts no MinIO node and fails no request", async () => {
+        const service = "kes.service.test";
+        const nodes = tb.hosts.slice(2, 2 + env.minioHosts.length);
+        // What a DNS name with one address per replica does, on each MinIO node.
+        for (const h of nodes)
+          await tb.exec(
+            h,
+            `printf '%s ${service}\\n' ${kesHosts.map((k) => k.address).join(" ")} >> /etc/hosts`,
+          );
+        // KES certificates that also name the service, from the CA in use (pki-3, the CA scenario's).
+        const made = makeCertificates(
+          join(work, "pki-3"),
+          kesHosts.map((h) => ({ name: `${h.name}-svc`, address: h.address, extraSans: [`DNS:${service}`] })),
+        );
+        expect(made.ca).toBe(env.certs.ca);
+        const certs = {
+          ca: env.certs.ca,
+          kes: Object.fromEntries(kesHosts.map((h, i) => [`kes${i + 1}`, made.certs[`${h.name}-svc`]!])),
+        };
+        const endpoints = () =>
+          Promise.all(
+            nodes.map(async (h) =>
+              (await tb.exec(h, "grep '^MINIO_KMS_KES_ENDPOINT=' /etc/default/minio")).stdout.trim(),
+            ),
+          );
+        const restarts = () => Promise.all(nodes.map((h) => starts(h, "minio.service")));
+
+        // Switching MinIO to the service name is a change of its endpoints: every node restarts once.
+        variant = { ...variant, kesServiceName: service };
+        env = { ...env, certs };
+        const switched = await underLoad(env);
+        console.log(
+          describeReport(
+            `switch MinIO to a KES service name (${runner.label})`,
+            switched.report,
+            switched.wallMs,
+          ),
+        );
+        for (const line of await endpoints())
+          expect(line).toBe(`MINIO_KMS_KES_ENDPOINT='https://${service}:7373'`);
+        expect(switched.report.lost).toEqual([]);
+
+        const before = await restarts();
+        const kes2 = env.kesHosts[1]!;
+        const one: ScenarioEnv = {
+          ...env,
+          kesHosts: [kes2],
+          certs: { ...env.certs, kes: { kes2: env.certs.kes.kes2! } },
+        };
+        const removed = await underLoad(one);
+        console.log(
+          describeReport(
+            `remove a KES replica behind the name (${runner.label})`,
+            removed.report,
+            removed.wallMs,
+          ),
+        );
+        expect((await tb.exec(kesHosts[0]!, "systemctl is-active kes || true")).stdout.trim()).not.toBe(
+          "active",
+        );
+        expect(await restarts()).toEqual(before);
+        expect(removed.report.requests).toBeGreaterThan(20);
+        expect(removed.report.errors).toEqual([]);
+        expect(removed.report.failed).toBe(0);
+
+        const back = await underLoad(env);
+        console.log(
+          describeReport(`add a KES replica behind the name (${runner.label})`, back.report, back.wallMs),
+        );
+        expect((await tb.exec(kesHosts[0]!, "systemctl is-active kes || true")).stdout.trim()).toBe("active");
+        expect(await restarts()).toEqual(before);
+        expect(back.report.requests).toBeGreaterThan(20);
+        expect(back.report.errors).toEqual([]);
+        expect(back.report.failed).toBe(0);
       }, 600_000);
     },
   );

@@ -50,6 +50,8 @@ export interface ScenarioVariant {
   tlsRotation?: string;
   /** MinIO's server pools. */
   pools?: MinioPoolArgs[];
+  /** KES's `serviceName`: the one name MinIO reaches every replica by. */
+  kesServiceName?: string;
 }
 
 export const SCENARIO_ROOT_PASSWORD = "e2e-Root-Password-7f3a";
@@ -72,6 +74,7 @@ export function scenarioProgram(env: ScenarioEnv, v: ScenarioVariant = {}): () =
       tls: { caCertPem: env.certs.ca, certificates: env.certs.kes, rotation: v.tlsRotation },
       driftCheck: v.drift,
       minioCredentialRotation: v.credentialRotation,
+      serviceName: v.kesServiceName,
     });
     const minio = new MinioDeployment(v.minioName ?? "minio", {
       nodes: env.minioHosts,

@@ -73,6 +73,9 @@ function checkTls(issues: Issues, args: KesServerArgs): void {
       pair.certPem,
       known(host.internalAddress ?? (host.address as string)),
     );
+    // MinIO reaches every replica by the service name: each certificate must cover it.
+    if (typeof args.serviceName === "string")
+      checkCertificateForHost(issues, `tls.certificates.${hostName}.certPem`, pair.certPem, args.serviceName);
   }
   if (t.caCertPem === undefined && t.ca === undefined) {
     issues.add(
@@ -154,6 +157,7 @@ export function validateKesServerArgs(args: KesServerArgs): Issues {
   if (checkPlain(issues, "port", args?.port, String(KES_DEFAULTS.port)))
     checkPort(issues, "port", args?.port);
   checkMinioAccess(issues, args);
+  if (args?.serviceName !== undefined) checkRule(issues, "serviceName", args.serviceName, rules.hostOrIp);
   checkTimeout(issues, "healthTimeoutSeconds", args?.healthTimeoutSeconds);
   if (args?.driftCheck !== undefined) {
     checkRule(issues, "driftCheck.request", args.driftCheck?.request, rules.driftRequest);

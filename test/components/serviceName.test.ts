@@ -1,0 +1,55 @@
+/** KES behind one service name (issue 11): MinIO's endpoint list stops following the replicas. */
+import { describe, expect, it } from "vitest";
+import { KmsTarget } from "../../lib";
+import { validateKesServerArgs } from "../../lib/components/kesServer";
+import { parseEnvLine } from "../../lib/core/envfile";
+import { captureGraph } from "../helpers/mockGraph";
+import { kesAndMinio, mirrorBinary, mockHost } from "../helpers/stacks";
+
+const host = mockHost;
+const bin = mirrorBinary;
+const program = (kesHosts: string[], serviceName?: string) =>
+  kesAndMinio({
+    kesHosts,
+    nodes: ["n1", "n2"],
+    kes: { serviceName },
+    kms: () =>
+      new KmsTarget("kms", {
+        vault: { endpoint: "https://vault.example.net:8200", approle: { roleId: "r", secretId: "s" } },
+      }),
+  });
+
+const endpointOf = (stdin: unknown) =>
+  String(stdin)
+    .split("\n")
+    .map(parseEnvLine)
+    .find((e) => e?.name === "MINIO_KMS_KES_ENDPOINT")?.value;
+
+describe("KES serviceName", () => {
+  it("MinIO names only the service, whatever the replicas; each generated certificate covers it", async () => {
+    const two = await captureGraph(program(["kes1", "kes2"], "kes.example.net"));
+    const one = await captureGraph(program(["kes2"], "kes.example.net"));
+    expect(endpointOf(two.byName("minio-n1-env").inputs.stdin)).toBe("https://kes.example.net:7373");
+    expect(endpointOf(one.byName("minio-n1-env").inputs.stdin)).toBe("https://kes.example.net:7373");
+    expect(two.byName("kes-kes1-server-csr").inputs.dnsNames).toEqual(["kes.example.net"]);
+    expect(two.byName("kes-kes1-server-csr").inputs.ipAddresses).toEqual(["203.0.113.1"]);
+  });
+
+  it("without it, MinIO lists each replica (and a replica change changes MinIO's env)", async () => {
+    const two = await captureGraph(program(["kes1", "kes2"]));
+    expect(endpointOf(two.byName("minio-n1-env").inputs.stdin)).toBe(
+      "https://203.0.113.1:7373,https://203.0.113.2:7373",
+    );
+  });
+
+  it("refuses a service name that is not a host name", () => {
+    const issues = validateKesServerArgs({
+      hosts: [host("kes1", 1)],
+      kms: undefined as never,
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      serviceName: "https://kes.example.net",
+    });
+    expect(issues.list.map((i) => i.field)).toContain("serviceName");
+  });
+});
