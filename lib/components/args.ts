@@ -70,7 +70,9 @@ export interface TlsArgs {
   /**
    * Change this value (any string, e.g. a date) to replace every generated key and
    * certificate: `@pulumi/tls` never renews by itself (landscape.md §5.2). Hosts pick the
-   * new files up with a reload, not a restart.
+   * new files up with a reload, not a restart. The first value given rotates too. Once set,
+   * change it, never remove it: removing it is a change as well (to the empty value) and
+   * replaces everything once more.
    */
   rotation?: pulumi.Input<string>;
   /**
@@ -351,14 +353,16 @@ export interface KesServerArgs {
    */
   minioAuth?: "apiKey" | "certificate";
   /**
-   * Rotate MinIO's credential for KES (its API key, or its client certificate) without a request
-   * failing on KES authentication. The credential lives in one of two slots: `a`, the one every
+   * Rotate MinIO's API key for KES without a request failing on KES authentication (API keys
+   * only: refused with `minioAuth: "certificate"`). The key lives in one of two slots: `a`, the one every
    * KES has from the start, and `b`. To rotate, set `active` to the other slot and run
    * `pulumi up`: a new credential is made in that slot, KES admits both (replicas reload one
    * after the other), then every MinIO node restarts with the new one. Then set
    * `retirePrevious: true` and run `pulumi up` again: KES stops admitting the old credential,
    * whose key is deleted, and MinIO does not restart. The next rotation goes back to the other
-   * slot. Leave it unset until you rotate (see docs/runbooks.md).
+   * slot. Leave it unset until you rotate (`{ active: "a" }` on a stack that never rotated
+   * makes a slot-b key KES admits and nobody uses), and once set keep it: removing it later is a
+   * rotation back to slot `a` in one step (see docs/runbooks.md).
    */
   minioCredentialRotation?: {
     /** The slot whose credential MinIO uses. */

@@ -43,7 +43,7 @@ export type KesClientCredentials =
 /**
  * KES, the key encryption service between MinIO and the KMS: one or more replicas that share
  * keystore, policy and identities. On each host, in order: the `kes` user, the binary, TLS files,
- * the config (mode 0600, owned by `kes`), a root-only env file with the keystore secrets, the
+ * the config (mode 0640, `root:kes`: KES reads it, root owns it), a root-only env file with the keystore secrets, the
  * systemd unit, then start and a health gate on `/v1/ready`. A changed config or certificate
  * reloads KES (SIGHUP); a changed binary, unit or secret restarts it.
  *

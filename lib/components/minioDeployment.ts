@@ -29,7 +29,7 @@ export { validateMinioDeploymentArgs } from "./resolve/minioDeployment";
 /**
  * MinIO on one or more hosts with its `MINIO_KMS_KES_*` settings: single-node single-drive,
  * single-node multi-drive, or multi-node multi-drive. On each node: the `minio-user` user, drive
- * directories, the binary, the environment file (mode 0600, owned by `minio-user`, identical on
+ * directories, the binary, the environment file (mode 0600, `root:root`, read by systemd; identical on
  * every node), certificates, the unit. Every node starts only after every KES replica passed its
  * health gate; when the environment, binary or unit changes, all nodes restart together, and a
  * gate on `/minio/health/ready` (which runs a KES generate) closes the deployment.

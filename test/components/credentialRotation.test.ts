@@ -67,13 +67,26 @@ describe("rotating MinIO's KES credential", () => {
     expect(g.dependsOn(g.byName("minio-n1-service"), g.byName("kes-k1-reload"))).toBe(true);
   });
 
-  it("with client certificates, slot b is a second certificate from the KES CA", async () => {
-    const g = await captureGraph(program({ active: "b" }, "certificate"));
-    const certs = g.nodes
-      .filter((n) => n.type === "tls:index/locallySignedCert:LocallySignedCert")
-      .map((n) => n.name);
-    expect(certs).toEqual(expect.arrayContaining(["kes-minio-client-cert", "kes-minio-client-b-cert"]));
-    expect(seen(g).identities).toHaveLength(2);
+  it("switching to slot a on a stack that never rotated makes a slot-b key too (as documented)", async () => {
+    const g = await captureGraph(program({ active: "a" }));
+    expect(keys(g)).toEqual(["kes-minio-client-b-key", "kes-minio-client-key"]);
+    const s = seen(g);
+    expect(s.identities[0]).toBe(kesIdentityFromApiKey(s.apiKey!));
+  });
+
+  it("refuses slots with client certificates, which MinIO reloads by itself", () => {
+    const issues = validateKesServerArgs({
+      hosts: [host("k1", 1)],
+      kms: undefined as never,
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      minioAuth: "certificate",
+      minioCredentialRotation: { active: "b" },
+    });
+    expect(issues.list.map((i) => i.field)).toContain("minioCredentialRotation");
+    expect(issues.list.find((i) => i.field === "minioCredentialRotation")?.message).toMatch(
+      /^credential slots are for API keys/,
+    );
   });
 
   it("refuses a slot that does not exist, naming the field and the fix", () => {

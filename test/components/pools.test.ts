@@ -80,4 +80,18 @@ describe("server pools", () => {
     expect(gap).toHaveLength(1);
     expect(gap[0]).toMatch(/^pools\[0\]: MinIO takes each pool as one \{a\.\.\.b\} range/);
   });
+
+  it("one pool with drives of its own is written as ranges, as it will be once a second pool joins", async () => {
+    const g = await captureGraph(() => {
+      new MinioDeployment("m", {
+        ...args([1, 2], [{ nodes: ["minio1", "minio2"], drives: ["/srv/d1", "/srv/d2"] }]),
+      });
+    });
+    const env = String(g.byName("m-minio1-env").inputs.stdin);
+    const volumes = env
+      .split("\n")
+      .map(parseEnvLine)
+      .find((e) => e?.name === "MINIO_VOLUMES")?.value;
+    expect(volumes).toBe("http://minio{1...2}.example.net:9000/srv/d{1...2}");
+  });
 });

@@ -1,8 +1,12 @@
 /** KES behind one service name (issue 11): MinIO's endpoint list stops following the replicas. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KmsTarget } from "../../lib";
 import { validateKesServerArgs } from "../../lib/components/kesServer";
 import { parseEnvLine } from "../../lib/core/envfile";
+import { makeCertificates } from "../../scripts/lib/binaries";
 import { captureGraph } from "../helpers/mockGraph";
 import { kesAndMinio, mirrorBinary, mockHost } from "../helpers/stacks";
 
@@ -51,5 +55,21 @@ describe("KES serviceName", () => {
       serviceName: "https://kes.example.net",
     });
     expect(issues.list.map((i) => i.field)).toContain("serviceName");
+  });
+
+  it("refuses a brought certificate that does not name the service", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-pki-"));
+    const made = makeCertificates(dir, [{ name: "kes1", address: "203.0.113.1" }]);
+    const issues = validateKesServerArgs({
+      hosts: [host("kes1", 1)],
+      kms: undefined as never,
+      binary: bin("kes"),
+      minioKeyNames: ["minio-*"],
+      serviceName: "kes.example.net",
+      tls: { caCertPem: made.ca, certificates: { kes1: made.certs.kes1! } },
+    });
+    const mine = issues.list.filter((i) => i.field === "tls.certificates.kes1.certPem");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.message).toContain("kes.example.net");
   });
 });

@@ -131,6 +131,12 @@ function checkMinioAccess(issues: Issues, args: KesServerArgs): void {
       `active ${JSON.stringify(rot?.active)} is not a slot; set it to "a" or "b" (the slot whose credential MinIO uses).`,
     );
   }
+  if (rot !== undefined && (args?.minioAuth ?? KES_DEFAULTS.minioAuth) === "certificate") {
+    issues.add(
+      "minioCredentialRotation",
+      'credential slots are for API keys: with client certificates MinIO reloads its certificate by itself (within 15 minutes), so the library cannot tell when every node uses the new one. Remove minioCredentialRotation, or use minioAuth: "apiKey".',
+    );
+  }
   if (rot?.retirePrevious !== undefined && typeof rot.retirePrevious !== "boolean") {
     issues.add("minioCredentialRotation.retirePrevious", "set retirePrevious to true or false.");
   }

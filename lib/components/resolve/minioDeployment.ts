@@ -384,6 +384,53 @@ function minioUnits(
   );
 }
 
+/** Each node's drives, from its pool, `nodeDrives` or `drives`, and the pools (with their drives). */
+function minioDrives(args: MinioDeploymentArgs) {
+  // One pool with drives of its own: those are every node's drives (rendered as ranges, as the
+  // same pool is once a second one joins).
+  const drives = (args.pools?.length === 1 ? args.pools[0]!.drives : undefined) ?? args.drives ?? [];
+  const pools = args.pools?.map((p) => ({ nodes: [...p.nodes], drives: p.drives ?? drives }));
+  const poolDrives = new Map(pools?.flatMap((p) => p.nodes.map((n) => [n, p.drives] as const)) ?? []);
+  const drivesOf = Object.fromEntries(
+    args.nodes.map((n) => [n.name, poolDrives.get(n.name) ?? args.nodeDrives?.[n.name] ?? drives]),
+  );
+  return { drives, pools, drivesOf };
+}
+
+/** What each node's preflight checks for room, and what the deployment claims on every node. */
+function minioPaths(
+  args: MinioDeploymentArgs,
+  p: {
+    envFile: string;
+    unitName: string;
+    binaryPath?: string;
+    adminHost: string;
+    port: number;
+    consolePort: number;
+  },
+) {
+  // Not the drives: the library writes nothing there, and a nearly full data drive must not
+  // block a change of the env file or the certificates.
+  const paths = p.binaryPath
+    ? [p.envFile, MINIO_PATHS.configDir, p.binaryPath]
+    : [p.envFile, MINIO_PATHS.configDir];
+  const preflightPaths = Object.fromEntries(
+    args.nodes.map((n) => [
+      n.name,
+      n.name === p.adminHost && args.mc ? [...paths, binaryInstallPath(args.mc, "mc")] : paths,
+    ]),
+  );
+  const all = [`file ${p.envFile}`, `unit ${p.unitName}`];
+  if (p.binaryPath)
+    all.push(
+      `file ${BINARY_DIR}/${args.binary?.name ?? MINIO_DEFAULTS.binaryName}`,
+      `port ${p.port}`,
+      `port ${p.consolePort}`,
+      `dir ${MINIO_PATHS.configDir}`,
+    );
+  return { preflightPaths, all };
+}
+
 /**
  * Validate `args` and, when they are valid, decide everything the deployment needs: the plan.
  * Pure: it creates no resource and touches no host (claims on hosts are the caller's).
@@ -402,12 +449,7 @@ export function resolveMinioDeployment(
   const tls: TlsArgs | undefined = args.tls === true ? {} : args.tls === false ? undefined : args.tls;
   const envFile = args.existing?.envFile ?? MINIO_PATHS.envFile;
   const unitName = args.existing?.unitName ?? MINIO_PATHS.unit;
-  const drives = args.drives ?? [];
-  const pools = args.pools?.map((p) => ({ nodes: [...p.nodes], drives: p.drives ?? drives }));
-  const poolDrives = new Map(pools?.flatMap((p) => p.nodes.map((n) => [n, p.drives] as const)) ?? []);
-  const drivesOf = Object.fromEntries(
-    args.nodes.map((n) => [n.name, poolDrives.get(n.name) ?? args.nodeDrives?.[n.name] ?? drives]),
-  );
+  const { drives, pools, drivesOf } = minioDrives(args);
   const adminHost = args.adminHost ?? args.nodes[0]!.name;
   const kes: MinioKesSource = isKesServer(args.kes)
     ? { kind: "server", server: args.kes }
@@ -418,23 +460,14 @@ export function resolveMinioDeployment(
   const units = existing
     ? {}
     : minioUnits(name, args, kes, { binaryPath: binaryPath!, envFile, port, consolePort });
-  // Not the drives: the library writes nothing there, and a nearly full data drive must not
-  // block a change of the env file or the certificates.
-  const paths = existing ? [envFile, MINIO_PATHS.configDir] : [envFile, MINIO_PATHS.configDir, binaryPath!];
-  const preflightPaths = Object.fromEntries(
-    args.nodes.map((n) => [
-      n.name,
-      n.name === adminHost && args.mc ? [...paths, binaryInstallPath(args.mc, "mc")] : paths,
-    ]),
-  );
-  const all = [`file ${envFile}`, `unit ${unitName}`];
-  if (!existing)
-    all.push(
-      `file ${BINARY_DIR}/${args.binary?.name ?? MINIO_DEFAULTS.binaryName}`,
-      `port ${port}`,
-      `port ${consolePort}`,
-      `dir ${MINIO_PATHS.configDir}`,
-    );
+  const { preflightPaths, all } = minioPaths(args, {
+    envFile,
+    unitName,
+    binaryPath,
+    adminHost,
+    port,
+    consolePort,
+  });
   const opts = [`--address :${port}`, `--console-address :${consolePort}`];
   if (tls) opts.push(`--certs-dir ${MINIO_PATHS.certsDir}`);
   return {
