@@ -386,6 +386,85 @@ export function sansCover(sans: { dns: string[]; ip: string[] }, host: string): 
   });
 }
 
+/** The `tls` fields {@link checkBroughtCertificates} reads. */
+export interface BroughtCertificates {
+  /** Certificates keyed by host name. */
+  certificates?: Record<
+    string,
+    {
+      /** The host's certificate (PEM). */
+      certPem: unknown;
+    }
+  >;
+  /** The CA certificate that signed them. */
+  caCertPem?: unknown;
+  /** A CA that generates certificates for the hosts without one. */
+  ca?: unknown;
+}
+
+/** How {@link checkBroughtCertificates} words its issues for one component. */
+export interface BroughtCertificateRules {
+  /** What the component calls its hosts in messages. */
+  word: "host" | "node";
+  /** Another name a host's certificate must cover (a service name, `localhost`). */
+  alsoCovers?: (hostName: string) => string | undefined;
+  /** The end of the missing-CA message: who verifies with the CA. */
+  caWhy: string;
+  /** Name a missing CA before hosts without a certificate (KES's order). */
+  caFirst: boolean;
+  /** The host names messages list. Default: every host's. */
+  names?: string[];
+}
+
+/**
+ * Certificates brought in `tls.certificates` (keyed by host name) for `hosts`, one rule for KES
+ * and MinIO: each key names a host (`word`: "host" or "node" in messages), each certificate has a
+ * SAN for its host's address (when known) and for `alsoCovers(host)`, every host without one is
+ * named unless `tls.ca` generates the rest, and the CA that signed them is given (`caWhy` says
+ * who verifies with it). `caFirst` keeps each component's order of the last two issues.
+ */
+export function checkBroughtCertificates(
+  issues: Issues,
+  t: BroughtCertificates,
+  hosts: ReadonlyArray<{ name: string; internalAddress?: string; address?: unknown }>,
+  o: BroughtCertificateRules,
+): void {
+  const names = o.names ?? hosts.map((h) => h.name);
+  for (const [hostName, pair] of Object.entries(t.certificates ?? {})) {
+    const host = hosts.find((h) => h.name === hostName);
+    const field = `tls.certificates.${hostName}`;
+    if (!host)
+      issues.add(
+        field,
+        `no ${o.word} is named ${JSON.stringify(hostName)}; use ${o.word} names as keys (${names.join(", ")}).`,
+      );
+    else
+      checkCertificateForHost(
+        issues,
+        `${field}.certPem`,
+        pair.certPem,
+        known(host.internalAddress ?? (host.address as string)),
+      );
+    const also = host ? o.alsoCovers?.(hostName) : undefined;
+    if (also !== undefined) checkCertificateForHost(issues, `${field}.certPem`, pair.certPem, also);
+  }
+  const missingCa = () => {
+    if (t.caCertPem === undefined && t.ca === undefined)
+      issues.add(
+        "tls.caCertPem",
+        `with your own certificates, give the CA certificate that signed them (caCertPem)${o.caWhy}`,
+      );
+  };
+  if (o.caFirst) missingCa();
+  const missing = names.filter((n) => !(n in (t.certificates ?? {})));
+  if (missing.length > 0 && t.ca === undefined)
+    issues.add(
+      "tls.certificates",
+      `${o.word}s ${missing.join(", ")} have no certificate; give one for every ${o.word}, or give tls.ca to generate the rest.`,
+    );
+  if (!o.caFirst) missingCa();
+}
+
 /** A certificate for `host` brought by the user: parseable and with a SAN for the host. */
 export function checkCertificateForHost(
   issues: Issues,

@@ -8,7 +8,7 @@ import * as rules from "../../core/rules";
 import { renderKesUnit } from "../../core/systemd";
 import {
   checkBinarySource,
-  checkCertificateForHost,
+  checkBroughtCertificates,
   checkDuration,
   checkHosts,
   checkKeyPattern,
@@ -18,7 +18,6 @@ import {
   checkTimeout,
   checkTlsTiming,
   Issues,
-  known,
 } from "../../core/validate";
 import type { KesServerArgs } from "../args";
 import { checkLocalBinary, driftRepairLabel } from "../internal";
@@ -56,40 +55,13 @@ function checkTls(issues: Issues, args: KesServerArgs): void {
   const t = args?.tls;
   checkTlsTiming(issues, t);
   if (!t?.certificates) return;
-  const hosts = Array.isArray(args.hosts) ? args.hosts : [];
-  const names = hosts.map((h) => h.name);
-  for (const [hostName, pair] of Object.entries(t.certificates)) {
-    const host = hosts.find((h) => h.name === hostName);
-    if (!host) {
-      issues.add(
-        `tls.certificates.${hostName}`,
-        `no host is named ${JSON.stringify(hostName)}; use host names as keys (${names.join(", ")}).`,
-      );
-      continue;
-    }
-    checkCertificateForHost(
-      issues,
-      `tls.certificates.${hostName}.certPem`,
-      pair.certPem,
-      known(host.internalAddress ?? (host.address as string)),
-    );
+  checkBroughtCertificates(issues, t, Array.isArray(args.hosts) ? args.hosts : [], {
+    word: "host",
     // MinIO reaches every replica by the service name: each certificate must cover it.
-    if (typeof args.serviceName === "string")
-      checkCertificateForHost(issues, `tls.certificates.${hostName}.certPem`, pair.certPem, args.serviceName);
-  }
-  if (t.caCertPem === undefined && t.ca === undefined) {
-    issues.add(
-      "tls.caCertPem",
-      "with your own certificates, give the CA certificate that signed them (caCertPem) so MinIO can verify KES.",
-    );
-  }
-  const missing = names.filter((n) => !(n in (t.certificates ?? {})));
-  if (missing.length > 0 && t.ca === undefined) {
-    issues.add(
-      "tls.certificates",
-      `hosts ${missing.join(", ")} have no certificate; give one for every host, or give tls.ca to generate the rest.`,
-    );
-  }
+    alsoCovers: () => (typeof args.serviceName === "string" ? args.serviceName : undefined),
+    caWhy: " so MinIO can verify KES.",
+    caFirst: true,
+  });
 }
 
 function checkClients(issues: Issues, args: KesServerArgs): void {

@@ -11,7 +11,7 @@ import { renderMinioUnit } from "../../core/systemd";
 import {
   checkAbsolutePath,
   checkBinarySource,
-  checkCertificateForHost,
+  checkBroughtCertificates,
   checkDrives,
   checkEndpointUrl,
   checkExtraEnv,
@@ -264,39 +264,15 @@ function checkTls(issues: Issues, args: MinioDeploymentArgs, names: string[]): v
   if (t !== undefined && typeof t === "object" && t.certificates) {
     const nodes = Array.isArray(args.nodes) ? args.nodes : [];
     const admin = args.adminHost ?? nodes[0]?.name;
-    for (const [hostName, pair] of Object.entries(t.certificates)) {
-      const node = nodes.find((n) => n.name === hostName);
-      const field = `tls.certificates.${hostName}`;
-      if (!node)
-        issues.add(
-          field,
-          `no node is named ${JSON.stringify(hostName)}; use node names as keys (${names.join(", ")}).`,
-        );
-      else
-        checkCertificateForHost(
-          issues,
-          `${field}.certPem`,
-          pair.certPem,
-          known(node.internalAddress ?? (node.address as string)),
-        );
+    checkBroughtCertificates(issues, t, nodes, {
+      word: "node",
       // mc on the admin node connects to https://localhost:<port> (the gates use the node's
       // address through 127.0.0.1).
-      if (node?.name === admin)
-        checkCertificateForHost(issues, `${field}.certPem`, pair.certPem, "localhost");
-    }
-    const missing = names.filter((n) => !(n in (t.certificates ?? {})));
-    if (missing.length > 0 && t.ca === undefined) {
-      issues.add(
-        "tls.certificates",
-        `nodes ${missing.join(", ")} have no certificate; give one for every node, or give tls.ca to generate the rest.`,
-      );
-    }
-    if (t.caCertPem === undefined && t.ca === undefined) {
-      issues.add(
-        "tls.caCertPem",
-        "with your own certificates, give the CA certificate that signed them (caCertPem): nodes and mc verify each other with it.",
-      );
-    }
+      alsoCovers: (n) => (n === admin ? "localhost" : undefined),
+      caWhy: ": nodes and mc verify each other with it.",
+      caFirst: false,
+      names,
+    });
   }
   checkTlsTiming(issues, typeof t === "object" ? t : undefined);
 }
