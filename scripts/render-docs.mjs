@@ -268,29 +268,31 @@ assignment at the top; secrets come only on stdin or from a root-only file on th
 an argument list; stdout is one short line; errors go to stderr as \`error: …\` and say what to
 do.
 
-### 6.1 Writing a file (\`writeFileScript\`)
+### 6.1 Writing a host's files (\`writeFilesScript\`)
 
-Used by every file step (certificates, keys, the KES config and secrets, MinIO's env file). The
-content arrives on stdin. The script writes it to a temporary file in the same directory under
-\`umask 077\`, sets owner, group and mode, and renames it over the target, so a reader never sees a
-half-written file (atomic replacement is what rotation without restart needs: landscape.md §2,
-row 7; https://github.com/minio/minio/issues/14869). A file that already has the same bytes,
-mode, owner and group is left alone and the script prints \`unchanged\`. A missing parent
-directory is created with \`dirMode\` and \`dirOwner\`.
+Used by every files step: a KES replica's \`files\` (certificate, key, CA, the keystore's files,
+config, secrets), a MinIO node's \`config\` (the env file and the CAs, staged) and \`certs\` (its
+own certificate and key). One step writes all of them: its stdin carries one line of base64 per
+file, in the order of the script, and each file is written in its own subshell. For each, the
+script writes the content to a temporary file in the same directory under \`umask 077\`, sets
+owner, group and mode, and renames it over the target, so a reader never sees a half-written
+file (atomic replacement is what rotation without restart needs: landscape.md §2, row 7;
+https://github.com/minio/minio/issues/14869). A file that already has the same bytes, mode,
+owner and group is left alone. A missing parent directory is created with \`dirMode\` and
+\`dirOwner\`; nothing is written into or through a symbolic link. The step prints one line per
+file, \`<label>: changed|unchanged|staged <ns>\`, and the first file it cannot write stops it.
 
 With \`stage\`, the new content goes to a hidden copy next to the file (\`.<name>.staged\`, same
-directory so the later rename is atomic) and the live file is left alone; the script prints
-\`staged\`. \`MinioDeployment\` stages what every node must agree on (the env file, the CA files,
-the binary, the unit; golden files \`files/write-file-staged.sh\`,
-\`binaries/install-binary-staged.sh\`, \`systemd/install-unit-staged.sh\`), and each node's
-service step makes them live just before it restarts (6.3), so a change that fails half-way
-changes no node's live configuration.
+directory so the later rename is atomic) and the live file is left alone. \`MinioDeployment\`
+stages what every node must agree on (the env file, the CA files, the binary, the unit; golden
+files \`files/write-files-staged.sh\`, \`binaries/install-binary-staged.sh\`,
+\`systemd/install-unit-staged.sh\`), and each node's service step makes them live just before it
+restarts (6.3), so a change that fails half-way changes no node's live configuration.
 
-The golden input writes \`/etc/kes/config.yaml\` with mode 0640, owner root, group \`kes\`. The
-\`KesServer\` config step writes it with mode 0600, owner and group \`kes\`, and a directory owner
-of \`kes\` with the user's login group.`,
+The golden input is a KES replica's certificate, key and config, each root's with group \`kes\`,
+in \`/etc/kes\` (root's, mode 0750, group \`kes\`).`,
   },
-  { golden: "scripts/files/write-file.sh", lang: "bash" },
+  { golden: "scripts/files/write-files.sh", lang: "bash" },
   {
     text: `### 6.2 Reloading KES and waiting for it (\`serviceActionScript\`, action \`reload\`)
 
@@ -381,7 +383,7 @@ without TLS: it makes the staged env file, binary and unit live before it restar
     text: `The other script golden files are in \`test/golden/scripts/\`, one folder per module of
 \`lib/core/scripts/\`: \`hosts/prereqs.sh\`, \`systemd/ensure-service-user.sh\`,
 \`binaries/install-binary-url.sh\`, \`binaries/install-binary-uploaded.sh\`,
-\`binaries/check-preinstalled-binary.sh\`, \`systemd/install-unit.sh\`, \`files/write-file-staged.sh\`,
+\`binaries/check-preinstalled-binary.sh\`, \`systemd/install-unit.sh\`, \`files/write-files-staged.sh\`, \`files/system.sh\` (a MinIO node's system step),
 \`binaries/install-binary-staged.sh\`, \`systemd/install-unit-staged.sh\`, \`health/service-stop.sh\`,
 \`hosts/preflight.sh\`, \`binaries/upload-dir.sh\`, \`files/drives.sh\`, \`files/guard.sh\`, \`files/merge.sh\`,
 \`mc/mc-key-create.sh\`, \`mc/mc-bucket-sse-s3.sh\`, \`systemd/remove-unit.sh\` (the delete action of the

@@ -170,7 +170,8 @@ export function kesFiles(
       keystore,
     }),
   );
-  // The config holds no secret (secrets are ${VAR} references), so it is shown in diffs.
+  // The config holds no secret (secrets are ${VAR} references), so it is shown in diffs (the
+  // files step's trigger).
   const config = pulumi.unsecret(rendered.apply((r) => r.yaml));
   // From the keystore alone: a new MinIO identity (a rotation) leaves the secrets, and KES's
   // restart trigger, known and unchanged in the preview.
@@ -211,49 +212,49 @@ export interface KesShared {
   rev: Revisions;
 }
 
-/** The files of one replica: its certificate, the CA, the keystore's files, the config, the secrets. */
+/** The files of one replica, in one step: its certificate, the CA, the keystore's files, the config, the secrets. */
 function replicaFiles(c: KesContext, host: ServiceHost, server: CertificatePair, s: KesShared) {
-  const { kms } = c;
-  const files = [
-    host.file(kesFile("tls-cert", KES_PATHS.cert, server.certPem, false)),
-    host.file(kesFile("tls-key", KES_PATHS.key, server.keyPem, true)),
-    host.file(kesFile("ca-cert", KES_PATHS.ca, s.caCertPem, false)),
-    ...kms.files.map((f) =>
-      host.file(
-        kesFile(
-          `kms-${f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\./g, "-")}`,
-          f.path,
-          f.content,
-          f.secret,
-        ),
+  const own = { own: true };
+  const list: ServiceFile[] = [
+    kesFile("tls-cert", KES_PATHS.cert, server.certPem, false),
+    kesFile("tls-key", KES_PATHS.key, server.keyPem, true),
+    kesFile("ca-cert", KES_PATHS.ca, s.caCertPem, false),
+    ...c.kms.files.map((f) =>
+      kesFile(
+        `kms-${f.path.slice(f.path.lastIndexOf("/") + 1).replace(/\./g, "-")}`,
+        f.path,
+        f.content,
+        f.secret,
       ),
     ),
-  ];
-  // The filesystem keystore's directory, owned by kes (KES creates it only when it may).
-  if (kms.fsPath !== undefined) {
-    files.push(
-      host.step("keystore-dir", {
-        create: ensureDirectoriesScript({
-          paths: [kms.fsPath],
-          owner: KES_PATHS.user,
-          group: KES_PATHS.user,
-          mode: "0700",
-        }),
-        dependsOn: [host.user!],
-      }),
-    );
-  }
-  const own = { own: true };
-  files.push(
-    host.file({ ...kesFile("config", KES_PATHS.config, s.files.config, false), mode: "0640", dir: own }),
-    host.file({
+    // The config holds no secret: a preview shows its change, line by line (the step's trigger).
+    { ...kesFile("config", KES_PATHS.config, s.files.config, false), mode: "0640", dir: own, shown: true },
+    {
       ...kesFile("secrets", KES_PATHS.secretEnv, s.files.secretEnv, true),
       mode: "0600",
       group: "root",
       dir: own,
-    }),
-  );
-  return files;
+    },
+  ];
+  return host.files("files", list, s.rev)!;
+}
+
+/** The filesystem keystore's directory, owned by kes (KES creates it only when it may), in the system step. */
+function keystoreDir(c: KesContext): Array<{ label: string; script: string }> {
+  const path = c.kms.fsPath;
+  return path === undefined
+    ? []
+    : [
+        {
+          label: "keystore-dir",
+          script: ensureDirectoriesScript({
+            paths: [path],
+            owner: KES_PATHS.user,
+            group: KES_PATHS.user,
+            mode: "0700",
+          }),
+        },
+      ];
 }
 
 /**
@@ -273,7 +274,7 @@ export function kesReplica(
   const drifts = new DriftFiles(plan.name, hostArgs);
   const account = { user: KES_PATHS.user, home: KES_PATHS.home };
   const host = new ServiceHost(c.parent, plan.name, hostArgs, account, drifts, s.preflights, plan.rerun);
-  host.installAccount();
+  host.installAccount(keystoreDir(c));
   const addr = pulumi.output(hostArgs.internalAddress ?? hostArgs.address);
   const endpoint = pulumi.interpolate`https://${addr.apply(urlHost)}:${plan.port}`;
   const binary = host.binary({
@@ -308,7 +309,7 @@ export function kesReplica(
       // A drift repair restarts KES (rolling) so that it reads what the repair rewrote.
       ...(plan.rerun ? [plan.rerun] : []),
     ],
-    dependsOn: [binary.step, unit, ...files, rollAfter],
+    dependsOn: [binary.step, unit, files, rollAfter],
     // A drift repair also restarts KES (its trigger above), which starts it if it was stopped.
     rerun: plan.rerun,
   });

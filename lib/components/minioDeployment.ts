@@ -111,6 +111,7 @@ export class MinioDeployment extends pulumi.ComponentResource {
       minioCa: certs?.caCertPem,
       servers: certs?.servers ?? {},
       preflights: [],
+      rev,
     };
 
     // Nothing changes on any node unless every node is reachable (the preflights).

@@ -195,6 +195,8 @@ export interface MinioFiles {
   minioCa?: pulumi.Output<string>;
   servers: Record<string, CertificatePair>;
   preflights: pulumi.Resource[];
+  /** The deployment's revisions (the files steps' triggers). */
+  rev: Revisions;
 }
 
 /** A file MinIO reads: root's, read through MinIO's group, in MinIO's config dir when there. */
@@ -241,13 +243,27 @@ class NodeFiles {
   readonly promote: string[] = [];
   readonly stagedBy: pulumi.Output<string>[] = [];
 
-  add(step: pulumi.Resource & { stdout: pulumi.Output<string> }, f?: ServiceFile): void {
+  /** The step that wrote `list` (none when the list was empty). */
+  add(step: (pulumi.Resource & { stdout: pulumi.Output<string> }) | undefined, list: ServiceFile[]): void {
+    if (!step) return;
     this.deps.push(step);
-    if (f?.stage) {
-      this.promote.push(f.path);
-      this.stagedBy.push(pulumi.unsecret(step.stdout));
-    }
+    const staged = list.filter((f) => f.stage);
+    this.promote.push(...staged.map((f) => f.path));
+    if (staged.length > 0) this.stagedBy.push(pulumi.unsecret(step.stdout));
   }
+}
+
+/**
+ * A node's files in two steps: `config`, what every node must agree on (the env file, the CAs),
+ * staged and made live by the restart; and `certs`, the node's own certificates and keys,
+ * written live (MinIO reloads leaf certificates). A new leaf certificate thus leaves the
+ * restart's triggers, and its preview, as they were.
+ */
+function nodeFileSteps(host: ServiceHost, files: NodeFiles, list: ServiceFile[], rev: Revisions): void {
+  const staged = list.filter((f) => f.stage);
+  const live = list.filter((f) => !f.stage);
+  files.add(host.files("config", staged, rev), staged);
+  files.add(host.files("certs", live, rev), live);
 }
 
 /** The node's entry for the rollout, from what its file steps did. */
@@ -278,17 +294,14 @@ export function installedNode(c: MinioContext, node: HostArgs, f: MinioFiles): M
   const drifts = new DriftFiles(plan.name, node);
   const account = { user: MINIO_PATHS.user, home: MINIO_PATHS.home };
   const host = new ServiceHost(c.parent, plan.name, node, account, drifts, f.preflights, plan.rerun);
-  const user = host.installAccount();
+  const drives = ensureDirectoriesScript({
+    paths: plan.drivesOf[node.name]!,
+    owner: MINIO_PATHS.user,
+    group: MINIO_PATHS.user,
+  });
+  const system = host.installAccount([{ label: "drives", script: drives }]);
   const files = new NodeFiles();
   const triggers: pulumi.Input<unknown>[] = [f.env.revision];
-  const drives = host.step("drives", {
-    create: ensureDirectoriesScript({
-      paths: plan.drivesOf[node.name]!,
-      owner: MINIO_PATHS.user,
-      group: MINIO_PATHS.user,
-    }),
-    dependsOn: [user],
-  });
   const binary = host.binary({
     src: c.args.binary!,
     defaultName: "minio",
@@ -300,8 +313,8 @@ export function installedNode(c: MinioContext, node: HostArgs, f: MinioFiles): M
     files.stagedBy.push(binary.step.stdout);
   }
   triggers.push(`binary:${binary.revision}`);
-  files.deps.push(drives, binary.step);
-  const guard = kesGuard(c, node, [user]);
+  files.deps.push(system, binary.step);
+  const guard = kesGuard(c, node, [system]);
   // The env file is systemd's (read as root before MinIO starts): root's alone, in a system
   // directory the library does not own. Its preview names each variable that changes (its
   // revision, never its value: `~ MINIO_ROOT_PASSWORD: "env:hmac-sha256:…" => …`).
@@ -314,9 +327,8 @@ export function installedNode(c: MinioContext, node: HostArgs, f: MinioFiles): M
     group: "root",
     stage: true,
     triggers: [f.env.revision],
-    after: guard ? [user, guard] : [user],
+    after: guard ? [system, guard] : [system],
   };
-  files.add(host.file(env), env);
   const unitText = plan.units[node.name]!;
   triggers.push(`unit:sha256:${sha256(unitText)}`);
   files.promote.push(MINIO_PATHS.unitFile);
@@ -331,7 +343,7 @@ export function installedNode(c: MinioContext, node: HostArgs, f: MinioFiles): M
         { ...minioFile("tls-ca", MINIO_PATHS.tlsCa, f.minioCa!, false), stage: true },
       ]
     : [];
-  for (const file of [...kesFiles(f), ...certs]) files.add(host.file(file), file);
+  nodeFileSteps(host, files, [env, ...kesFiles(f), ...certs], f.rev);
   return nodeResult(node, files, triggers, drifts, host.prereqs);
 }
 
@@ -363,7 +375,7 @@ export function existingNode(c: MinioContext, node: HostArgs, f: MinioFiles): Mi
   });
   files.stagedBy.push(pulumi.unsecret(merge.stdout));
   files.deps.push(merge);
-  for (const file of kesFiles(f)) files.add(host.file(file), file);
+  nodeFileSteps(host, files, kesFiles(f), f.rev);
   return nodeResult(node, files, [f.env.revision], drifts, prereqs);
 }
 

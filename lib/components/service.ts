@@ -13,6 +13,7 @@ import * as rules from "../core/rules";
 import {
   checkPreinstalledBinaryScript,
   type DriftFile,
+  encodeFilesStdin,
   ensurePrerequisitesScript,
   ensureServiceUserScript,
   installBinaryScript,
@@ -20,8 +21,9 @@ import {
   removeUnitScript,
   UPLOAD_DIR,
   uploadDirScript,
-  writeFileScript,
+  writeFilesScript,
 } from "../core/scripts";
+import { combinedScript } from "../core/shell";
 import type { BinarySourceArgs, DriftCheckArgs, TlsArgs } from "./args";
 import { type HostArgs, hostConnection } from "./hosts";
 import {
@@ -33,6 +35,7 @@ import {
   hostStep,
   issueCertificate,
   type KeyUsage,
+  type Revisions,
   type StepArgs,
   warnExpiringCertificates,
 } from "./internal";
@@ -183,19 +186,30 @@ export class ServiceHost {
     this.base = after;
   }
 
-  /** The prerequisites, then the service user; returns the user step. */
-  installAccount(): command.remote.Command {
-    this.prereqs = this.step("prereqs", { create: ensurePrerequisitesScript(), dependsOn: this.after });
-    this.user = this.step("user", {
-      dependsOn: [this.prereqs],
-      create: ensureServiceUserScript({
-        user: this.account.user,
-        group: this.account.user,
-        home: this.account.home,
-      }),
+  /**
+   * One step (`system`) that prepares the host: the prerequisites, the service user, then
+   * `more` (the drive directories, a keystore directory), each as its own script. Returns it.
+   */
+  installAccount(more: ReadonlyArray<{ label: string; script: string }> = []): command.remote.Command {
+    const user = this.account.user;
+    const step = this.step("system", {
+      create: combinedScript(
+        `prepare the host for ${user}: tools, system user${more.map((m) => `, ${m.label}`).join("")}`,
+        [
+          { label: "prereqs", script: ensurePrerequisitesScript() },
+          {
+            label: "user",
+            script: ensureServiceUserScript({ user, group: user, home: this.account.home }),
+          },
+          ...more,
+        ],
+      ),
+      dependsOn: this.after,
     });
-    this.base = [this.user];
-    return this.user;
+    this.prereqs = step;
+    this.user = step;
+    this.base = [step];
+    return step;
   }
 
   /** A step of this host (`<component>-<host>-<concern>`). */
@@ -216,25 +230,49 @@ export class ServiceHost {
     return installed;
   }
 
-  /** A file the service reads, written by root (see {@link ServiceFile}); declared to the drift check. */
-  file(f: ServiceFile): command.remote.Command {
-    const script = writeFileScript({
-      path: f.path,
-      mode: f.mode,
-      owner: "root",
-      group: f.group,
-      ...(f.dir ? { dirMode: "0750", dirOwner: "root", dirGroup: this.account.user, ownDir: f.dir.own } : {}),
-      stage: f.stage,
-    });
-    this.drift.file(f.path, f.content, f.mode, f.group, f.concern);
-    return this.step(f.concern, {
+  /**
+   * The files the service reads, written by root in one step (`concern`), each as
+   * {@link ServiceFile} says, and declared to the drift check. Its triggers name each file by path
+   * with its revision (a digest, keyed for secrets; the content itself when `shown`), so a preview
+   * says which file changes without showing a secret. None when `list` is empty.
+   */
+  files(concern: string, list: ServiceFile[], rev: Revisions): command.remote.Command | undefined {
+    if (list.length === 0) return undefined;
+    for (const f of list) this.drift.file(f.path, f.content, f.mode, f.group, concern);
+    const script = writeFilesScript(
+      list.map((f) => ({
+        label: f.concern,
+        path: f.path,
+        mode: f.mode,
+        owner: "root",
+        group: f.group,
+        ...(f.dir
+          ? { dirMode: "0750", dirOwner: "root", dirGroup: this.account.user, ownDir: f.dir.own }
+          : {}),
+        stage: f.stage,
+      })),
+    );
+    const revisions = pulumi.all(
+      Object.fromEntries(
+        list.map((f) => [
+          f.path,
+          f.shown
+            ? pulumi.unsecret(pulumi.output(f.content))
+            : f.secret
+              ? rev.secret(f.concern, f.content)
+              : rev.plain(f.concern, f.content),
+        ]),
+      ),
+    );
+    const after = [...new Set(list.flatMap((f) => f.after ?? this.base))];
+    return this.step(concern, {
       create: script,
       update: script,
-      stdin: f.content,
-      secret: f.secret,
+      stdin: pulumi.all(list.map((f) => f.content)).apply(encodeFilesStdin),
+      secret: list.some((f) => f.secret),
       rerun: this.rerun,
-      triggers: f.triggers,
-      dependsOn: f.after ?? this.base,
+      triggers: [revisions, ...list.flatMap((f) => f.triggers ?? [])],
+      dependsOn: after,
     });
   }
 
@@ -270,6 +308,11 @@ export interface ServiceFile {
   dir?: { own: boolean };
   /** Write it next to its path; the service step makes it live. */
   stage?: boolean;
+  /**
+   * Its content, not only its digest, is the step's trigger, so a preview shows what changes in
+   * it (the KES config, which holds no secret). Never for secret content.
+   */
+  shown?: boolean;
   /** Values whose change re-runs the step (a preview then names them). */
   triggers?: pulumi.Input<unknown>[];
   /** What it waits for. Default: the user step (or, without one, what the host began after). */

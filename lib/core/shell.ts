@@ -130,6 +130,29 @@ export function bashScript(summary: string, lines: ReadonlyArray<string>): strin
 }
 
 /**
+ * One script made of several (each a full {@link bashScript}), run one after the other in one
+ * step: each runs as a function in a subshell (its `exit` and `set -e` stay its own), the first
+ * failure stops the whole, and each one's output is printed as `<label>: <output>`. The parts
+ * must not read stdin.
+ */
+export function combinedScript(
+  summary: string,
+  parts: ReadonlyArray<{ label: string; script: string }>,
+): string {
+  if (parts.length === 0) throw new Error("combinedScript: parts must not be empty");
+  const lines: string[] = [];
+  parts.forEach((p, i) => {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(p.label))
+      throw new Error(`combinedScript: parts[${i}].label: invalid ${p.label}`);
+    lines.push(`part_${i}() {`, p.script.replace(/\n$/, ""), "}");
+  });
+  parts.forEach((p, i) => {
+    lines.push(`out=$(part_${i} </dev/null)`, `printf '%s: %s\\n' ${shQuote(p.label)} "$out"`);
+  });
+  return bashScript(summary, lines);
+}
+
+/**
  * Where a staged file waits until the step that restarts the service makes it live: next to the
  * live file (same directory, so the rename is atomic), hidden, `.<name>.staged`.
  */

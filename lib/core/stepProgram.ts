@@ -46,6 +46,12 @@ export function renderStepProgram(s: StepScripts): string {
   for (const op of OPS) {
     const body = s[op];
     if (body === undefined) continue;
+    // An update that runs what create runs is written once (each copy is kept in the stack's
+    // state twice, and the engine writes the state after every step).
+    if (op === "update" && body === s.create) {
+      lines.push("step_update() {", "  step_create", "}", "# end of step_update");
+      continue;
+    }
     lines.push(`step_${op}() {`, body.replace(/\n$/, ""), "}", `# end of step_${op}`);
   }
   const known = OPS.filter((op) => s[op] !== undefined);
@@ -68,7 +74,9 @@ export function stepProgramScript(program: string, op: StepOp): string | undefin
   if (start < 0) return undefined;
   const from = start + `\nstep_${op}() {\n`.length;
   const end = program.indexOf(`\n}\n# end of step_${op}\n`, from);
-  return end < 0 ? undefined : `${program.slice(from, end)}\n`;
+  if (end < 0) return undefined;
+  const body = program.slice(from, end);
+  return op === "update" && body === "  step_create" ? stepProgramScript(program, "create") : `${body}\n`;
 }
 
 /**

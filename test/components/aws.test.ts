@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deployAws } from "../../examples/aws/deploy";
-import { captureGraph, isSecret, resolved } from "../helpers/mockGraph";
+import { captureGraph, fileWritten, isSecret, resolved } from "../helpers/mockGraph";
 
 const host = (name: string, i: number) => ({
   name,
@@ -51,11 +51,11 @@ describe("AWS KMS target", () => {
     expect(kmsStmt.Resource).toBe("arn:aws:kms:eu-central-1:123456789012:key/aws-kms-key");
     expect(JSON.stringify(policy)).not.toContain("DeleteSecret");
 
-    const yaml = String(g.byName("kes-kes1-config").inputs.stdin);
+    const yaml = fileWritten(g, "kes-kes1", "/etc/kes/config.yaml").content;
     expect(yaml).toContain('kmskey: "arn:aws:kms:eu-central-1:123456789012:key/aws-kms-key"');
     expect(yaml).toContain('secretkey: "${KES_AWS_SECRET_KEY}"');
     expect(yaml).not.toContain("mock-aws-secret-access-key");
-    expect(String(g.byName("kes-kes1-secrets").inputs.stdin)).toContain(
+    expect(fileWritten(g, "kes-kes1", "/etc/kes/kes.env").content).toContain(
       "KES_AWS_SECRET_KEY='mock-aws-secret-access-key'",
     );
     expect(await isSecret(out.kms.keystore)).toBe(true);

@@ -9,7 +9,7 @@ import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { EncryptedBucket, EncryptedBuckets, KesServer, KmsTarget, MinioDeployment } from "../../lib";
 import { Revisions } from "../../lib/components/internal";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
-import { captureGraph, resolved, scriptOf } from "../helpers/mockGraph";
+import { captureGraph, filesOf, fileWritten, resolved, scriptOf } from "../helpers/mockGraph";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
@@ -57,8 +57,13 @@ describe("action steps", () => {
     // The KES port is a restart trigger (a reload does not move KES to a new port).
     expect(g.byName("kes-node1-service").inputs.triggers).toContain("port:7373");
     // File steps re-run their (idempotent) write script on update.
-    const env = g.byName("minio-node1-env");
-    expect(env.inputs.update).toBe(env.inputs.create);
+    for (const [prefix, path] of [
+      ["minio-node1", "/etc/default/minio"],
+      ["kes-node1", "/etc/kes/config.yaml"],
+    ] as const) {
+      const { step } = fileWritten(g, prefix, path);
+      expect(step.inputs.update, step.name).toBe(step.inputs.create);
+    }
   });
 });
 
@@ -68,17 +73,16 @@ describe("non-root SSH users", () => {
     for (const n of g.ofType("command:remote:Command")) {
       const line = String(n.inputs.create);
       // Steps without content run their scripts from stdin; the others carry content there.
-      const scriptStep =
-        /-(preflight|prereqs|user|drives|binary|keystore-dir|service|reload|ready|key|bucket)$/.test(
-          n.name,
-        ) && !/-(tls|client)-key$/.test(n.name);
+      const scriptStep = /-(preflight|system|binary|service|reload|ready|key|bucket)$/.test(n.name);
       if (scriptStep) expect(line, n.name).toMatch(/^sudo -n bash -s create # node1: [a-z]/);
       else expect(line, n.name).toMatch(/^sudo -n bash -c '#!\/usr\/bin\/env bash/);
     }
     const root = await captureGraph(quick());
     // As root too, under bash whatever root's login shell is (dash on minimal images, where 12
     // of the scripts failed when they went to the login shell directly).
-    expect(String(root.byName("minio-node1-env").inputs.create)).toMatch(/^bash -c '#!\/usr\/bin\/env bash/);
+    expect(String(fileWritten(root, "minio-node1", "/etc/default/minio").step.inputs.create)).toMatch(
+      /^bash -c '#!\/usr\/bin\/env bash/,
+    );
     expect(String(root.byName("minio-node1-service").inputs.create)).toBe(
       "bash -s create # node1: restart minio.service and wait until MinIO is healthy",
     );
@@ -168,7 +172,7 @@ describe("production: rolling KES, gates for a distributed MinIO", () => {
       expect(service.dependencies).toContain(stopped.urn);
       expect(service.inputs.triggers).toEqual(stop.inputs.triggers);
       for (const j of [1, 2, 3, 4]) {
-        const env = g.byName(`minio-minio${j}-env`);
+        const env = fileWritten(g, `minio-minio${j}`, "/etc/default/minio").step;
         // Its own node's staging steps directly (their output is in its triggers), the others'
         // only through the barriers.
         if (j === i) expect(service.dependencies).toContain(env.urn);
@@ -232,12 +236,14 @@ describe("existing deployments", () => {
       .map((n) => n.name)
       .sort();
     expect(steps).toEqual([
+      "legacy-old1-config",
       "legacy-old1-env-merge",
-      "legacy-old1-kes-ca",
       "legacy-old1-preflight",
       "legacy-old1-ready",
       "legacy-old1-service",
     ]);
+    // The config step writes the KES CA, and nothing else.
+    expect(Object.keys(filesOf(g.byName("legacy-old1-config")))).toEqual(["/etc/minio/kes-ca.crt"]);
     const merge = g.byName("legacy-old1-env-merge");
     expect(merge.secretPaths).toContain("stdin");
     expect(String(merge.inputs.stdin)).toMatch(/^MINIO_KMS_KES_ENDPOINT='https:\/\/203\.0\.113\.6:7373'$/m);
@@ -274,7 +280,9 @@ describe("existing deployments", () => {
     for (const existing of [true, false]) {
       const g = await captureGraph(mk(existing, false));
       const guard = g.byName("m-old1-kes-guard");
-      const next = g.byName(existing ? "m-old1-env-merge" : "m-old1-env");
+      const next = existing
+        ? g.byName("m-old1-env-merge")
+        : fileWritten(g, "m-old1", "/etc/default/minio").step;
       expect(g.dependsOn(next, guard)).toBe(true);
       const allowed = await captureGraph(mk(existing, true));
       expect(allowed.nodes.some((n) => n.name === "m-old1-kes-guard")).toBe(false);
@@ -461,7 +469,7 @@ describe("what two components would both write on one host is refused (security 
       minio("a", node("m1", "10.0.0.12"));
       minio("b", node("m2", "10.0.0.13"));
     });
-    expect(g.byName("b-m2-env").type).toBe("command:remote:Command");
+    expect(fileWritten(g, "b-m2", "/etc/default/minio").step.type).toBe("command:remote:Command");
   });
 });
 
@@ -507,7 +515,7 @@ describe("IPv6 addresses (security review, row 5)", () => {
         tls: true,
       });
     });
-    const env = String(g.byName("m-minio1-env").inputs.stdin);
+    const env = fileWritten(g, "m-minio1", "/etc/default/minio").content;
     expect(env).toContain(
       "MINIO_VOLUMES='https://[fd00::10]:9000/mnt/disk1 https://[fd00::10]:9000/mnt/disk2 https://[fd00::11]:9000/mnt/disk1 https://[fd00::11]:9000/mnt/disk2'",
     );
@@ -712,7 +720,7 @@ describe("the preflight (issue 12: nothing changes anywhere unless every node is
         "paths=('/etc/default/minio' '/etc/minio' '/usr/local/bin/minio')", // not the drives: data, not held to the minimum
       );
     }
-    const other = g.byName("m-minio2-env").inputs.connection as { dialErrorLimit: number };
+    const other = g.byName("m-minio2-config").inputs.connection as { dialErrorLimit: number };
     expect(other.dialErrorLimit).toBe(20);
   });
 
@@ -901,24 +909,24 @@ describe("the drift check (issue 11): off by default, on request one step per ho
         .sort(),
     ).toEqual(
       [
-        "/etc/default/minio m-minio1-env",
+        "/etc/default/minio m-minio1-config",
         "/etc/systemd/system/minio.service m-minio1-unit",
-        "/etc/minio/kes-ca.crt m-minio1-kes-ca",
+        "/etc/minio/kes-ca.crt m-minio1-config",
         "/usr/local/bin/minio m-minio1-minio-binary",
       ].sort(),
     );
     expect(manifest).toContainEqual(
-      expect.stringMatching(/^file [0-9a-f]{64} root root 600 \/etc\/default\/minio m-minio1-env$/),
+      expect.stringMatching(/^file [0-9a-f]{64} root root 600 \/etc\/default\/minio m-minio1-config$/),
     );
     expect(manifest).toContain(
       `file ${"d".repeat(64)} root root 755 /usr/local/bin/minio m-minio1-minio-binary`,
     );
     expect(manifest).toContain("unit minio.service m-minio1-service");
     const kesManifest = String(g.byName("kes-kes1-drift").inputs.stdin);
-    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root kes 640 \/etc\/kes\/config\.yaml kes-kes1-config$/m);
-    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root root 600 \S+ kes-kes1-secrets$/m);
+    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root kes 640 \/etc\/kes\/config\.yaml kes-kes1-files$/m);
+    expect(kesManifest).toMatch(/^file [0-9a-f]{64} root root 600 \S+ kes-kes1-files$/m);
     // No step but the checks runs again on a new request.
-    expect(String(g.byName("m-minio1-env").inputs.create)).not.toContain("drift repair");
+    expect(String(g.byName("m-minio1-config").inputs.create)).not.toContain("drift repair");
   });
 
   it("turns what the checks print into the driftReport output, host by host", async () => {
@@ -926,7 +934,7 @@ describe("the drift check (issue 11): off by default, on request one step per ho
     const out = (n: string) =>
       n === "m-minio2-drift"
         ? [
-            "drift: /etc/default/minio: its content differs from what the program declares (step m-minio2-env)",
+            "drift: /etc/default/minio: its content differs from what the program declares (step m-minio2-config)",
             "drift: minio.service is inactive, not active (step m-minio2-service)",
             "drift: 2 differences on minio2 from what the program declares (listed above); to repair them, …",
           ].join("\n")
@@ -955,7 +963,7 @@ describe("the drift check (issue 11): off by default, on request one step per ho
       { stdoutOf: out },
     );
     expect(await resolved(m.driftReport)).toEqual([
-      "minio2: /etc/default/minio: its content differs from what the program declares (step m-minio2-env)",
+      "minio2: /etc/default/minio: its content differs from what the program declares (step m-minio2-config)",
       "minio2: minio.service is inactive, not active (step m-minio2-service)",
     ]);
   });
@@ -963,11 +971,11 @@ describe("the drift check (issue 11): off by default, on request one step per ho
   it("with repair, the file steps and service steps carry its label, so a new label re-runs them; KES restarts", async () => {
     const g = await captureGraph(program({ request: "r2", repair: "fix-1" }));
     for (const step of [
-      "m-minio1-env",
+      "m-minio1-config",
       "m-minio1-unit",
       "m-minio1-minio-binary",
       "m-minio2-service",
-      "kes-kes1-config",
+      "kes-kes1-files",
       "kes-kes1-service",
     ])
       expect(String(g.byName(step).inputs.update), step).toMatch(/ # drift repair fix-1$/);

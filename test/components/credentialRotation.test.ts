@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { validateKesServerArgs } from "../../lib/components/kesServer";
 import { parseEnvLine } from "../../lib/core/envfile";
 import { kesIdentityFromApiKey } from "../../lib/core/identity";
-import { captureGraph, type Graph } from "../helpers/mockGraph";
+import { captureGraph, fileWritten, type Graph } from "../helpers/mockGraph";
 import { kesAndMinio, mirrorBinary, mockHost } from "../helpers/stacks";
 
 const host = mockHost;
@@ -19,10 +19,10 @@ const program = (rotation?: Rotation, minioAuth?: "apiKey" | "certificate") =>
 
 /** The identities in MinIO's policy of the KES config, and the API key in MinIO's env file. */
 function seen(g: Graph): { identities: string[]; apiKey?: string } {
-  const config = load(String(g.byName("kes-k1-config").inputs.stdin)) as {
+  const config = load(fileWritten(g, "kes-k1", "/etc/kes/config.yaml").content) as {
     policy: { minio: { identities: string[] } };
   };
-  const env = String(g.byName("minio-n1-env").inputs.stdin);
+  const env = fileWritten(g, "minio-n1", "/etc/default/minio").content;
   return {
     identities: config.policy.minio.identities,
     apiKey: env

@@ -5,7 +5,7 @@ import type { MinioDeploymentArgs } from "../../lib/components/args";
 import { validateMinioDeploymentArgs } from "../../lib/components/minioDeployment";
 import { parseEnvLine } from "../../lib/core/envfile";
 import { renderMinioPool, renderMinioPools } from "../../lib/core/minioEnv";
-import { captureGraph } from "../helpers/mockGraph";
+import { captureGraph, fileWritten, scriptOf } from "../helpers/mockGraph";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyMockHostKeyMockHostKeyMock";
 const bin = (n: string) => ({ url: `https://mirror.example.net/${n}`, sha256: "d".repeat(64) });
@@ -56,7 +56,7 @@ describe("server pools", () => {
       });
     });
     for (const n of [1, 2, 3, 4]) {
-      const env = String(g.byName(`m-minio${n}-env`).inputs.stdin);
+      const env = fileWritten(g, `m-minio${n}`, "/etc/default/minio").content;
       const volumes = env
         .split("\n")
         .map(parseEnvLine)
@@ -65,7 +65,8 @@ describe("server pools", () => {
         "http://minio{1...2}.example.net:9000/mnt/disk{1...2} http://minio{3...4}.example.net:9000/srv/d{1...2}",
       );
     }
-    expect(String(g.byName("m-minio3-drives").inputs.stdin)).toContain("/srv/d1");
+    expect(scriptOf(g.byName("m-minio3-system"))).toContain("\npaths=('/srv/d1' '/srv/d2')\n");
+    expect(scriptOf(g.byName("m-minio1-system"))).toContain("\npaths=('/mnt/disk1' '/mnt/disk2')\n");
   });
 
   it("refuse a node in no pool, in two pools, an unknown node, and a pool MinIO cannot write as a range", () => {
@@ -87,7 +88,7 @@ describe("server pools", () => {
         ...args([1, 2], [{ nodes: ["minio1", "minio2"], drives: ["/srv/d1", "/srv/d2"] }]),
       });
     });
-    const env = String(g.byName("m-minio1-env").inputs.stdin);
+    const env = fileWritten(g, "m-minio1", "/etc/default/minio").content;
     const volumes = env
       .split("\n")
       .map(parseEnvLine)

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { deployProduction } from "../../examples/production/deploy";
 import { EncryptedBucket, KesServer, KmsTarget, MinioDeployment } from "../../lib";
-import { captureGraph, type Graph, resolved, scriptOf } from "../helpers/mockGraph";
+import { captureGraph, fileWritten, type Graph, resolved, scriptOf } from "../helpers/mockGraph";
 
 /** A placeholder in PEM form (the CA file is only written, never parsed). */
 const VAULT_CA_PEM = "-----BEGIN CERTIFICATE-----\nVAULT-CA\n-----END CERTIFICATE-----\n";
@@ -74,14 +74,14 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
   it("restarts all nodes together: each node's restart waits for every node's files and has the same triggers", () => {
     const services = minioHosts.map((m) => g.byName(`minio-${m.name}-service`));
     for (const s of services) {
-      for (const m of minioHosts) expect(g.dependsOn(s, g.byName(`minio-${m.name}-env`))).toBe(true);
+      for (const m of minioHosts) expect(g.dependsOn(s, g.byName(`minio-${m.name}-config`))).toBe(true);
       expect(s.inputs.triggers).toEqual(services[0]!.inputs.triggers);
     }
     for (const a of services) for (const b of services) if (a !== b) expect(g.dependsOn(a, b)).toBe(false);
   });
 
   it("writes an identical env file on every node (MinIO compares them across nodes)", () => {
-    const envs = minioHosts.map((m) => String(g.byName(`minio-${m.name}-env`).inputs.stdin));
+    const envs = minioHosts.map((m) => fileWritten(g, `minio-${m.name}`, "/etc/default/minio").content);
     for (const e of envs) expect(e).toBe(envs[0]);
     expect(envs[0]).toContain(
       "MINIO_OPTS='--address :9000 --console-address :9001 --certs-dir /etc/minio/certs'",
@@ -93,14 +93,14 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
   });
 
   it("renders the Vault keystore with the secrets as ${VAR} references only", () => {
-    const yaml = String(g.byName("kes-kes1-config").inputs.stdin);
+    const yaml = fileWritten(g, "kes-kes1", "/etc/kes/config.yaml").content;
     expect(yaml).toContain('endpoint: "https://vault.example.net:8200"');
     expect(yaml).toContain('"${KES_VAULT_APPROLE_SECRET}"');
     expect(yaml).not.toContain("secret-id-1");
-    const secrets = g.byName("kes-kes1-secrets");
-    expect(String(secrets.inputs.stdin)).toContain("KES_VAULT_APPROLE_SECRET='secret-id-1'");
-    expect(secrets.secretPaths).toContain("stdin");
-    expect(String(g.byName("kes-kes1-kms-vault-ca-crt").inputs.stdin)).toBe(VAULT_CA_PEM);
+    const secrets = fileWritten(g, "kes-kes1", "/etc/kes/kes.env");
+    expect(secrets.content).toContain("KES_VAULT_APPROLE_SECRET='secret-id-1'");
+    expect(secrets.step.secretPaths).toContain("stdin");
+    expect(fileWritten(g, "kes-kes1", "/etc/kes/vault-ca.crt").content).toBe(VAULT_CA_PEM);
   });
 
   it("gives each MinIO node a certificate for its DNS name, plus localhost", () => {
@@ -119,12 +119,28 @@ describe("production layout: 4 nodes x 4 drives, 2 KES replicas, Vault", () => {
     }
   });
 
-  it("has 13 steps per KES replica (incl. the Vault CA) and 13 per MinIO node over TLS (each incl. its preflight and its stop)", () => {
-    const count = (prefix: string) =>
-      g.ofType("command:remote:Command").filter((n) => n.name.startsWith(prefix)).length;
-    expect(count("kes-kes1-")).toBe(13);
-    expect(count("minio-minio2-")).toBe(13);
-    expect(count("minio-minio1-")).toBe(15); // + mc binary and the ready gate on the admin node
+  it("has 7 steps per KES replica and 8 per MinIO node over TLS (each incl. its preflight and its stop)", () => {
+    const names = (prefix: string) =>
+      g
+        .ofType("command:remote:Command")
+        .filter((n) => n.name.startsWith(prefix))
+        .map((n) => n.name.slice(prefix.length))
+        .sort();
+    // Every file of a replica (certificate, key, CA, Vault CA, config, secrets) in one step.
+    expect(names("kes-kes1-")).toEqual([
+      "files",
+      "kes-binary",
+      "preflight",
+      "reload",
+      "service",
+      "system",
+      "unit",
+    ]);
+    // A node's shared, staged files (env, CAs) in one step, its own certificate and key in another.
+    const node = ["certs", "config", "minio-binary", "preflight", "service", "stop", "system", "unit"];
+    expect(names("minio-minio2-")).toEqual(node);
+    // + mc and the ready gate on the admin node
+    expect(names("minio-minio1-")).toEqual([...node, "mc-binary", "ready"].sort());
   });
 });
 

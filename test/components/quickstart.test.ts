@@ -3,7 +3,15 @@ import { load } from "js-yaml";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { deployQuickstart } from "../../examples/quickstart/deploy";
 import type { KesClientCredentials } from "../../lib";
-import { captureGraph, type Graph, type GraphNode, isSecret, resolved, scriptOf } from "../helpers/mockGraph";
+import {
+  captureGraph,
+  fileWritten,
+  type Graph,
+  type GraphNode,
+  isSecret,
+  resolved,
+  scriptOf,
+} from "../helpers/mockGraph";
 
 /** The API key of a KesServer whose MinIO client authenticates with one. */
 function apiKeyOf(kes: { minioClient: KesClientCredentials }) {
@@ -38,7 +46,20 @@ beforeAll(async () => {
 });
 
 const cmd = (name: string) => g.byName(name);
-const script = (n: GraphNode) => scriptOf(n);
+/** The step of `prefix` that writes `path`, and what it writes there. */
+const written = (prefix: string, path: string) => fileWritten(g, prefix, path);
+/**
+ * The part of a files step's script that writes `path`: each file is written in its own
+ * subshell (`\n(\n … \n)`), with its own `path=`, `mode=`, `owner=` and `group=`.
+ */
+function blockOf(n: GraphNode, path: string): string {
+  const blocks = scriptOf(n)
+    .split("\n(\n")
+    .slice(1)
+    .filter((b) => b.startsWith(`path='${path}'\n`));
+  if (blocks.length !== 1) throw new Error(`${n.name}: ${blocks.length} blocks write ${path}`);
+  return blocks[0]!;
+}
 
 describe("quickstart: resources, names and parents", () => {
   it("creates the four components with their type tokens", () => {
@@ -67,32 +88,39 @@ describe("quickstart: resources, names and parents", () => {
       [
         "invoices-node1-bucket",
         "invoices-node1-key",
-        "kes-node1-ca-cert",
-        "kes-node1-config",
+        "kes-node1-files",
         "kes-node1-preflight",
         "kes-node1-kes-binary",
-        "kes-node1-keystore-dir",
-        "kes-node1-prereqs",
         "kes-node1-reload",
-        "kes-node1-secrets",
         "kes-node1-service",
-        "kes-node1-tls-cert",
-        "kes-node1-tls-key",
+        "kes-node1-system",
         "kes-node1-unit",
-        "kes-node1-user",
-        "minio-node1-drives",
-        "minio-node1-env",
-        "minio-node1-kes-ca",
+        "minio-node1-config",
         "minio-node1-mc-binary",
         "minio-node1-minio-binary",
         "minio-node1-preflight",
-        "minio-node1-prereqs",
         "minio-node1-ready",
         "minio-node1-service",
+        "minio-node1-system",
         "minio-node1-unit",
-        "minio-node1-user",
       ].sort(),
     );
+    // The one system step per host: the tools, the service user, and the drives (MinIO) or the
+    // filesystem keystore's directory (KES), in that order.
+    const parts = (n: string) =>
+      [...scriptOf(cmd(n)).matchAll(/^printf '%s: %s\\n' '([a-z-]+)' "\$out"$/gm)].map((m) => m[1]);
+    expect(parts("minio-node1-system")).toEqual(["prereqs", "user", "drives"]);
+    expect(parts("kes-node1-system")).toEqual(["prereqs", "user", "keystore-dir"]);
+    // The one files step per component: every file KES reads; MinIO's env file and the KES CA.
+    const paths = (n: string) => [...scriptOf(cmd(n)).matchAll(/^path='(.*)'$/gm)].map((m) => m[1]);
+    expect(paths("kes-node1-files")).toEqual([
+      "/etc/kes/server.crt",
+      "/etc/kes/server.key",
+      "/etc/kes/ca.crt",
+      "/etc/kes/config.yaml",
+      "/etc/kes/kes.env",
+    ]);
+    expect(paths("minio-node1-config")).toEqual(["/etc/default/minio", "/etc/minio/kes-ca.crt"]);
   });
 
   it("makes the CA with ECDSA P-256 and the MinIO client key with Ed25519, never P-224", () => {
@@ -113,20 +141,22 @@ describe("quickstart: resources, names and parents", () => {
 describe("quickstart: order across the graph", () => {
   it("starts KES only after its files, and MinIO only after KES passed its gates", () => {
     const kesService = cmd("kes-node1-service");
-    for (const f of [
-      "kes-node1-config",
-      "kes-node1-secrets",
-      "kes-node1-tls-cert",
-      "kes-node1-tls-key",
-      "kes-node1-unit",
-      "kes-node1-kes-binary",
+    for (const path of [
+      "/etc/kes/config.yaml",
+      "/etc/kes/kes.env",
+      "/etc/kes/server.crt",
+      "/etc/kes/server.key",
     ]) {
+      const { step } = written("kes-node1", path);
+      expect(g.dependsOn(kesService, step), `kes service after ${path} (${step.name})`).toBe(true);
+    }
+    for (const f of ["kes-node1-unit", "kes-node1-kes-binary"]) {
       expect(g.dependsOn(kesService, cmd(f)), `kes service after ${f}`).toBe(true);
     }
     const minioService = cmd("minio-node1-service");
     expect(g.dependsOn(minioService, cmd("kes-node1-service"))).toBe(true);
     expect(g.dependsOn(minioService, cmd("kes-node1-reload"))).toBe(true);
-    expect(g.dependsOn(minioService, cmd("minio-node1-env"))).toBe(true);
+    expect(g.dependsOn(minioService, written("minio-node1", "/etc/default/minio").step)).toBe(true);
     expect(g.dependsOn(cmd("kes-node1-service"), minioService)).toBe(false);
   });
 
@@ -146,12 +176,11 @@ describe("quickstart: order across the graph", () => {
 
 describe("quickstart: what reaches the host, with which mode and owner", () => {
   it("writes MinIO's env file 0600 root:root (systemd reads it as root; MinIO never owns it) with the KES variables and the API key", async () => {
-    const env = cmd("minio-node1-env");
-    expect(script(env)).toContain("path='/etc/default/minio'");
-    for (const line of ["mode='0600'", "owner='root'", "group='root'"]) expect(script(env)).toContain(line);
+    const { step, content: text } = written("minio-node1", "/etc/default/minio");
+    const env = blockOf(step, "/etc/default/minio");
+    for (const line of ["mode='0600'", "owner='root'", "group='root'"]) expect(env).toContain(`\n${line}\n`);
     // /etc/default is a system directory: the library does not take it over.
-    expect(script(env)).not.toContain("want_dir_stat");
-    const text = String(env.inputs.stdin);
+    expect(env).not.toContain("want_dir_stat");
     const apiKey = await resolved(apiKeyOf(out.kes));
     expect(text).toContain(`MINIO_KMS_KES_ENDPOINT='https://198.18.0.11:7373'`);
     expect(text).toContain(`MINIO_KMS_KES_KEY_NAME='minio-default'`);
@@ -163,11 +192,10 @@ describe("quickstart: what reaches the host, with which mode and owner", () => {
   });
 
   it("writes the KES config 0640 root:kes in a root:kes 0750 directory, with MinIO's identity in a delete-free policy", async () => {
-    const config = cmd("kes-node1-config");
-    expect(script(config)).toContain("path='/etc/kes/config.yaml'");
+    const { step, content: yaml } = written("kes-node1", "/etc/kes/config.yaml");
+    const config = blockOf(step, "/etc/kes/config.yaml");
     for (const line of ["mode='0640'", "owner='root'", "group='kes'", "want_dir_stat='750 root kes'"])
-      expect(script(config)).toContain(line);
-    const yaml = String(config.inputs.stdin);
+      expect(config).toContain(`\n${line}\n`);
     const identity = await resolved(out.kes.minioClient.identity);
     expect(identity).toMatch(/^[0-9a-f]{64}$/);
     expect(yaml).toContain(identity);
@@ -201,16 +229,28 @@ describe("quickstart: secrets", () => {
     for (const n of g.ofType("command:remote:Command")) {
       expect(n.secretPaths, `${n.name} connection is secret`).toContain("connection");
     }
-    for (const name of ["minio-node1-env", "kes-node1-secrets", "kes-node1-tls-key"]) {
-      const n = cmd(name);
-      expect(n.secretPaths, `${name} stdin is secret`).toContain("stdin");
+    for (const [prefix, path] of [
+      ["minio-node1", "/etc/default/minio"],
+      ["kes-node1", "/etc/kes/kes.env"],
+      ["kes-node1", "/etc/kes/server.key"],
+    ] as const) {
+      const n = written(prefix, path).step;
+      expect(n.secretPaths, `${n.name} (${path}) stdin is secret`).toContain("stdin");
       expect(n.inputs.logging).toBe("none");
     }
   });
 
   it("keeps the KES config and unit readable in previews (no secrets in them)", () => {
-    expect(cmd("kes-node1-config").secretPaths).not.toContain("stdin");
     expect(cmd("minio-node1-unit").secretPaths).not.toContain("stdin");
+    // The config shares its step (and so its secret stdin) with the key and the secrets; the
+    // step's triggers show it in the clear, and name the secrets and the key by a keyed digest.
+    const { step, content } = written("kes-node1", "/etc/kes/config.yaml");
+    expect(step.secretPaths).not.toContain("triggers");
+    const revisions = (step.inputs.triggers as unknown[])[0] as Record<string, string>;
+    expect(revisions["/etc/kes/config.yaml"]).toBe(content);
+    expect(content).toContain("policy:");
+    expect(revisions["/etc/kes/kes.env"]).toMatch(/^secrets:hmac-sha256:[0-9a-f]{64}$/);
+    expect(revisions["/etc/kes/server.key"]).toMatch(/^tls-key:hmac-sha256:[0-9a-f]{64}$/);
   });
 
   it("puts no secret into any script text (argv) or any non-secret input", async () => {

@@ -7,7 +7,7 @@ import { KmsTarget } from "../../lib";
 import { validateKesServerArgs } from "../../lib/components/kesServer";
 import { parseEnvLine } from "../../lib/core/envfile";
 import { makeCertificates } from "../../scripts/lib/binaries";
-import { captureGraph } from "../helpers/mockGraph";
+import { captureGraph, fileWritten, type Graph } from "../helpers/mockGraph";
 import { kesAndMinio, mirrorBinary, mockHost } from "../helpers/stacks";
 
 const host = mockHost;
@@ -23,9 +23,10 @@ const program = (kesHosts: string[], serviceName?: string) =>
       }),
   });
 
-const endpointOf = (stdin: unknown) =>
-  String(stdin)
-    .split("\n")
+/** MINIO_KMS_KES_ENDPOINT in node n1's env file. */
+const endpointOf = (g: Graph) =>
+  fileWritten(g, "minio-n1", "/etc/default/minio")
+    .content.split("\n")
     .map(parseEnvLine)
     .find((e) => e?.name === "MINIO_KMS_KES_ENDPOINT")?.value;
 
@@ -33,17 +34,15 @@ describe("KES serviceName", () => {
   it("MinIO names only the service, whatever the replicas; each generated certificate covers it", async () => {
     const two = await captureGraph(program(["kes1", "kes2"], "kes.example.net"));
     const one = await captureGraph(program(["kes2"], "kes.example.net"));
-    expect(endpointOf(two.byName("minio-n1-env").inputs.stdin)).toBe("https://kes.example.net:7373");
-    expect(endpointOf(one.byName("minio-n1-env").inputs.stdin)).toBe("https://kes.example.net:7373");
+    expect(endpointOf(two)).toBe("https://kes.example.net:7373");
+    expect(endpointOf(one)).toBe("https://kes.example.net:7373");
     expect(two.byName("kes-kes1-server-csr").inputs.dnsNames).toEqual(["kes.example.net"]);
     expect(two.byName("kes-kes1-server-csr").inputs.ipAddresses).toEqual(["203.0.113.1"]);
   });
 
   it("without it, MinIO lists each replica (and a replica change changes MinIO's env)", async () => {
     const two = await captureGraph(program(["kes1", "kes2"]));
-    expect(endpointOf(two.byName("minio-n1-env").inputs.stdin)).toBe(
-      "https://203.0.113.1:7373,https://203.0.113.2:7373",
-    );
+    expect(endpointOf(two)).toBe("https://203.0.113.1:7373,https://203.0.113.2:7373");
   });
 
   it("refuses a service name that is not a host name", () => {

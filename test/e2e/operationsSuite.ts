@@ -364,10 +364,10 @@ export function operationsSuite(runner: Runner, skip: string | undefined): void 
         // Only the checks ran: a check changes nothing.
         expect(ran(found)).toEqual(CHECKS);
         expect(out(found, "minio-minio2-drift")).toContain(
-          "drift: /etc/default/minio: its content differs from what the program declares (step minio-minio2-env)",
+          "drift: /etc/default/minio: its content differs from what the program declares (step minio-minio2-config)",
         );
         expect(out(found, "kes-kes1-drift")).toContain(
-          "drift: /etc/kes/config.yaml: mode 644, not 640 (step kes-kes1-config)",
+          "drift: /etc/kes/config.yaml: mode 644, not 640 (step kes-kes1-files)",
         );
         expect(out(found, "minio-minio3-drift")).toContain(
           "drift: minio.service is inactive, not active (step minio-minio3-service)",

@@ -233,11 +233,11 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
           [
             ["backups-minio1-bucket", "create"],
             ["backups-minio1-key", "create"],
-            // The env steps' triggers name the variables: a new one replaces them (they stage
-            // the file; the service steps make it live).
-            ["minio-minio1-env", "replace"],
-            ["minio-minio2-env", "replace"],
-            ["minio-minio3-env", "replace"],
+            // The config steps' triggers name the variables: a new one replaces them (they
+            // stage the env file; the service steps make it live).
+            ["minio-minio1-config", "replace"],
+            ["minio-minio2-config", "replace"],
+            ["minio-minio3-config", "replace"],
             // Every node is checked before any node changes (its host key from the deploying
             // machine, then the preflight on the host), then the change.
             ["minio-minio1-host-key", "replace"],
@@ -388,9 +388,10 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             .sort(),
         ).toEqual(
           [
-            ["kes-kes1-config", "update"],
+            // The files steps' triggers name each file's revision: the config's is new.
+            ["kes-kes1-files", "replace"],
             ["kes-kes1-reload", "replace"],
-            ["kes-kes2-config", "update"],
+            ["kes-kes2-files", "replace"],
             ["kes-kes2-reload", "replace"],
             // Both replicas are checked before either changes (the preflights).
             ["kes-kes1-host-key", "replace"],

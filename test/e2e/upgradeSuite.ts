@@ -121,10 +121,11 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
         expect(await allStarts()).toEqual([1, 1, 1]);
       }, 600_000);
 
-      it("one up of the current library adds the barriers, checks and stop steps, and restarts nothing", async () => {
+      it("one up of the current library adds the barriers, checks and stop steps, merges each host's steps, and restarts nothing", async () => {
         const lib = await current();
         const r = await runner.run(program(lib, tb, binaries), { statePath });
         const created = r.steps.filter((s) => s.op === "create").map((s) => s.name);
+        const minio = (concern: string) => [`minio-minio1-${concern}`, `minio-minio2-${concern}`];
         expect(created.sort()).toEqual(
           [
             "kes-all-checked",
@@ -132,31 +133,41 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
             "minio-all-checked",
             "minio-all-staged",
             "minio-all-stopped",
-            "minio-minio1-host-key",
-            "minio-minio2-host-key",
-            "minio-minio1-stop",
-            "minio-minio2-stop",
+            ...minio("host-key"),
+            ...minio("stop"),
+            // One step per host for what several did (issue 13): they find everything as wanted.
+            "kes-kes1-system",
+            "kes-kes1-files",
+            ...minio("system"),
+            ...minio("config"),
           ].sort(),
         );
-        // Replaced because their triggers are new: the env steps (the variables' revisions), which
-        // find the env file as wanted and write nothing; the service steps and the ready gate (what
-        // the staging steps printed), which find nothing staged and restart nothing.
+        // The steps they replace go, running nothing on the hosts (none has a delete script).
+        const gone = [
+          ...["prereqs", "user", "keystore-dir", "tls-cert", "tls-key", "ca-cert", "config", "secrets"].map(
+            (c) => `kes-kes1-${c}`,
+          ),
+          ...["prereqs", "user", "drives", "env", "kes-ca"].flatMap(minio),
+        ].sort();
+        expect(r.deleted.sort()).toEqual(gone);
+        expect(
+          r.steps
+            .filter((s) => s.op === "delete")
+            .map((s) => s.name)
+            .sort(),
+        ).toEqual(gone);
+        for (const name of ["kes-kes1-files", "minio-minio1-config", "minio-minio1-system"])
+          expect(r.steps.find((s) => s.name === name)!.stdout, name).not.toMatch(/: (changed|staged)/);
+        // Replaced because their triggers are new (what the staging steps printed): the service
+        // steps and the ready gate, which find nothing staged and restart nothing.
         expect(
           r.steps
             .filter((s) => s.op === "replace")
             .map((s) => s.name)
             .sort(),
-        ).toEqual([
-          "minio-minio1-env",
-          "minio-minio1-ready",
-          "minio-minio1-service",
-          "minio-minio2-env",
-          "minio-minio2-service",
-        ]);
+        ).toEqual(["minio-minio1-ready", "minio-minio1-service", "minio-minio2-service"]);
         const service = r.steps.find((s) => s.name === "minio-minio1-service")!;
         expect(service.stdout).toBe("ready: minio.service (running; nothing of it changed)");
-        expect(r.steps.filter((s) => s.op === "delete")).toEqual([]);
-        expect(r.deleted).toEqual([]);
         expect(await allStarts()).toEqual([1, 1, 1]);
         const stop = r.steps.find((s) => s.name === "minio-minio1-stop")!;
         expect(stop.stdout).toBe("unchanged: nothing is staged on this node; minio.service keeps running");

@@ -256,3 +256,36 @@ export function scriptOf(n: GraphNode, op: "create" | "update" | "delete" = "cre
   if (!m) throw new Error(`${n.name}: ${op} is neither bash -s nor bash -c '…': ${line.slice(0, 60)}`);
   return m[1]!.replace(/'\\''/g, "'");
 }
+
+/** A single-quoted shell word (`shQuote`) back to its value. */
+function unquote(word: string): string {
+  return word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
+}
+
+/**
+ * What a files step (`writeFilesScript`, lib/core/scripts/files.ts) writes: each path with the
+ * content its stdin carries for it (one base64 line per file, in the script's order).
+ */
+export function filesOf(n: GraphNode): Record<string, string> {
+  const paths = [...scriptOf(n).matchAll(/^path=(.*)$/gm)].map((m) => unquote(m[1]!));
+  const lines = String(n.inputs.stdin ?? "").split("\n");
+  if (lines.length !== paths.length + 1)
+    throw new Error(`${n.name}: ${paths.length} files in its script, ${lines.length - 1} lines on its stdin`);
+  return Object.fromEntries(paths.map((p, i) => [p, Buffer.from(lines[i]!, "base64").toString("utf8")]));
+}
+
+/**
+ * The step of `prefix` (`<component>-<host>`) that writes `path`, and the content it writes
+ * there. Throws when no step or more than one does.
+ */
+export function fileWritten(g: Graph, prefix: string, path: string): { step: GraphNode; content: string } {
+  const found = g.nodes.filter(
+    (n) =>
+      n.type === "command:remote:Command" &&
+      n.name.startsWith(`${prefix}-`) &&
+      /content_b64/.test(scriptOf(n)) &&
+      path in filesOf(n),
+  );
+  if (found.length !== 1) throw new Error(`${prefix}: ${found.length} steps write ${path}`);
+  return { step: found[0]!, content: filesOf(found[0]!)[path]! };
+}

@@ -130,7 +130,7 @@ describe(`${POLICY_NAMES.sshHostKeys}`, () => {
     const kes = kesServer();
     const cmd = res(
       TYPES.remoteCommand,
-      "kes-kes1-config",
+      "kes-kes1-files",
       { connection: connection({ hostKey: HOST_KEY }) },
       kes,
     );
@@ -145,7 +145,7 @@ describe(`${POLICY_NAMES.sshHostKeys}`, () => {
 
   it("fails a component with unpinned hosts once, not once per command below it", () => {
     const kes = kesServer({ unpinnedHosts: ["kes1", "kes2"] });
-    const cmds = ["user", "config", "secrets", "unit", "service"].map((c) =>
+    const cmds = ["system", "kes-binary", "files", "unit", "service"].map((c) =>
       res(TYPES.remoteCommand, `kes-kes1-${c}`, { connection: connection() }, kes),
     );
     const { violations } = run(P, [kes, ...cmds]);
@@ -186,7 +186,7 @@ describe(`${POLICY_NAMES.sshHostKeys}`, () => {
     const kes = kesServer();
     const cmd = res(
       TYPES.remoteCommand,
-      "kes-kes1-user",
+      "kes-kes1-system",
       {
         connection: connection({
           hostKey: HOST_KEY,
@@ -198,7 +198,7 @@ describe(`${POLICY_NAMES.sshHostKeys}`, () => {
     const { violations } = run(P, [kes, cmd]);
     expect(violations).toHaveLength(1);
     expect(violations[0]!.message).toContain(
-      'Command "kes-kes1-user" connects through the bastion bastion.example.net',
+      'Command "kes-kes1-system" connects through the bastion bastion.example.net',
     );
     expect(violations[0]!.message).toContain("Fix: set bastion.hostKey");
   });

@@ -16,7 +16,7 @@ import { deployQuickstart } from "../../examples/quickstart/deploy";
 import { makeCertificates } from "../../scripts/lib/binaries";
 import { providerViolations, SECRET_SIG, SECRET_VAL, UNKNOWN } from "../../scripts/lib/providerRules";
 import { scenarioProgram, tlsProgram } from "../e2e/programs";
-import { captureGraph, type Graph } from "../helpers/mockGraph";
+import { captureGraph, type Graph, scriptOf } from "../helpers/mockGraph";
 
 /** A placeholder in PEM form (the CA file is only written, never parsed). */
 const VAULT_CA_PEM = "-----BEGIN CERTIFICATE-----\nVAULT-CA\n-----END CERTIFICATE-----\n";
@@ -122,11 +122,17 @@ describe("the preview of a new stack sends the engine only what the providers ac
     expect(g.nodes.filter((n) => n.type === "command:remote:Command").length).toBeGreaterThan(5);
     expect(violations(g)).toEqual([]);
     // Every action step's triggers are present, and none is a secret (known or not): a trigger
-    // that is unknown in this preview is a plain unknown, which the provider accepts.
+    // that is unknown in this preview is a plain unknown, which the provider accepts. The files
+    // steps' triggers (each file's revision, keyed for secrets) likewise.
     const actions = g.nodes.filter(
       (n) => Array.isArray(n.wire.triggers) && /-(service|reload|ready)$/.test(n.name),
     );
     expect(actions.length).toBeGreaterThan(0);
+    const files = g.nodes.filter(
+      (n) => Array.isArray(n.wire.triggers) && /-(config|certs|files)$/.test(n.name),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    actions.push(...files);
     for (const a of actions)
       for (const t of a.wire.triggers as unknown[])
         expect(t && typeof t === "object" && SECRET_SIG in (t as object), `${a.name}: a secret trigger`).toBe(
@@ -136,7 +142,9 @@ describe("the preview of a new stack sends the engine only what the providers ac
 
   it("really is the preview of a new stack: keys, certificates and the env file are unknown", async () => {
     const g = await captureGraph(programs[0]![1], { preview: true });
-    const env = g.byName("minio-node1-env").wire.stdin as Record<string, unknown>;
+    const step = g.byName("minio-node1-config");
+    expect(scriptOf(step)).toContain("\npath='/etc/default/minio'\n");
+    const env = step.wire.stdin as Record<string, unknown>;
     expect(env).toEqual({ [SECRET_SIG]: SECRET_VAL, value: UNKNOWN });
     const service = g.byName("minio-node1-service").wire.triggers as unknown[];
     expect(service).toContain(UNKNOWN);

@@ -72,16 +72,17 @@ describe.skipIf(skip !== undefined)(`previews on the REAL engine${skip ? ` — S
     expect(real).toMatch(
       /create\s+: "bash -s create # minio1: create bucket backups with sse-kms default encryption"/,
     );
-    // The env steps name the variable too (their triggers), and every node stops before any starts.
+    // The config steps (which stage the env file) name the variable too (their triggers), and
+    // every node stops before any starts.
     for (const n of [1, 2, 3]) {
       expect(real).toMatch(
-        new RegExp(`\\+-command:remote:Command: \\(replace\\)\\n\\s+\\[id=minio-minio${n}-env…\\]`),
+        new RegExp(`\\+-command:remote:Command: \\(replace\\)\\n\\s+\\[id=minio-minio${n}-config…\\]`),
       );
       expect(real).toMatch(
         new RegExp(`\\+-command:remote:Command: \\(replace\\)\\n\\s+\\[id=minio-minio${n}-stop…\\]`),
       );
     }
-    // 3 preflights, 3 host-key checks, 3 env steps, 3 stops, 3 services and the ready gate.
+    // 3 preflights, 3 host-key checks, 3 config steps, 3 stops, 3 services and the ready gate.
     expect(real).toMatch(/\+ 3 to create\n\s+\+-16 to replace\n\s+19 changes\. 61 unchanged/);
     const doc = readFileSync(DOC, "utf8");
     const block = `${START}\n\n\`\`\`text\n${real}\n\`\`\`\n\n${END}`;

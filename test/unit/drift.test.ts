@@ -58,7 +58,7 @@ describe("drift check", () => {
   it("passes when every file and unit is as declared", () => {
     const r = check(
       {
-        files: [file(envFile, "MINIO_BROWSER='off'\n", "0600", "minio-minio1-env")],
+        files: [file(envFile, "MINIO_BROWSER='off'\n", "0600", "minio-minio1-config")],
         units: [{ unit: "minio.service", step: "minio-minio1-service" }],
       },
       false,
@@ -72,23 +72,23 @@ describe("drift check", () => {
     const m: DriftManifest = {
       files: [
         // edited by hand
-        file(envFile, "MINIO_BROWSER='on'\n", "0600", "minio-minio1-env"),
+        file(envFile, "MINIO_BROWSER='on'\n", "0600", "minio-minio1-config"),
         // chmod'ed: declared 0600, it is 0640
-        file(config, "address: 0.0.0.0:7373\n", "0600", "kes-kes1-config"),
-        file(gone, "x", "0644", "minio-minio1-tls-ca"),
-        file(link, "address: 0.0.0.0:7373\n", "0640", "minio-minio1-kes-ca"),
-        { ...file(config, "address: 0.0.0.0:7373\n", "0640", "kes-kes1-config"), owner: "nobody" },
+        file(config, "address: 0.0.0.0:7373\n", "0600", "kes-kes1-files"),
+        file(gone, "x", "0644", "minio-minio1-config"),
+        file(link, "address: 0.0.0.0:7373\n", "0640", "minio-minio1-config"),
+        { ...file(config, "address: 0.0.0.0:7373\n", "0640", "kes-kes1-files"), owner: "nobody" },
       ],
       units: [{ unit: "kes.service", step: "kes-kes1-service" }],
     };
     const r = check(m, false, { FAKE_STATE_kes: "inactive" });
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual([
-      `drift: ${envFile}: its content differs from what the program declares (step minio-minio1-env)`,
-      `drift: ${config}: mode 640, not 600 (step kes-kes1-config)`,
-      `drift: ${gone} is missing (step minio-minio1-tls-ca)`,
-      `drift: ${link} is a symbolic link, not the file the program declares (step minio-minio1-kes-ca)`,
-      `drift: ${config}: owner ${me}:${myGroup}, not nobody:${myGroup} (step kes-kes1-config)`,
+      `drift: ${envFile}: its content differs from what the program declares (step minio-minio1-config)`,
+      `drift: ${config}: mode 640, not 600 (step kes-kes1-files)`,
+      `drift: ${gone} is missing (step minio-minio1-config)`,
+      `drift: ${link} is a symbolic link, not the file the program declares (step minio-minio1-config)`,
+      `drift: ${config}: owner ${me}:${myGroup}, not nobody:${myGroup} (step kes-kes1-files)`,
       "drift: kes.service is inactive, not active (step kes-kes1-service)",
       "drift: 6 differences on minio1 from what the program declares (listed above); to repair them, set driftCheck.repair to a new label and driftCheck.request to a new value, then run pulumi up",
     ]);
@@ -108,10 +108,10 @@ describe("drift check", () => {
     expect(() => renderDriftManifest({ files: [], units: [{ unit: "x;y", step: "s" }] })).toThrow(/unit/);
     expect(
       renderDriftManifest({
-        files: [file("/etc/default/minio", "x", "0600", "minio-minio1-env")],
+        files: [file("/etc/default/minio", "x", "0600", "minio-minio1-config")],
         units: [],
       }),
-    ).toBe(`file ${sha("x")} ${me} ${myGroup} 600 /etc/default/minio minio-minio1-env\n`);
+    ).toBe(`file ${sha("x")} ${me} ${myGroup} 600 /etc/default/minio minio-minio1-config\n`);
     expectGolden("scripts/hosts/drift-check.sh", driftCheckScript({ host: "minio1", repair: false }));
     const sc = spawnSync(
       "shellcheck",

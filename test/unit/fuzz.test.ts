@@ -245,7 +245,7 @@ describe("what a validator accepts, the renderers accept (one rulebook; security
     return accepted;
   };
 
-  it("drive paths (MINIO_VOLUMES, the drives step, the env file)", () => {
+  it("drive paths (MINIO_VOLUMES, the drive directories of the system step, the env file)", () => {
     const n = agree(rules.absolutePath("drive path"), pathish, (d) => {
       renderMinioVolumes({ scheme: "https", hosts: ["minio1", "minio2"], drives: [d] });
       ensureDirectoriesScript({ paths: [d], owner: "minio-user", group: "minio-user" });

@@ -23,6 +23,8 @@ import {
   bucketsResultVerified,
   checkPreinstalledBinaryScript,
   clusterReadyScript,
+  encodeFilesStdin,
+  ensureDirectoriesScript,
   ensureServiceUserScript,
   installBinaryScript,
   installUnitScript,
@@ -35,9 +37,10 @@ import {
   serviceActionScript,
   serviceStopScript,
   uploadDirScript,
-  writeFileScript,
+  type WriteFileArgs,
+  writeFilesScript,
 } from "../../lib/core/scripts";
-import { bashCommand, shQuote } from "../../lib/core/shell";
+import { bashCommand, combinedScript, shQuote } from "../../lib/core/shell";
 import { expectGolden, goldenPath } from "../helpers/golden";
 
 // ---------------------------------------------------------------------------------------------
@@ -143,28 +146,67 @@ const goldens: Array<[string, () => string]> = [
     () => checkPreinstalledBinaryScript({ path: "/usr/local/bin/minio", sha256: SHA_A }),
   ],
   [
-    "files/write-file",
+    // A KES replica's files step: certificate, key (secret), config in KES's own directory.
+    "files/write-files",
     () =>
-      writeFileScript({
-        path: "/etc/kes/config.yaml",
-        mode: "0640",
-        owner: "root",
-        group: "kes",
-        dirMode: "0750",
-        dirOwner: "root",
-        dirGroup: "kes",
-      }),
+      writeFilesScript(
+        [
+          ["tls-cert", "public.crt", "0644"],
+          ["tls-key", "private.key", "0640"],
+          ["config", "config.yaml", "0640"],
+        ].map(([label, file, mode]) => ({
+          label: label!,
+          path: `/etc/kes/${file}`,
+          mode: mode!,
+          owner: "root",
+          group: "kes",
+          dirMode: "0750",
+          dirOwner: "root",
+          dirGroup: "kes",
+          ownDir: true,
+        })),
+      ),
   ],
   [
-    "files/write-file-staged",
+    // A MinIO node's config step: the env file and the KES CA, staged.
+    "files/write-files-staged",
     () =>
-      writeFileScript({
-        path: "/etc/default/minio",
-        mode: "0600",
-        owner: "root",
-        group: "root",
-        stage: true,
-      }),
+      writeFilesScript([
+        { label: "env", path: "/etc/default/minio", mode: "0600", owner: "root", group: "root", stage: true },
+        {
+          label: "kes-ca",
+          path: "/etc/minio/kes/ca.crt",
+          mode: "0644",
+          owner: "root",
+          group: "minio-user",
+          dirMode: "0750",
+          dirGroup: "minio-user",
+          stage: true,
+        },
+      ]),
+  ],
+  [
+    // A MinIO node's system step: tools, the service user, the drive directories.
+    "files/system",
+    () =>
+      combinedScript("prepare the host for minio-user: tools, system user, drives", [
+        {
+          label: "user",
+          script: ensureServiceUserScript({
+            user: "minio-user",
+            group: "minio-user",
+            home: "/var/lib/minio",
+          }),
+        },
+        {
+          label: "drives",
+          script: ensureDirectoriesScript({
+            paths: ["/var/lib/minio/d1"],
+            owner: "minio-user",
+            group: "minio-user",
+          }),
+        },
+      ]),
   ],
   [
     "binaries/install-binary-staged",
@@ -299,8 +341,8 @@ describe("golden scripts", () => {
       installBinaryScript({ destPath: "/opt/x-y/bin/kes", sha256: SHA_A, url: "file:///tmp/kes" }),
       installBinaryScript({ destPath: "/opt/x-y/bin/kes", sha256: SHA_A, urlOnStdin: true }),
       checkPreinstalledBinaryScript({ path: "/usr/local/bin/kes" }),
-      writeFileScript({ path: "/etc/default/minio", mode: "600", owner: "minio-user", group: "minio-user" }),
-      writeFileScript({
+      writeOne({ path: "/etc/default/minio", mode: "600", owner: "minio-user", group: "minio-user" }),
+      writeOne({
         path: "/etc/it-s.here/f",
         mode: "0644",
         owner: "root",
@@ -369,39 +411,43 @@ describe("shQuote", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// writeFileScript / removeFileScript
+// writeFilesScript / removeFileScript
 
-describe("writeFileScript", () => {
+/** One file written by writeFilesScript (labelled `f`), and its stdin. */
+const writeOne = (a: WriteFileArgs) => writeFilesScript([{ label: "f", ...a }]);
+const one = (content: string) => encodeFilesStdin([content]);
+
+describe("writeFilesScript, one file", () => {
   it("creates, keeps, replaces and re-owns a file atomically without printing its content", () => {
     const base = freshDir("write");
     const dir = join(base, "etc", "kes");
     const path = join(dir, "kes.env");
     const secret = "KES_VAULT_SECRET='s3cr3t-value-XYZ'\n";
-    const script = writeFileScript({ path, mode: "0640", owner: "root", group: "root", dirMode: "0750" });
+    const script = writeOne({ path, mode: "0640", owner: "root", group: "root", dirMode: "0750" });
 
-    let r = run(script, { input: secret });
+    let r = run(script, { input: one(secret) });
     expect(r.stderr).toBe("");
-    expect(r.stdout).toBe("changed\n");
+    expect(r.stdout).toBe("f: changed\n");
     expect(readFileSync(path, "utf8")).toBe(secret);
     expect(modeOf(path)).toBe(0o640);
     expect(modeOf(dir)).toBe(0o750);
     expect(statSync(path).uid).toBe(0);
 
-    r = run(script, { input: secret });
-    expect(r.stdout).toBe("unchanged\n");
+    r = run(script, { input: one(secret) });
+    expect(r.stdout).toBe("f: unchanged\n");
 
-    r = run(script, { input: "OTHER=1\n" });
-    expect(r.stdout).toBe("changed\n");
+    r = run(script, { input: one("OTHER=1\n") });
+    expect(r.stdout).toBe("f: changed\n");
     expect(readFileSync(path, "utf8")).toBe("OTHER=1\n");
 
-    r = run(writeFileScript({ path, mode: "0600", owner: "root", group: "root" }), { input: "OTHER=1\n" });
-    expect(r.stdout).toBe("changed\n");
+    r = run(writeOne({ path, mode: "0600", owner: "root", group: "root" }), { input: one("OTHER=1\n") });
+    expect(r.stdout).toBe("f: changed\n");
     expect(modeOf(path)).toBe(0o600);
 
-    r = run(writeFileScript({ path, mode: "0600", owner: "nobody", group: "nogroup" }), {
-      input: "OTHER=1\n",
+    r = run(writeOne({ path, mode: "0600", owner: "nobody", group: "nogroup" }), {
+      input: one("OTHER=1\n"),
     });
-    expect(r.stdout).toBe("changed\n");
+    expect(r.stdout).toBe("f: changed\n");
     expect(statSync(path).uid).toBe(65534);
     expect(statSync(path).gid).toBe(65534);
 
@@ -415,17 +461,15 @@ describe("writeFileScript", () => {
     writeFileSync(target, "data\n");
     const link = join(base, "link");
     spawnSync("ln", ["-s", target, link]);
-    const r = run(writeFileScript({ path: link, mode: "0644", owner: "root", group: "root" }), {
-      input: "data\n",
+    const r = run(writeOne({ path: link, mode: "0644", owner: "root", group: "root" }), {
+      input: one("data\n"),
     });
-    expect(r.stdout).toBe("changed\n");
+    expect(r.stdout).toBe("f: changed\n");
     expect(readFileSync(target, "utf8")).toBe("data\n");
     expect(statSync(link).isFile()).toBe(true);
 
     mkdirSync(join(base, "adir"));
-    const bad = run(
-      writeFileScript({ path: join(base, "adir"), mode: "0644", owner: "root", group: "root" }),
-    );
+    const bad = run(writeOne({ path: join(base, "adir"), mode: "0644", owner: "root", group: "root" }));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is a directory");
   });
@@ -436,21 +480,21 @@ describe("writeFileScript", () => {
     const staged = join(dir, ".minio.staged");
     writeFileSync(path, "OLD=1\n");
     chmodSync(path, 0o600);
-    const script = writeFileScript({ path, mode: "0600", owner: "root", group: "root", stage: true });
-    let r = run(script, { input: "NEW=1\n" });
+    const script = writeOne({ path, mode: "0600", owner: "root", group: "root", stage: true });
+    let r = run(script, { input: one("NEW=1\n") });
     expect(r.stderr).toBe("");
     // The time makes every run that stages print something new (the service step's triggers).
-    expect(r.stdout).toMatch(/^staged [0-9]{19}\n$/);
+    expect(r.stdout).toMatch(/^f: staged [0-9]{19}\n$/);
     expect(readFileSync(path, "utf8")).toBe("OLD=1\n");
     expect(readFileSync(staged, "utf8")).toBe("NEW=1\n");
     expect(modeOf(staged)).toBe(0o600);
     // Back to what is live (a change reverted before the restart made it live): nothing stays staged.
-    r = run(script, { input: "OLD=1\n" });
-    expect(r.stdout).toBe("unchanged\n");
+    r = run(script, { input: one("OLD=1\n") });
+    expect(r.stdout).toBe("f: unchanged\n");
     expect(readdirSync(dir)).toEqual(["minio"]);
     // A directory where the staged copy goes fails, naming it; the live file stays.
     mkdirSync(staged);
-    r = run(script, { input: "NEW=1\n" });
+    r = run(script, { input: one("NEW=1\n") });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${staged} is a directory; remove it`);
     expect(readFileSync(path, "utf8")).toBe("OLD=1\n");
@@ -458,15 +502,90 @@ describe("writeFileScript", () => {
 
   it("fails clearly for an unknown owner and leaves no temp file", () => {
     const dir = freshDir("write-bad");
-    const r = run(
-      writeFileScript({ path: join(dir, "f"), mode: "0644", owner: "no-such-user", group: "root" }),
-      {
-        input: "x",
-      },
-    );
+    const r = run(writeOne({ path: join(dir, "f"), mode: "0644", owner: "no-such-user", group: "root" }), {
+      input: one("x"),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("user no-such-user does not exist");
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("writeFilesScript, several files", () => {
+  it("writes each file from its own line of stdin, in order, and names each in its output", () => {
+    const dir = freshDir("write-many");
+    const [a, b, c] = ["a", "b", "c"].map((n) => join(dir, n)) as [string, string, string];
+    writeFileSync(b, "B-live\n");
+    chmodSync(b, 0o600);
+    const script = writeFilesScript([
+      { label: "first", path: a, mode: "0640", owner: "root", group: "root" },
+      { label: "second", path: b, mode: "0600", owner: "root", group: "root", stage: true },
+      { label: "third", path: c, mode: "0644", owner: "root", group: "root" },
+    ]);
+    // No trailing newline, an empty file, and bytes a shell would otherwise mangle.
+    const contents = ["A secret, no newline", "B-new\n\t'$(x)'\n", ""];
+    const r = run(script, { input: encodeFilesStdin(contents) });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^first: changed\nsecond: staged [0-9]{19}\nthird: changed\n$/);
+    expect(readFileSync(a, "utf8")).toBe(contents[0]);
+    expect(readFileSync(b, "utf8")).toBe("B-live\n");
+    expect(readFileSync(join(dir, ".b.staged"), "utf8")).toBe(contents[1]);
+    expect(readFileSync(c, "utf8")).toBe("");
+    expect(modeOf(a)).toBe(0o640);
+    expect(r.stdout).not.toContain("secret");
+    const again = run(script, { input: encodeFilesStdin(["A secret, no newline", "B-live\n", ""]) });
+    expect(again.stdout).toBe("first: unchanged\nsecond: unchanged\nthird: unchanged\n");
+    expect(readdirSync(dir).sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("stops at the first file it cannot write, and says which; a short stdin fails before writing", () => {
+    const dir = freshDir("write-many-bad");
+    mkdirSync(join(dir, "adir"));
+    const files = [
+      { label: "first", path: join(dir, "ok"), mode: "0644", owner: "root", group: "root" },
+      { label: "second", path: join(dir, "adir"), mode: "0644", owner: "root", group: "root" },
+      { label: "third", path: join(dir, "never"), mode: "0644", owner: "root", group: "root" },
+    ];
+    const r = run(writeFilesScript(files), { input: encodeFilesStdin(["1", "2", "3"]) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "adir")} is a directory`);
+    expect(r.stdout).toBe("first: changed\n");
+    expect(existsSync(join(dir, "never"))).toBe(false);
+    const short = run(writeFilesScript(files.slice(2)), { input: "" });
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain(`stdin ended before the content of ${join(dir, "never")}`);
+    expect(readdirSync(dir).sort()).toEqual(["adir", "ok"]);
+  });
+
+  it("refuses a path written twice and an odd label", () => {
+    const f = { label: "x", path: "/etc/x", mode: "0644", owner: "root", group: "root" };
+    expect(() => writeFilesScript([f, { ...f, label: "y" }])).toThrow(/\/etc\/x is written twice/);
+    expect(() => writeFilesScript([{ ...f, label: "X y" }])).toThrow(/label: invalid/);
+    expect(() => writeFilesScript([])).toThrow(/must not be empty/);
+  });
+});
+
+describe("combinedScript", () => {
+  it("runs each part in order, prints each one's output under its label, and stops at the first failure", () => {
+    const dir = freshDir("combined");
+    const part = (name: string, code: number) =>
+      `#!/usr/bin/env bash\n# pulumi-minio-kes: part ${name}\nset -euo pipefail\necho ${name} >>${shQuote(join(dir, "log"))}\necho did-${name}\nexit ${code}\n`;
+    const ok = run(
+      combinedScript("both parts", [
+        { label: "one", script: part("one", 0) },
+        { label: "two", script: part("two", 0) },
+      ]),
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("one: did-one\ntwo: did-two\n");
+    const bad = run(
+      combinedScript("second fails", [
+        { label: "one", script: part("one", 3) },
+        { label: "two", script: part("two", 0) },
+      ]),
+    );
+    expect(bad.code).toBe(3);
+    expect(readFileSync(join(dir, "log"), "utf8")).toBe("one\ntwo\none\n");
   });
 });
 
@@ -1439,11 +1558,7 @@ exit 0
 describe("invalid inputs are rejected at render time, naming the field", () => {
   const kesHealth = { kind: "kes" as const, url: "https://kes:7373/v1/ready", caFile: "/etc/kes/ca.crt" };
   const cases: Array<[string, () => unknown, RegExp]> = [
-    [
-      "relative path",
-      () => writeFileScript({ path: "etc/x", mode: "0644", owner: "root", group: "root" }),
-      /path/,
-    ],
+    ["relative path", () => writeOne({ path: "etc/x", mode: "0644", owner: "root", group: "root" }), /path/],
     [
       "newline in path",
       () => removeFileScript({ path: "/etc/a\nb" }),
@@ -1467,7 +1582,7 @@ describe("invalid inputs are rejected at render time, naming the field", () => {
     ],
     [
       "space in a path",
-      () => writeFileScript({ path: "/etc/it's here/f", mode: "0644", owner: "root", group: "root" }),
+      () => writeOne({ path: "/etc/it's here/f", mode: "0644", owner: "root", group: "root" }),
       /path: .*whitespace/,
     ],
     [
@@ -1480,15 +1595,11 @@ describe("invalid inputs are rejected at render time, naming the field", () => {
     ["doubled slash", () => removeFileScript({ path: "/etc//x" }), /path: .*has '\/\/' or '\/\.\/'/],
     ["trailing slash", () => removeFileScript({ path: "/etc/x/" }), /path: .*ends in '\/'/],
     ["empty path", () => checkPreinstalledBinaryScript({ path: "" }), /path: path must be an absolute path/],
-    ["bad mode", () => writeFileScript({ path: "/x", mode: "0999", owner: "root", group: "root" }), /mode/],
-    [
-      "numeric owner",
-      () => writeFileScript({ path: "/x", mode: "0644", owner: "0", group: "root" }),
-      /owner/,
-    ],
+    ["bad mode", () => writeOne({ path: "/x", mode: "0999", owner: "root", group: "root" }), /mode/],
+    ["numeric owner", () => writeOne({ path: "/x", mode: "0644", owner: "0", group: "root" }), /owner/],
     [
       "bad dirMode",
-      () => writeFileScript({ path: "/x/y", mode: "0644", owner: "root", group: "root", dirMode: "rwx" }),
+      () => writeOne({ path: "/x/y", mode: "0644", owner: "root", group: "root", dirMode: "rwx" }),
       /dirMode/,
     ],
     [

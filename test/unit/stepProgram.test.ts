@@ -74,6 +74,16 @@ describe("step programs", () => {
     expect(run(program, "create")).toMatchObject({ status: 0, stdout: "read 0 bytes\n" });
   });
 
+  it("writes an update that runs what create runs once, and runs it for both operations", () => {
+    const script = '#!/usr/bin/env bash\nset -euo pipefail\necho "ran with ${#} args"\nexit 4\n';
+    const program = renderStepProgram({ create: script, update: script });
+    // The stack's state keeps every step's program (twice): the script is in it once.
+    expect(program.split("exit 4").length - 1).toBe(1);
+    expect(run(program, "create")).toMatchObject({ status: 4, stdout: "ran with 0 args\n" });
+    expect(run(program, "update")).toMatchObject({ status: 4, stdout: "ran with 0 args\n" });
+    expect(stepProgramScript(program, "update")).toBe(script);
+  });
+
   it("keeps each script whole: it can be read back", () => {
     const program = renderStepProgram({ create: restart, update: start });
     expect(stepProgramScript(program, "create")).toBe(restart);

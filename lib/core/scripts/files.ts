@@ -1,6 +1,6 @@
 /**
  * Host scripts that write and remove files and directories: the atomic write of stdin to a file
- * ({@link writeFileScript}), removing a file, the drive directories, the guard against dropping
+ * ({@link writeFilesScript}), removing a file, the drive directories, the guard against dropping
  * KES, and the merge of our variables into an existing environment file. Conventions:
  * `prelude.ts`.
  */
@@ -18,7 +18,7 @@ import {
 } from "../shell";
 import { atomicWrite, block, HOST_SCRIPTS_CTX as CTX, DIE, optional, TMP_CLEANUP } from "./prelude";
 
-/** Arguments of {@link writeFileScript}. */
+/** How {@link writeFilesScript} writes one file. */
 export interface WriteFileArgs {
   /** Absolute path of the file. */
   path: string;
@@ -50,41 +50,70 @@ export interface WriteFileArgs {
   stage?: boolean;
 }
 
+/** One file of {@link writeFilesScript}: how it is written, and its name in the step's output. */
+export interface FileToWrite extends WriteFileArgs {
+  /** Its name in the output (`env`, `tls-key`): lower-case letters, digits and dashes. */
+  label: string;
+}
+
 /**
- * Write stdin (possibly secret) to `path` atomically: creates the parent directory when
- * missing, writes a temp file in the same directory under `umask 077`, sets owner, group and
- * mode on it, then `mv`s it over `path` (or, with `stage`, over {@link stagedPath}). When the
- * existing file already has identical bytes, mode, owner and group, it is left alone. The
- * content is never echoed.
+ * Write several files in one step from one stdin made by {@link encodeFilesStdin} (one line of
+ * base64 per file, in the order given). Each is written atomically: the parent directory is
+ * created when missing, a temp file is written in the same directory under `umask 077`, given
+ * owner, group and mode, then `mv`d over the path (or, with `stage`, over {@link stagedPath}).
+ * A file that already has identical bytes, mode, owner and group is left alone; nothing is
+ * written through a link, and no content is echoed. Each file is written in its own subshell, and the first
+ * failure stops the step (files before it stay written, as separate steps would have left them).
  *
- * Stdout: `changed`, `staged` or `unchanged`.
+ * Stdout: one line per file, `<label>: changed|unchanged|staged <nanoseconds>`.
  */
-export function writeFileScript(a: WriteFileArgs): string {
-  const ctx = "writeFileScript";
-  const path = assertAbsolutePath(ctx, "path", a.path);
-  const w = atomicWrite({
-    path,
-    mode: assertMode(ctx, "mode", a.mode),
-    owner: assertAccountName(ctx, "owner", a.owner),
-    group: assertAccountName(ctx, "group", a.group),
-    dirMode: assertMode(ctx, "dirMode", a.dirMode ?? "0755"),
-    dirOwner: assertAccountName(ctx, "dirOwner", a.dirOwner ?? "root"),
-    dirGroup: optional(a.dirGroup) ? assertAccountName(ctx, "dirGroup", a.dirGroup) : undefined,
-    ownDir: a.ownDir === true,
-    stage: a.stage === true,
+export function writeFilesScript(files: FileToWrite[]): string {
+  const ctx = "writeFilesScript";
+  if (files.length === 0) throw new Error(`${ctx}: files must not be empty`);
+  const seen = new Set<string>();
+  const parts = files.flatMap((f, i) => {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(f.label))
+      throw new Error(`${ctx}: files[${i}].label: invalid ${f.label}`);
+    const path = assertAbsolutePath(ctx, `files[${i}].path`, f.path);
+    if (seen.has(path)) throw new Error(`${ctx}: files[${i}].path: ${path} is written twice`);
+    seen.add(path);
+    const w = atomicWrite({
+      path,
+      mode: assertMode(ctx, `files[${i}].mode`, f.mode),
+      owner: assertAccountName(ctx, `files[${i}].owner`, f.owner),
+      group: assertAccountName(ctx, `files[${i}].group`, f.group),
+      dirMode: assertMode(ctx, `files[${i}].dirMode`, f.dirMode ?? "0755"),
+      dirOwner: assertAccountName(ctx, `files[${i}].dirOwner`, f.dirOwner ?? "root"),
+      dirGroup: optional(f.dirGroup) ? assertAccountName(ctx, `files[${i}].dirGroup`, f.dirGroup) : undefined,
+      ownDir: f.ownDir === true,
+      stage: f.stage === true,
+      fromLine: true,
+    });
+    const done = f.stage
+      ? `if [ "$result" = staged ]; then echo "${f.label}: staged $(date +%s%N)"; else echo "${f.label}: $result"; fi`
+      : `echo "${f.label}: $result"`;
+    return [
+      `# ${f.label}: ${f.stage ? "stage" : "write"} ${basenameOf(path)}`,
+      "(",
+      ...assignments(w.vars),
+      "tmp=''",
+      "trap cleanup EXIT",
+      ...w.body,
+      done,
+      ")",
+    ];
   });
-  const what = a.stage
-    ? `stage ${basenameOf(path)} from stdin (made live by the restart)`
-    : `write ${basenameOf(path)} from stdin`;
-  return bashScript(what, [
-    ...assignments(w.vars),
-    ...DIE,
-    ...TMP_CLEANUP,
-    ...w.body,
-    ...(a.stage
-      ? ['if [ "$result" = staged ]; then', `  ${STAGED_ECHO}`, "else", '  echo "$result"', "fi"]
-      : ['echo "$result"']),
-  ]);
+  const names = files.map((f) => basenameOf(f.path)).join(", ");
+  return bashScript(
+    `write ${names} from stdin${files.some((f) => f.stage) ? " (staged ones made live by the restart)" : ""}`,
+    // Each file's subshell sets the trap again: a temp file left by a failure is removed.
+    [...DIE, ...TMP_CLEANUP, ...parts],
+  );
+}
+
+/** The stdin of {@link writeFilesScript}: each file's content as one line of base64, in order. */
+export function encodeFilesStdin(contents: ReadonlyArray<string>): string {
+  return contents.map((c) => `${Buffer.from(c, "utf8").toString("base64")}\n`).join("");
 }
 
 /** Arguments of {@link removeFileScript}. */

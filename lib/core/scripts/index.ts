@@ -13,13 +13,15 @@ export {
   uploadDirScript,
 } from "./binaries";
 export {
+  encodeFilesStdin,
   ensureDirectoriesScript,
   envMergeScript,
+  type FileToWrite,
   kesRemovalGuardScript,
   type RemoveFileArgs,
   removeFileScript,
   type WriteFileArgs,
-  writeFileScript,
+  writeFilesScript,
 } from "./files";
 export {
   type ClusterReadyArgs,

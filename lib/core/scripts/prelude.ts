@@ -161,6 +161,11 @@ interface AtomicWrite {
   ownDir?: boolean;
   /** Write to {@link stagedPath} instead; the service step makes it live ({@link ServiceActionArgs.promote}). */
   stage?: boolean;
+  /**
+   * The content is the next line of stdin, base64 ({@link encodeFilesStdin}), not the whole of
+   * it: several files travel on one step's stdin.
+   */
+  fromLine?: boolean;
 }
 
 /**
@@ -207,6 +212,9 @@ function atomicWriteBody(w: AtomicWrite): string[] {
         chmod -- "$dir_mode" "$dir"
     `)
     : [];
+  const read = w.fromLine
+    ? 'IFS= read -r content_b64 || die "stdin ended before the content of $path"; printf \'%s\' "$content_b64" | base64 -d >"$tmp" || die "the content of $path on stdin is not base64"'
+    : 'cat >"$tmp"';
   const body = block(`
     getent passwd "$owner" >/dev/null || die "user $owner does not exist on this host"
     getent group "$group" >/dev/null || die "group $group does not exist on this host"
@@ -232,7 +240,7 @@ function atomicWriteBody(w: AtomicWrite): string[] {
     fi
     umask 077
     tmp=$(mktemp "$dir/.$base.XXXXXX")
-    cat >"$tmp"
+    ${read}
     if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s -- "$tmp" "$path" &&
       [ "$(stat -c '%a %U %G' -- "$path")" = "$want_stat" ]; then
   `),

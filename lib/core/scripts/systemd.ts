@@ -82,7 +82,7 @@ export interface InstallUnitArgs {
 
 /**
  * Install a systemd unit whose text arrives on stdin: atomic write as in
- * {@link writeFileScript} (`0644 root:root`), `systemctl daemon-reload` only when the file
+ * {@link writeFilesScript} (`0644 root:root`), `systemctl daemon-reload` only when the file
  * changed (or systemd reports `NeedDaemonReload=yes`), then `systemctl enable` (idempotent;
  * it does not start the unit).
  *
