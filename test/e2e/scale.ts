@@ -2,7 +2,7 @@
  * The scale scenario's layout and measurements, shared by its suite (./scaleSuite.ts) and the
  * benchmark (scripts/bench.ts). No vitest here: the benchmark runs outside it.
  */
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { HostArgs } from "../../lib";
 import { bootTestbed, hostArgsOf, type Testbed, type TestHost } from "../hosts/testbed";
 import type { ScaleEnv } from "./programs";
@@ -29,42 +29,45 @@ export function scaleEnv(tb: Testbed, kes: number, binaries: ScaleEnv["binaries"
 }
 
 /**
- * The process in `h`'s own network namespace: the container's init, the systemd-nspawn process's
- * child (whose /proc/<pid>/net/ is the host's network stack, as seen on the host).
+ * The sshd that listens on `h`: in the host's own process tree (the child of its init, which is
+ * the child of the systemd-nspawn process), named sshd.
  */
-function hostNetPid(h: TestHost): number {
-  const children = readFileSync(`/proc/${h.pid}/task/${h.pid}/children`, "utf8").trim().split(/\s+/);
-  const init = Number(children[0]);
-  if (!Number.isInteger(init) || readlinkSync(`/proc/${init}/ns/net`) === readlinkSync("/proc/self/ns/net"))
-    throw new Error(`${h.name}: cannot find the process in its network namespace (nspawn pid ${h.pid})`);
-  return init;
+function sshListener(h: TestHost): number {
+  const children = (pid: number) =>
+    readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  const init = children(h.pid)[0];
+  const sshd =
+    init === undefined
+      ? []
+      : children(init).filter((c) => readFileSync(`/proc/${c}/comm`, "utf8").trim() === "sshd");
+  if (sshd.length !== 1)
+    throw new Error(`${h.name}: found ${sshd.length} listening sshd processes (nspawn pid ${h.pid})`);
+  return sshd[0]!;
 }
 
-/** The established connections to port 22 in one host's network namespace (/proc/net/tcp{,6}, state 01). */
-function sshConnections(netPid: number): number {
-  let n = 0;
-  for (const f of ["tcp", "tcp6"]) {
-    for (const line of readFileSync(`/proc/${netPid}/net/${f}`, "utf8").split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1]?.endsWith(":0016") && cols[3] === "01") n++;
-    }
-  }
-  return n;
+/** The SSH connections one host's sshd holds: one child of the listener per connection. */
+function sshConnections(listener: number): number {
+  return readFileSync(`/proc/${listener}/task/${listener}/children`, "utf8")
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean).length;
 }
 
 /**
- * Count the established SSH connections on each host, 4 times a second, while `run` runs: the
- * most seen at once on each host (sshd's side: connections to port 22 in the host's network
- * namespace). Read from this machine through /proc, so counting starts no process and opens no
- * connection on the hosts, and does not slow the run it measures (a sampler of `awk` on every
- * host made a 16-host fresh up 60 % slower on 2 cores).
+ * Count the SSH connections on each host, 4 times a second, while `run` runs: the most seen at
+ * once on each host beyond those open before it began. Counted on the host, as its sshd sees
+ * them: the listening sshd forks one child per connection, read from this machine in the host's
+ * process tree (/proc/<pid>/task/<pid>/children), so counting starts no process and opens no
+ * connection on the hosts. Reading /proc/net/tcp instead (in the host, or from here) walks the
+ * kernel's whole socket table each time: 4 reads a second of 16 hosts made a 16-host fresh up
+ * 60 % slower on 2 cores.
  */
 export async function countConnections<T>(
   _tb: Testbed,
   hosts: TestHost[],
   run: () => Promise<T>,
 ): Promise<{ result: T; max: number[] }> {
-  const pids = hosts.map(hostNetPid);
+  const pids = hosts.map(sshListener);
   // What was open before the run (the testbed's own connection to each host) is not the run's.
   const before = pids.map(sshConnections);
   const max = [...before];
