@@ -15,7 +15,7 @@ import {
   type DriftFile,
   type DriftManifest,
   driftCheckScript,
-  hostKeyCheckScript,
+  hostKeysCheckScript,
   preflightScript,
   renderDriftManifest,
 } from "../core/scripts";
@@ -329,9 +329,9 @@ export function preflightSteps(
   const changeRevision = pulumi
     .all(contentParts)
     .apply((parts) => `changes:sha256:${sha256(JSON.stringify(parts))}`);
-  const steps = hosts.map((host, i) => {
+  const keyCheck = hostKeyChecks(parent, componentName, hosts, field, changeRevision);
+  const steps = hosts.map((host) => {
     const script = preflightScript({ host: host.name, paths: pathsFor(host), unit });
-    const keyCheck = hostKeyCheck(parent, componentName, host, `${field}[${i}]`, changeRevision);
     return hostStep(parent, componentName, host, "preflight", {
       create: script,
       update: script,
@@ -344,31 +344,42 @@ export function preflightSteps(
 }
 
 /**
- * On the deploying machine, before a host's preflight: its SSH server answers and offers the
- * pinned host key (`hostKeyCheckScript`), so a wrong key or a dead address fails in seconds with
- * the host, the address, both fingerprints and the fix, in the library's words rather than the
- * provider's. Only for hosts with a pinned key reached directly (not through a bastion). Runs
- * when the preflight does (same trigger), so a no-op run runs nothing.
+ * On the deploying machine, before the preflights: every host's SSH server answers and offers
+ * the pinned host key (`hostKeysCheckScript`, all hosts of the component at once, in one step),
+ * so a wrong key or a dead address fails in seconds with the host, the address, both
+ * fingerprints and the fix, in the library's words rather than the provider's. Only hosts with a
+ * pinned key reached directly (not through a bastion). Runs when the preflights do (same
+ * trigger), so a no-op run runs nothing.
  */
-function hostKeyCheck(
+function hostKeyChecks(
   parent: pulumi.Resource,
   componentName: string,
-  host: HostArgs,
+  hosts: HostArgs[],
   field: string,
   trigger: pulumi.Input<string>,
 ): command.local.Command | undefined {
-  if (host.hostKey === undefined || host.bastion !== undefined) return undefined;
-  const line = `bash -s # ${host.name}: check the SSH host key before any step connects`;
+  const pinned = hosts.flatMap((host, i) =>
+    host.hostKey === undefined || host.bastion !== undefined ? [] : [{ host, field: `${field}[${i}]` }],
+  );
+  if (pinned.length === 0) return undefined;
+  const line = `bash -s # ${componentName}: check the SSH host keys before any step connects`.replace(
+    /[^\x20-\x7e]/g,
+    "?",
+  );
   return new command.local.Command(
-    `${componentName}-${host.name}-host-key`,
+    `${componentName}-host-keys`,
     {
       create: line,
       update: line,
       stdin: pulumi
-        .all([host.address, host.port ?? HOST_DEFAULTS.port, host.hostKey])
-        .apply(([address, port, hostKey]) =>
-          hostKeyCheckScript({ host: host.name, address, port, hostKey, field }),
-        ),
+        .all(
+          pinned.map(({ host, field: f }) =>
+            pulumi
+              .all([host.address, host.port ?? HOST_DEFAULTS.port, host.hostKey!])
+              .apply(([address, port, hostKey]) => ({ host: host.name, address, port, hostKey, field: f })),
+          ),
+        )
+        .apply(hostKeysCheckScript),
       triggers: [trigger],
       addPreviousOutputInEnv: false,
       logging: "stdoutAndStderr",

@@ -130,25 +130,49 @@ export function bashScript(summary: string, lines: ReadonlyArray<string>): strin
 }
 
 /**
- * One script made of several (each a full {@link bashScript}), run one after the other in one
- * step: each runs as a function in a subshell (its `exit` and `set -e` stay its own), the first
- * failure stops the whole, and each one's output is printed as `<label>: <output>`. The parts
- * must not read stdin.
+ * One script made of several (each a full {@link bashScript}), in one step: each runs as a
+ * function in a subshell (its `exit` and `set -e` stay its own), and each one's output is
+ * printed as `<label>: <output>`. One after the other, the first failure stops the whole; with
+ * `atOnce`, all run at once; once all ended, the errors of those that failed are printed first,
+ * then each one's output, and the script fails if any did. The parts must not read stdin.
  */
 export function combinedScript(
   summary: string,
   parts: ReadonlyArray<{ label: string; script: string }>,
+  opts: { atOnce?: boolean } = {},
 ): string {
   if (parts.length === 0) throw new Error("combinedScript: parts must not be empty");
   const lines: string[] = [];
   parts.forEach((p, i) => {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(p.label))
-      throw new Error(`combinedScript: parts[${i}].label: invalid ${p.label}`);
+    if (hasControlChars(p.label) || p.label.trim() === "")
+      throw new Error(`combinedScript: parts[${i}].label: invalid ${JSON.stringify(p.label)}`);
     lines.push(`part_${i}() {`, p.script.replace(/\n$/, ""), "}");
   });
-  parts.forEach((p, i) => {
-    lines.push(`out=$(part_${i} </dev/null)`, `printf '%s: %s\\n' ${shQuote(p.label)} "$out"`);
+  if (!opts.atOnce) {
+    parts.forEach((p, i) => {
+      lines.push(`out=$(part_${i} </dev/null)`, `printf '%s: %s\\n' ${shQuote(p.label)} "$out"`);
+    });
+    return bashScript(summary, lines);
+  }
+  lines.push("out_dir=$(mktemp -d)", `trap 'rm -rf -- "$out_dir"' EXIT`, "pids=()");
+  parts.forEach((_p, i) => {
+    lines.push(`part_${i} </dev/null >"$out_dir/${i}.out" 2>"$out_dir/${i}.err" &`, 'pids+=("$!")');
   });
+  // Errors first (what a failed step's message shows first), then every part's output.
+  lines.push("failed=0", "status=()");
+  parts.forEach((_p, i) => {
+    lines.push(`if wait "\${pids[${i}]}"; then status+=(0); else status+=(1); failed=1; fi`);
+  });
+  parts.forEach((_p, i) => {
+    lines.push(`[ "\${status[${i}]}" = 0 ] || cat -- "$out_dir/${i}.err" >&2`);
+  });
+  parts.forEach((p, i) => {
+    lines.push(
+      `printf '%s: %s\\n' ${shQuote(p.label)} "$(cat -- "$out_dir/${i}.out")"`,
+      `[ "\${status[${i}]}" != 0 ] || cat -- "$out_dir/${i}.err" >&2`,
+    );
+  });
+  lines.push('exit "$failed"');
   return bashScript(summary, lines);
 }
 

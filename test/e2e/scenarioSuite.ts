@@ -240,9 +240,7 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             ["minio-minio3-config", "replace"],
             // Every node is checked before any node changes (its host key from the deploying
             // machine, then the preflight on the host), then the change.
-            ["minio-minio1-host-key", "replace"],
-            ["minio-minio2-host-key", "replace"],
-            ["minio-minio3-host-key", "replace"],
+            ["minio-host-keys", "replace"],
             ["minio-minio1-preflight", "replace"],
             ["minio-minio2-preflight", "replace"],
             ["minio-minio3-preflight", "replace"],
@@ -394,8 +392,7 @@ export function scenarioSuite(runner: Runner, skip: string | undefined): void {
             ["kes-kes2-files", "replace"],
             ["kes-kes2-reload", "replace"],
             // Both replicas are checked before either changes (the preflights).
-            ["kes-kes1-host-key", "replace"],
-            ["kes-kes2-host-key", "replace"],
+            ["kes-host-keys", "replace"],
             ["kes-kes1-preflight", "replace"],
             ["kes-kes2-preflight", "replace"],
           ].sort(),

@@ -169,7 +169,7 @@ export function tlsSuite(runner: Runner, skip: string | undefined): void {
           // The files steps' triggers name each file's revision: new certificates, keys and CAs.
           "kes-node1-files",
           "minio-node1-certs",
-          "minio-node1-host-key",
+          "minio-host-keys",
           "minio-node1-preflight",
         ])
           expect(plan[r], r).toBe("replace");

@@ -129,11 +129,11 @@ export function upgradeSuite(runner: Runner, skip: string | undefined): void {
         expect(created.sort()).toEqual(
           [
             "kes-all-checked",
-            "kes-kes1-host-key",
+            "kes-host-keys",
             "minio-all-checked",
             "minio-all-staged",
             "minio-all-stopped",
-            ...minio("host-key"),
+            "minio-host-keys",
             ...minio("stop"),
             // One step per host for what several did (issue 13): they find everything as wanted.
             "kes-kes1-system",

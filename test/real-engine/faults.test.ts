@@ -146,7 +146,7 @@ describe.skipIf(skip !== undefined)(`faults on the REAL engine${skip ? ` — SKI
     expect(failed.code).not.toBe(0);
     // The check on the deploying machine fails first, naming the host, the address and the fields.
     expect(first).toContain(
-      `minio-minio3-host-key: exit status 1: running "bash -s # minio3: check the SSH host key before any step connects":\nerror: minio3 (${m3.address} port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port`,
+      `minio-host-keys: exit status 1: running "bash -s # minio: check the SSH host keys before any step connects":\nerror: minio3 (${m3.address} port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port`,
     );
     expect(failed.seconds).toBeLessThan(60);
     for (const h of [m1, m2]) {

@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -30,6 +31,7 @@ import {
   ensureDirectoriesScript,
   envMergeScript,
   hostKeyCheckScript,
+  hostKeysCheckScript,
   kesRemovalGuardScript,
   preflightScript,
 } from "../../lib/core/scripts";
@@ -589,6 +591,82 @@ describe("host key check (on the deploying machine)", () => {
     expect(r.status).toBe(1);
     expect(r.stderr.toString()).toBe(
       "error: minio3 (198.18.0.15 port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address and nodes[2].port, and that sshd runs there, then run pulumi up again\n",
+    );
+  });
+});
+
+describe("host key checks of several hosts (one step per component)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hostkeys-"));
+  const keyPair = (name: string) => {
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, name)]);
+    return readFileSync(join(dir, `${name}.pub`), "utf8")
+      .trim()
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+  };
+  const [k1, k2, k3] = ["a", "b", "c"].map(keyPair) as [string, string, string];
+  // A fake ssh-keyscan answering per address from $dir/offers/<address>, after a pause, so that
+  // checks one after the other would take 3 pauses.
+  const fake = join(dir, "bin");
+  mkdirSync(fake);
+  mkdirSync(join(dir, "offers"));
+  writeFileSync(
+    join(fake, "ssh-keyscan"),
+    `#!/bin/sh\nfor a; do last=$a; done\nsleep 0.5\n[ -f "${dir}/offers/$last" ] && echo "$last $(cat "${dir}/offers/$last")"\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  const hosts = [k1, k2, k3].map((hostKey, i) => ({
+    host: `minio${i + 1}`,
+    address: `198.18.0.${21 + i}`,
+    port: 22,
+    hostKey,
+    field: `nodes[${i}]`,
+  }));
+  const script = hostKeysCheckScript(hosts);
+  const run = () =>
+    spawnSync("bash", ["-s"], { input: script, env: { PATH: `${fake}:${process.env.PATH}` } });
+
+  it("is shellcheck-clean and pinned", () => {
+    expectGolden(
+      "scripts/hosts/host-keys-check.sh",
+      hostKeysCheckScript(
+        hosts.map((h) => ({
+          ...h,
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1cKm0p9mHkqTrbXYI3kAd0i3pWEyVhFx2mJm9b2Q2K",
+        })),
+      ),
+    );
+    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script });
+    expect(r.stdout.toString(), "shellcheck").toBe("");
+  });
+
+  it("checks every host at once and names each in its line", () => {
+    hosts.forEach((h) => writeFileSync(join(dir, "offers", h.address), h.hostKey));
+    const t0 = Date.now();
+    const r = run();
+    expect(Date.now() - t0).toBeLessThan(1400);
+    expect(r.stderr.toString()).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.toString().trim().split("\n");
+    expect(lines.map((l) => l.split(": ")[0])).toEqual(["minio1", "minio2", "minio3"]);
+    for (const [i, l] of lines.entries())
+      expect(l).toContain(`ok: minio${i + 1} (198.18.0.${21 + i} port 22) offers the pinned host key`);
+  });
+
+  it("fails if any host fails, after printing every host's result and each error", () => {
+    writeFileSync(join(dir, "offers", "198.18.0.22"), k3);
+    rmSync(join(dir, "offers", "198.18.0.23"));
+    const r = run();
+    expect(r.status).toBe(1);
+    const out = r.stdout.toString();
+    expect(out).toMatch(/^minio1: ok: minio1 /m);
+    expect(out).toMatch(/^minio2: $/m);
+    const err = r.stderr.toString();
+    expect(err).toContain("error: minio2 (198.18.0.22 port 22): the SSH host key is");
+    expect(err).toContain("(nodes[1].hostKey)");
+    expect(err).toContain(
+      "error: minio3 (198.18.0.23 port 22): no SSH server offered a ssh-ed25519 host key within 5 s; check nodes[2].address",
     );
   });
 });

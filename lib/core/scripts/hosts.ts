@@ -16,6 +16,7 @@ import {
   assertMode,
   assignments,
   bashScript,
+  combinedScript,
   shQuote,
   statModeString,
 } from "../shell";
@@ -172,6 +173,21 @@ export function hostKeyCheckScript(a: {
     "fi",
     'echo "ok: $host ($address port $port) offers the pinned host key $want_fp"',
   ]);
+}
+
+/**
+ * {@link hostKeyCheckScript} for several hosts at once (one `command:local:Command` per
+ * component): every host is checked in parallel, each one's result is printed under its name,
+ * and the script fails if any check did, after printing every host's error.
+ */
+export function hostKeysCheckScript(hosts: ReadonlyArray<Parameters<typeof hostKeyCheckScript>[0]>): string {
+  const names = hosts.map((h) => h.host);
+  const shown = names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")}, ...`;
+  return combinedScript(
+    `check the SSH host keys of ${names.length} host${names.length === 1 ? "" : "s"} (${shown.replace(/[^\x20-\x7e]/g, "?")}) before any step connects`,
+    hosts.map((h) => ({ label: h.host, script: hostKeyCheckScript(h) })),
+    { atOnce: true },
+  );
 }
 
 /** One file a drift check compares with what the program declares. */

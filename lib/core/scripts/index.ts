@@ -38,6 +38,7 @@ export {
   driftCheckScript,
   ensurePrerequisitesScript,
   hostKeyCheckScript,
+  hostKeysCheckScript,
   preflightScript,
   renderDriftManifest,
 } from "./hosts";
