@@ -642,7 +642,7 @@ describe("host key checks of several hosts (one step per component)", () => {
   });
 
   it("checks every host at once and names each in its line", () => {
-    hosts.forEach((h) => writeFileSync(join(dir, "offers", h.address), h.hostKey));
+    for (const h of hosts) writeFileSync(join(dir, "offers", h.address), h.hostKey);
     const t0 = Date.now();
     const r = run();
     expect(Date.now() - t0).toBeLessThan(1400);
