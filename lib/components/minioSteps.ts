@@ -367,7 +367,7 @@ export function existingNode(c: MinioContext, node: HostArgs, f: MinioFiles): Mi
   const merge = host.step("env-merge", {
     create: mergeScript,
     update: mergeScript,
-    // The preview names each managed variable that changes (see the env step).
+    // The preview names each managed variable that changes (see the env file of installedNode).
     triggers: [f.env.revision],
     stdin: f.env.managed.apply((m) => m.text),
     secret: true,

@@ -102,7 +102,7 @@ export function scaleSuite(runner: Runner, skip: string | undefined): void {
 
       it("a change that fails on one node after the checks changes no node's live env file, and one rerun converges", async () => {
         // The last node cannot stage its env file (a directory where the staged copy goes): its
-        // env step fails after every preflight passed and the other nodes staged theirs.
+        // config step fails after every preflight passed and the other nodes staged theirs.
         const last = minioHosts[minioHosts.length - 1]!;
         await tb.exec(last, "mkdir /etc/default/.minio.staged");
         const live = await Promise.all(minioHosts.map((h) => tb.readFile(h, "/etc/default/minio")));
@@ -112,7 +112,7 @@ export function scaleSuite(runner: Runner, skip: string | undefined): void {
           (e: Error) => e,
         );
         expect(failed?.message).toContain("/etc/default/.minio.staged is a directory; remove it");
-        // No node's live env file changed, no node restarted. The other nodes whose env step ran
+        // No node's live env file changed, no node restarted. The other nodes whose config step ran
         // before the engine stopped starting steps hold a staged copy (how many depends on timing).
         expect(await Promise.all(minioHosts.map((h) => tb.readFile(h, "/etc/default/minio")))).toEqual(live);
         expect(await Promise.all(minioHosts.map(starts))).toEqual(before);

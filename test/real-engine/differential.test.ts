@@ -1,6 +1,7 @@
 /**
  * The harness against the real engine: the same sequence of runs of the scenario program
- * (a fresh, b no-op, c preview and apply, e preview and apply) on fresh hosts, once through each,
+ * (a fresh, b no-op, c preview and apply, e preview and apply, g a drift check with a repair) on
+ * fresh hosts, once through each,
  * and the per-resource plans (create / update / replace / same / delete) of every run compared
  * exactly, as well as the order of the action steps (restarts, reloads, gates, mc steps) on each
  * host. Runs whenever the plugins are installed; otherwise it says so and skips.
@@ -26,6 +27,13 @@ const SEQUENCE: Array<{ label: string; variant: ScenarioVariant; preview?: boole
   { label: "c. apply", variant: { change: true } },
   { label: "e. preview", variant: { change: true, clientPolicy: "app" }, preview: true },
   { label: "e. apply", variant: { change: true, clientPolicy: "app" } },
+  // A drift check with a repair: the checks are created, and the steps that write declared files
+  // and the service steps run their update (the only updates since a files step's content
+  // change replaces it).
+  {
+    label: "g. check and repair",
+    variant: { change: true, clientPolicy: "app", drift: { request: "d1", repair: "r1" } },
+  },
 ];
 
 type Run = (program: () => void, opts: { statePath: string; preview?: boolean }) => Promise<RunResult>;
@@ -67,7 +75,7 @@ async function record(run: Run, dir: string) {
 describe.skipIf(skip !== undefined)(
   `the harness and the REAL engine agree${skip ? ` — SKIPPED: ${skip}` : ""}`,
   () => {
-    it("on every resource's plan in scenarios a–c and e, and on the order of the action steps on each host", async () => {
+    it("on every resource's plan in scenarios a–c, e and g, and on the order of the action steps on each host", async () => {
       try {
         const harness = await record(runProgram, join(work, "harness"));
         const real = await record((p, o) => runEngine(engine, p, o), join(work, "engine"));
