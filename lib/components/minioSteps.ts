@@ -184,7 +184,7 @@ export interface MinioNode {
   staging: pulumi.Output<string>;
   /** What a drift check compares on this node. */
   driftFiles: pulumi.Output<DriftFile>[];
-  /** The prerequisites step, when there is one (mc on the admin node waits for it). */
+  /** The step that installs curl (the system step, or an existing node's prereqs): mc on the admin node waits for it. */
   prereqs?: pulumi.Resource;
 }
 
@@ -344,7 +344,7 @@ export function installedNode(c: MinioContext, node: HostArgs, f: MinioFiles): M
       ]
     : [];
   nodeFileSteps(host, files, [env, ...kesFiles(f), ...certs], f.rev);
-  return nodeResult(node, files, triggers, drifts, host.prereqs);
+  return nodeResult(node, files, triggers, drifts, host.system);
 }
 
 /** One node of an existing deployment: the KES variables merged into its env file, and KES's files. */

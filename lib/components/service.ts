@@ -165,11 +165,12 @@ export interface ServiceAccount {
  * its configuration), and every file and binary is declared to the host's drift check.
  */
 export class ServiceHost {
-  /** The prerequisites step (curl, coreutils, systemd checks), once the account is installed. */
-  prereqs?: command.remote.Command;
-  /** The step that makes the service user, once the account is installed. */
-  user?: command.remote.Command;
-  /** What the binary and the files wait for: the user step, else what the host began after. */
+  /**
+   * The system step (the prerequisites, curl among them, and the service user), once
+   * {@link ServiceHost.installAccount} made it.
+   */
+  system?: command.remote.Command;
+  /** What the binary and the files wait for: the system step, else what the host began after. */
   private base: pulumi.Resource[];
 
   constructor(
@@ -206,8 +207,7 @@ export class ServiceHost {
       ),
       dependsOn: this.after,
     });
-    this.prereqs = step;
-    this.user = step;
+    this.system = step;
     this.base = [step];
     return step;
   }
@@ -315,7 +315,7 @@ export interface ServiceFile {
   shown?: boolean;
   /** Values whose change re-runs the step (a preview then names them). */
   triggers?: pulumi.Input<unknown>[];
-  /** What it waits for. Default: the user step (or, without one, what the host began after). */
+  /** What it waits for. Default: the system step (or, without one, what the host began after). */
   after?: pulumi.Resource[];
 }
 
